@@ -1,0 +1,200 @@
+// groupnorm4j: block-wide reduction and range-walking helpers shared by every kernel.
+//
+// Everything here is deterministic: the set of elements each thread touches and the
+// order in which partial results are combined depend only on blockDim.x and the
+// shape, never on timing, so identical inputs give bit-identical outputs.
+#pragma once
+
+#include <cstdint>
+
+namespace groupnorm4j {
+
+// Accumulation type for every sum and statistic (inputs and outputs are fp32 too).
+using acc_t = float;
+
+constexpr int kWarpSize = 32;
+constexpr int kMaxThreadsPerBlock = 1024;
+constexpr int kMaxWarpsPerBlock = kMaxThreadsPerBlock / kWarpSize;
+constexpr unsigned kFullWarpMask = 0xffffffffu;
+
+// ---------------------------------------------------------------------------
+// Things that can be reduced. Each combiner provides identity() and a binary
+// combine; combine does not need to be commutative in floating point because the
+// reduction tree below always combines (lower lane, higher lane) in a fixed order.
+// ---------------------------------------------------------------------------
+
+// Running statistics of a set of values: count, mean and sum of squared deviations.
+// Counts are kept in fp32: per-thread counts are small and exact; a block-merged count
+// is only used as a merge weight, where a relative rounding of 2^-24 is harmless.
+struct WelfordState {
+    acc_t count;
+    acc_t mean;
+    acc_t m2;
+};
+
+// Chan et al. parallel merge. Works on deviations from the running means, so it stays
+// accurate when |mean| >> std (e.g. mean 1e4, std 1), unlike sum / sum-of-squares.
+struct WelfordCombine {
+    __device__ __forceinline__ WelfordState identity() const { return WelfordState{0.f, 0.f, 0.f}; }
+    __device__ __forceinline__ WelfordState operator()(const WelfordState& a, const WelfordState& b) const {
+        // Empty sides are passed through untouched: exact, and avoids inf*0 for huge means.
+        if (b.count == acc_t(0)) return a;
+        if (a.count == acc_t(0)) return b;
+        const acc_t count = a.count + b.count;
+        const acc_t delta = b.mean - a.mean;
+        const acc_t b_weight = b.count / count;
+        WelfordState merged;
+        merged.count = count;
+        merged.mean = fmaf(delta, b_weight, a.mean);
+        merged.m2 = a.m2 + b.m2 + delta * delta * a.count * b_weight;
+        return merged;
+    }
+};
+
+struct FloatSum {
+    __device__ __forceinline__ acc_t identity() const { return acc_t(0); }
+    __device__ __forceinline__ acc_t operator()(acc_t a, acc_t b) const { return a + b; }
+};
+
+struct Float2Sum {
+    __device__ __forceinline__ float2 identity() const { return make_float2(0.f, 0.f); }
+    __device__ __forceinline__ float2 operator()(const float2& a, const float2& b) const {
+        return make_float2(a.x + b.x, a.y + b.y);
+    }
+};
+
+// Welford accumulation of one value.
+__device__ __forceinline__ void welford_add(WelfordState& s, acc_t v) {
+    s.count += acc_t(1);
+    const acc_t delta = v - s.mean;
+    s.mean += delta / s.count;
+    s.m2 = fmaf(delta, v - s.mean, s.m2);
+}
+
+// Welford accumulation of four values: exact local two-pass stats of the four, then one
+// Chan merge. One division per float4 instead of four keeps the stats kernel memory-bound.
+__device__ __forceinline__ void welford_add4(WelfordState& s, const float4& v) {
+    const acc_t local_mean = ((v.x + v.y) + (v.z + v.w)) * acc_t(0.25);
+    const acc_t dx = v.x - local_mean, dy = v.y - local_mean;
+    const acc_t dz = v.z - local_mean, dw = v.w - local_mean;
+    const acc_t local_m2 = fmaf(dx, dx, fmaf(dy, dy, fmaf(dz, dz, dw * dw)));
+    const acc_t count = s.count + acc_t(4);
+    const acc_t delta = local_mean - s.mean;
+    const acc_t local_weight = acc_t(4) / count;
+    s.mean = fmaf(delta, local_weight, s.mean);
+    s.m2 = s.m2 + local_m2 + delta * delta * s.count * local_weight;
+    s.count = count;
+}
+
+// ---------------------------------------------------------------------------
+// Warp shuffles for each reduced type (full mask: callers keep whole warps converged).
+// ---------------------------------------------------------------------------
+__device__ __forceinline__ float shuffle_down(float v, unsigned offset) {
+    return __shfl_down_sync(kFullWarpMask, v, offset);
+}
+__device__ __forceinline__ float2 shuffle_down(const float2& v, unsigned offset) {
+    return make_float2(shuffle_down(v.x, offset), shuffle_down(v.y, offset));
+}
+__device__ __forceinline__ WelfordState shuffle_down(const WelfordState& v, unsigned offset) {
+    return WelfordState{shuffle_down(v.count, offset), shuffle_down(v.mean, offset), shuffle_down(v.m2, offset)};
+}
+
+__device__ __forceinline__ float shuffle_from_lane0(float v) { return __shfl_sync(kFullWarpMask, v, 0); }
+__device__ __forceinline__ float2 shuffle_from_lane0(const float2& v) {
+    return make_float2(shuffle_from_lane0(v.x), shuffle_from_lane0(v.y));
+}
+__device__ __forceinline__ WelfordState shuffle_from_lane0(const WelfordState& v) {
+    return WelfordState{shuffle_from_lane0(v.count), shuffle_from_lane0(v.mean), shuffle_from_lane0(v.m2)};
+}
+
+// Tree reduction inside a warp; the result is valid in lane 0 only. shfl_down (not
+// xor) so lane 0 always combines (lower, higher): the result is bit-exact regardless
+// of whether the combiner is commutative in floating point.
+template <typename T, typename Combine>
+__device__ __forceinline__ T warp_reduce_to_lane0(T value, Combine combine) {
+#pragma unroll
+    for (unsigned offset = kWarpSize / 2; offset > 0; offset >>= 1) {
+        value = combine(value, shuffle_down(value, offset));
+    }
+    return value;
+}
+
+// Reduces one value per thread over the whole block and returns the result to every
+// thread. Requires blockDim.x to be a multiple of 32 in [32, 1024] and every thread of
+// the block to call it (it contains __syncthreads). Safe to call repeatedly in a row:
+// the trailing barrier protects the shared scratch from the next call.
+template <typename T, typename Combine>
+__device__ __forceinline__ T block_allreduce(T value, Combine combine) {
+    __shared__ T warp_partials[kMaxWarpsPerBlock];
+    const unsigned lane = threadIdx.x % kWarpSize;
+    const unsigned warp = threadIdx.x / kWarpSize;
+    const unsigned num_warps = blockDim.x / kWarpSize;
+
+    value = warp_reduce_to_lane0(value, combine);
+    if (lane == 0) warp_partials[warp] = value;
+    __syncthreads();
+
+    // Every warp folds the per-warp partials itself, in the same order, so all threads
+    // end up with the identical value without another round trip through shared memory.
+    T folded = lane < num_warps ? warp_partials[lane] : combine.identity();
+    folded = warp_reduce_to_lane0(folded, combine);
+    folded = shuffle_from_lane0(folded);
+    __syncthreads();
+    return folded;
+}
+
+// ---------------------------------------------------------------------------
+// Contiguous range walking with 16-byte vector access.
+// ---------------------------------------------------------------------------
+
+// Position of p inside its 16-byte line, in floats (0..3).
+__device__ __forceinline__ unsigned float4_phase(const void* p) {
+    return static_cast<unsigned>((reinterpret_cast<std::uintptr_t>(p) / sizeof(float)) & 3u);
+}
+
+// True when all the arrays walked together sit at the same 16-byte phase, i.e. one
+// index split gives aligned float4 addresses in every one of them.
+__device__ __forceinline__ bool same_float4_phase(const void* a, const void* b) {
+    return float4_phase(a) == float4_phase(b);
+}
+
+__device__ __forceinline__ long long min_ll(long long a, long long b) { return a < b ? a : b; }
+
+// Calls scalar_op(i) or vector_op(i) (the latter covering i..i+3) exactly once for each
+// index of [begin, end), spread over the block's threads. Indices are relative to arrays
+// whose element 0 has 16-byte phase `base_phase`; vector_op only ever gets indices whose
+// address is 16-byte aligned. Layout: scalar head up to the first aligned index, float4
+// body, scalar tail. Correct for every length and alignment, including empty ranges.
+template <typename ScalarOp, typename VectorOp>
+__device__ __forceinline__ void for_each_in_range(long long begin, long long end, unsigned base_phase,
+                                                  bool can_vectorize, ScalarOp scalar_op, VectorOp vector_op) {
+    const long long tid = threadIdx.x;
+    const long long nthreads = blockDim.x;
+    long long head_end = begin;
+    long long body_end = begin;
+    if (can_vectorize && end > begin) {
+        const unsigned misalign = (base_phase + static_cast<unsigned>(begin & 3)) & 3u;
+        head_end = min_ll(end, begin + ((4u - misalign) & 3u));
+        body_end = head_end + ((end - head_end) & ~3LL);
+    }
+    for (long long i = begin + tid; i < head_end; i += nthreads) scalar_op(i);
+#pragma unroll 4
+    for (long long i = head_end + 4 * tid; i < body_end; i += 4 * nthreads) vector_op(i);
+    for (long long i = body_end + tid; i < end; i += nthreads) scalar_op(i);
+}
+
+// Sub-range [begin, end) of one row handled by chunk `chunk` of `num_chunks` (gridDim.y).
+// Chunks get ~equal shares; interior boundaries are rounded up to absolute multiples of 4
+// elements so each chunk's body is whole float4s on 16-byte aligned buffers. Boundaries
+// are monotone in `chunk`, so the chunks partition the row exactly (some may be empty).
+__device__ __forceinline__ long long chunk_boundary(long long row_begin, long long row_len,
+                                                    unsigned chunk, unsigned num_chunks) {
+    if (chunk == 0) return row_begin;
+    const long long row_end = row_begin + row_len;
+    if (chunk >= num_chunks) return row_end;
+    const long long per_chunk = (row_len + num_chunks - 1) / num_chunks;
+    const long long boundary = (row_begin + per_chunk * static_cast<long long>(chunk) + 3) & ~3LL;
+    return min_ll(boundary, row_end);
+}
+
+}  // namespace groupnorm4j

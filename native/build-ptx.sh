@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Compiles every CUDA_SRC_DIR/*.cu to PTX for compute_75 and compute_90 and records the
+# sm_90 ptxas resource usage (registers, shared memory, spills) of every kernel.
+#
+# Usage: native/build-ptx.sh NVCC CUDA_SRC_DIR OUT_DIR REPORT_FILE
+#
+# Outputs OUT_DIR/<name>.compute_75.ptx and OUT_DIR/<name>.compute_90.ptx. REPORT_FILE is
+# rewritten on every run (one header line, then one section per .cu), so repeated builds
+# give the same files. Exits 1 with a single line on stderr when nvcc cannot be found.
+set -euo pipefail
+
+if [ "$#" -ne 4 ]; then
+    echo "usage: $0 NVCC CUDA_SRC_DIR OUT_DIR REPORT_FILE" >&2
+    exit 2
+fi
+
+nvcc_arg=$1
+src_dir=$2
+out_dir=$3
+report_file=$4
+
+nvcc_not_found() {
+    echo "groupnorm4j: nvcc not found at '${nvcc_arg}'. Install the CUDA toolkit (nvcc) or point the build at it with -Dnvcc=/path/to/nvcc." >&2
+    exit 1
+}
+
+# A bare name is looked up on PATH; anything with a slash must be an executable file.
+case "$nvcc_arg" in
+    */*) nvcc_bin=$nvcc_arg ;;
+    *)   nvcc_bin=$(command -v -- "$nvcc_arg" 2>/dev/null) || nvcc_not_found ;;
+esac
+if [ -z "$nvcc_arg" ] || [ -d "$nvcc_bin" ] || [ ! -x "$nvcc_bin" ]; then
+    nvcc_not_found
+fi
+
+if [ ! -d "$src_dir" ]; then
+    echo "groupnorm4j: CUDA source directory '${src_dir}' does not exist." >&2
+    exit 1
+fi
+
+shopt -s nullglob
+sources=("$src_dir"/*.cu)
+if [ "${#sources[@]}" -eq 0 ]; then
+    echo "groupnorm4j: no .cu files in '${src_dir}'." >&2
+    exit 1
+fi
+
+mkdir -p -- "$out_dir" "$(dirname -- "$report_file")"
+
+common_flags=(-O3 -std=c++17 -lineinfo -I "$src_dir")
+tmp_dir=$(mktemp -d "${TMPDIR:-/tmp}/groupnorm4j-ptx.XXXXXX")
+trap 'rm -rf -- "$tmp_dir"' EXIT
+
+{
+    echo "# groupnorm4j ptxas resource report (sm_90), $("$nvcc_bin" --version | tail -n 1)"
+} > "$tmp_dir/report"
+
+spill_warnings=0
+for src in "${sources[@]}"; do
+    name=$(basename -- "$src" .cu)
+    for arch in compute_75 compute_90; do
+        # Write to a temporary file first so a failed compile never leaves a stale/partial PTX.
+        "$nvcc_bin" -ptx "${common_flags[@]}" -arch="$arch" -o "$tmp_dir/$name.$arch.ptx" "$src"
+        mv -f -- "$tmp_dir/$name.$arch.ptx" "$out_dir/$name.$arch.ptx"
+    done
+
+    # ptxas -v writes its resource report to stderr; the cubin itself is not needed.
+    "$nvcc_bin" -cubin "${common_flags[@]}" -arch=sm_90 -Xptxas -v -o /dev/null "$src" \
+        > "$tmp_dir/$name.ptxas.log" 2>&1
+    {
+        echo "== $name.cu (sm_90) =="
+        grep -E 'Compiling entry function|bytes stack frame|Used [0-9]+ registers' "$tmp_dir/$name.ptxas.log" \
+            | sed -e 's/^ptxas info *: *//' -e 's/^ *//' || true
+    } >> "$tmp_dir/report"
+
+    while IFS= read -r line; do
+        echo "groupnorm4j: WARNING: register spills in $name.cu (sm_90): $line" >&2
+        spill_warnings=$((spill_warnings + 1))
+    done < <(grep -E '(^|[^0-9])[1-9][0-9]* bytes spill (stores|loads)' "$tmp_dir/$name.ptxas.log" || true)
+done
+
+mv -f -- "$tmp_dir/report" "$report_file"
+echo "groupnorm4j: wrote PTX for ${#sources[@]} source file(s) to $out_dir; ptxas report in $report_file (spill warnings: $spill_warnings)"

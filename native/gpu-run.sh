@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs on the lent GPU machine (no Maven, no network), from the kit that native/make-gpu-kit.sh built:
+#   bash target/gpu-kit/gpu-run.sh            logs go to $OUT (the device tool's output folder) or ./gpu-out
+# Steps: nvidia-smi; the JUnit suite (gpu-tagged tests run for real); check and bench on cuda; compute-sanitizer
+# memcheck/racecheck/synccheck/initcheck on a small forward+backward; PyTorch side by side (accuracy and timing);
+# JMH host overhead. Every step runs even if an earlier one failed; the exit status says whether any failed.
+set -uo pipefail
+kit=$(cd "$(dirname "$0")" && pwd)
+out=${OUT:-$PWD/gpu-out}
+mkdir -p "$out"
+java="$kit/jre/bin/java"
+[ -x "$java" ] || java=$(command -v java)
+jar="$kit/groupnorm4j.jar"
+cp="$kit/test-classes:$jar:$(ls "$kit"/lib/*.jar | grep -v console-standalone | tr '\n' ':')"
+tmp=$(mktemp -d)
+log="$out/kit.log"
+failed=()
+
+step() {  # step NAME LOGFILE cmd...
+  local name=$1 file=$2; shift 2
+  echo "=== $name: $* ===" | tee -a "$log"
+  local t0=$SECONDS
+  "$@" > >(tee -a "$file") 2>&1
+  local rc=$?
+  echo "=== $name: exit $rc after $((SECONDS - t0)) s ===" | tee -a "$log"
+  [ $rc -eq 0 ] || failed+=("$name")
+}
+
+echo "groupnorm4j GPU kit, $(date -u +%FT%TZ), kit $kit" | tee "$log"
+step nvidia-smi "$log" nvidia-smi
+step junit "$out/junit.txt" "$java" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
+  --class-path "$cp" --scan-class-path "$kit/test-classes" --disable-banner --details=tree
+step check "$out/check.txt" "$java" -jar "$jar" check --device cuda
+step bench "$out/bench.txt" "$java" -jar "$jar" bench --device cuda
+python3 "$kit/torch_compare.py" inputs "$tmp"
+for tool in memcheck racecheck synccheck initcheck; do
+  extra=(); [ $tool = memcheck ] && extra=(--leak-check full)
+  step "sanitize-$tool" "$out/sanitizer.txt" compute-sanitizer --tool $tool "${extra[@]}" --error-exitcode 3 \
+    "$java" -jar "$jar" backward --x "$tmp/x.npy" --dy "$tmp/dy.npy" --gamma "$tmp/gamma.npy" --groups 6 \
+    --device cuda --out "$tmp/san-$tool"
+done
+step torch-accuracy "$out/torch.txt" python3 "$kit/torch_compare.py" accuracy "$java" "$jar" "$tmp"
+step torch-bench "$out/torch.txt" python3 "$kit/torch_compare.py" bench "$out/bench.txt"
+step jmh "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \
+  -f 1 -wi 3 -i 5 -w 1s -r 1s
+if [ ${#failed[@]} -eq 0 ]; then echo "gpu kit: all steps passed" | tee -a "$log"; exit 0; fi
+echo "gpu kit: FAILED steps: ${failed[*]}" | tee -a "$log"
+exit 1

@@ -1,0 +1,103 @@
+package io.github.groupnorm4j.bench;
+
+import io.github.groupnorm4j.CheckCase;
+import io.github.groupnorm4j.GroupNormSpec;
+import io.github.groupnorm4j.cuda.CudaAvailability;
+import io.github.groupnorm4j.cuda.CudaDevice;
+import io.github.groupnorm4j.cuda.CudaGroupNorm;
+import io.github.groupnorm4j.cuda.CudaStream;
+import io.github.groupnorm4j.cuda.DeviceBuffer;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * Host-side cost of one device-level call (argument checks, parameter packing, the launches) on a tiny shape. The
+ * stream is drained once per {@value #CALLS} calls, so as long as the GPU keeps up the figure is host time per call;
+ * if the GPU is slower than the host it is an upper bound. Needs a GPU: {@link BenchmarksMain} leaves it out, saying
+ * why, when there is none.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class CudaHostOverheadBenchmark {
+    static final int CALLS = 64;
+
+    private CudaGroupNorm gn;
+    private CudaStream stream;
+    private GroupNormSpec spec;
+    private DeviceBuffer x;
+    private DeviceBuffer gamma;
+    private DeviceBuffer beta;
+    private DeviceBuffer y;
+    private DeviceBuffer mean;
+    private DeviceBuffer rstd;
+    private DeviceBuffer dy;
+    private DeviceBuffer dx;
+    private DeviceBuffer dgamma;
+    private DeviceBuffer dbeta;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        if (!CudaAvailability.probe().isAvailable()) {
+            throw new IllegalStateException("CUDA unavailable: " + CudaAvailability.probe().reason());
+        }
+        gn = CudaGroupNorm.open();
+        CudaDevice dev = gn.device();
+        stream = CudaStream.create(dev);
+        spec = GroupNormSpec.builder().batch(2).channels(64).spatial(8, 8).groups(32).build();
+        CheckCase c = CheckCase.of("jmh", spec);
+        x = dev.upload(c.x());
+        dy = dev.upload(c.dy());
+        gamma = dev.upload(c.gamma());
+        beta = dev.upload(c.beta());
+        y = dev.allocateFloats(spec.elementCount());
+        dx = dev.allocateFloats(spec.elementCount());
+        mean = dev.allocateFloats(spec.sliceCount());
+        rstd = dev.allocateFloats(spec.sliceCount());
+        dgamma = dev.allocateFloats(spec.channels());
+        dbeta = dev.allocateFloats(spec.channels());
+        gn.reserve(spec);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(CALLS)
+    public void forwardCall() {
+        for (int i = 0; i < CALLS; i++) {
+            gn.forward(spec, x, gamma, beta, y, mean, rstd, stream.handle());
+        }
+        stream.synchronize();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(CALLS)
+    public void backwardCall() {
+        for (int i = 0; i < CALLS; i++) {
+            gn.backward(spec, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, stream.handle());
+        }
+        stream.synchronize();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        for (DeviceBuffer b : new DeviceBuffer[] {x, dy, gamma, beta, y, dx, mean, rstd, dgamma, dbeta}) {
+            if (b != null) {
+                b.close();
+            }
+        }
+        if (stream != null) {
+            stream.close();
+        }
+        if (gn != null) {
+            gn.close();
+        }
+    }
+}

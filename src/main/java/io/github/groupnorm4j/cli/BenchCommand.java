@@ -1,0 +1,150 @@
+package io.github.groupnorm4j.cli;
+
+import io.github.groupnorm4j.Backend;
+import io.github.groupnorm4j.BenchCase;
+import io.github.groupnorm4j.CheckCase;
+import io.github.groupnorm4j.CpuGroupNorm;
+import io.github.groupnorm4j.ForwardResult;
+import io.github.groupnorm4j.GroupNormSpec;
+import io.github.groupnorm4j.cuda.CudaAvailability;
+import io.github.groupnorm4j.cuda.CudaDevice;
+import io.github.groupnorm4j.cuda.CudaGroupNorm;
+import io.github.groupnorm4j.cuda.CudaStream;
+import io.github.groupnorm4j.cuda.CudaTimer;
+import io.github.groupnorm4j.cuda.DeviceBuffer;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.Locale;
+import jcuda.driver.CUstream;
+
+/**
+ * {@code bench}: forward and backward over {@link BenchCase#suite()}. On CUDA: GPU time from events around the
+ * launches only, L2 scrubbed before every sample, warm-up, median of R samples; effective GB/s counts the minimal
+ * bytes (forward 2× the tensor, backward 3×). On the CPU: wall time, fewer samples.
+ */
+final class BenchCommand {
+    private final PrintStream out;
+
+    BenchCommand(PrintStream out) {
+        this.out = out;
+    }
+
+    int run(Args a) {
+        Backend backend = Main.backend(a).resolve();
+        int warmup = a.intValue("warmup", backend == Backend.CUDA ? 10 : 1);
+        int repeat = a.intValue("repeat", backend == Backend.CUDA ? 50 : 3);
+        if (warmup < 0) {
+            throw new UsageException("bench: --warmup must be >= 0, got " + warmup);
+        }
+        if (repeat < 1) {
+            throw new UsageException("bench: --repeat must be >= 1, got " + repeat);
+        }
+        if (backend == Backend.CUDA) {
+            if (!CudaAvailability.probe().isAvailable()) {
+                throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
+            }
+            return benchCuda(warmup, repeat);
+        }
+        return benchCpu(warmup, repeat);
+    }
+
+    private void header(String device, int warmup, int repeat) {
+        out.println("bench: " + device + ", median of " + repeat + " after " + warmup + " warm-up"
+                + ", GB/s over minimal bytes (fwd 2x, bwd 3x tensor)");
+        out.printf(Locale.ROOT, "%-24s %4s %10s %10s %10s %10s %10s%n",
+                "shape [N,C,spatial]", "G", "MiB", "fwd ms", "fwd GB/s", "bwd ms", "bwd GB/s");
+    }
+
+    private void row(GroupNormSpec spec, double fwdMs, double bwdMs) {
+        String shape = spec.label().substring(0, spec.label().indexOf(']') + 1);
+        out.printf(Locale.ROOT, "%-24s %4d %10.1f %10.4f %10.1f %10.4f %10.1f%n",
+                shape, spec.groups(), spec.elementCount() * 4.0 / (1 << 20),
+                fwdMs, BenchCase.forwardBytes(spec) / fwdMs / 1e6,
+                bwdMs, BenchCase.backwardBytes(spec) / bwdMs / 1e6);
+    }
+
+    private int benchCuda(int warmup, int repeat) {
+        try (CudaGroupNorm gn = CudaGroupNorm.open();
+             CudaTimer timer = new CudaTimer(gn.device())) {
+            CudaDevice dev = gn.device();
+            header(gn.name() + ", " + dev.multiprocessorCount() + " SMs, L2 " + (dev.l2CacheBytes() >> 20) + " MiB",
+                    warmup, repeat);
+            try (CudaStream stream = CudaStream.create(dev)) {
+                for (GroupNormSpec spec : BenchCase.suite()) {
+                    benchOne(gn, timer, stream.handle(), spec, warmup, repeat);
+                }
+            }
+        }
+        return Main.OK;
+    }
+
+    private void benchOne(CudaGroupNorm gn, CudaTimer timer, CUstream stream, GroupNormSpec spec, int warmup,
+                          int repeat) {
+        CudaDevice dev = gn.device();
+        CheckCase inputs = CheckCase.of("bench", spec);
+        long n = spec.elementCount();
+        try (DeviceBuffer x = dev.upload(inputs.x());
+             DeviceBuffer dy = dev.upload(inputs.dy());
+             DeviceBuffer gamma = dev.upload(inputs.gamma());
+             DeviceBuffer beta = dev.upload(inputs.beta());
+             DeviceBuffer y = dev.allocateFloats(n);
+             DeviceBuffer dx = dev.allocateFloats(n);
+             DeviceBuffer mean = dev.allocateFloats(spec.sliceCount());
+             DeviceBuffer rstd = dev.allocateFloats(spec.sliceCount());
+             DeviceBuffer dgamma = dev.allocateFloats(spec.channels());
+             DeviceBuffer dbeta = dev.allocateFloats(spec.channels())) {
+            gn.reserve(spec);
+            Runnable fwd = () -> gn.forward(spec, x, gamma, beta, y, mean, rstd, stream);
+            Runnable bwd = () -> gn.backward(spec, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, stream);
+            double fwdMs = median(timer, stream, fwd, warmup, repeat);
+            double bwdMs = median(timer, stream, bwd, warmup, repeat);
+            row(spec, fwdMs, bwdMs);
+        }
+    }
+
+    private static double median(CudaTimer timer, CUstream stream, Runnable work, int warmup, int repeat) {
+        for (int i = 0; i < warmup; i++) {
+            timer.flushL2(stream);
+            timer.time(stream, work);
+        }
+        float[] samples = new float[repeat];
+        for (int i = 0; i < repeat; i++) {
+            timer.flushL2(stream);
+            samples[i] = timer.time(stream, work);
+        }
+        Arrays.sort(samples);
+        return repeat % 2 == 1 ? samples[repeat / 2] : 0.5 * (samples[repeat / 2 - 1] + samples[repeat / 2]);
+    }
+
+    private int benchCpu(int warmup, int repeat) {
+        CpuGroupNorm gn = new CpuGroupNorm();
+        header("cpu (float64 reference, one thread, wall time)", warmup, repeat);
+        for (GroupNormSpec spec : BenchCase.suite()) {
+            CheckCase inputs = CheckCase.of("bench", spec);
+            float[] x = inputs.x();
+            float[] dy = inputs.dy();
+            float[] gamma = inputs.gamma();
+            float[] beta = inputs.beta();
+            ForwardResult[] last = new ForwardResult[1];
+            double fwdMs = medianWall(() -> last[0] = gn.forward(spec, x, gamma, beta), warmup, repeat);
+            double bwdMs = medianWall(() -> gn.backward(spec, dy, x, last[0].mean(), last[0].rstd(), gamma), warmup,
+                    repeat);
+            row(spec, fwdMs, bwdMs);
+        }
+        return Main.OK;
+    }
+
+    private static double medianWall(Runnable work, int warmup, int repeat) {
+        for (int i = 0; i < warmup; i++) {
+            work.run();
+        }
+        double[] samples = new double[repeat];
+        for (int i = 0; i < repeat; i++) {
+            long t0 = System.nanoTime();
+            work.run();
+            samples[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(samples);
+        return samples[repeat / 2];
+    }
+}
