@@ -24,10 +24,17 @@ nvcc_not_found() {
     exit 1
 }
 
-# A bare name is looked up on PATH; anything with a slash must be an executable file.
+# A bare name is looked up on PATH, then in the usual CUDA install places; anything with a
+# slash must be an executable file.
 case "$nvcc_arg" in
     */*) nvcc_bin=$nvcc_arg ;;
-    *)   nvcc_bin=$(command -v -- "$nvcc_arg" 2>/dev/null) || nvcc_not_found ;;
+    *)   nvcc_bin=$(command -v -- "$nvcc_arg" 2>/dev/null) || {
+             for candidate in "${CUDA_HOME:-/nonexistent}/bin/$nvcc_arg" "/usr/local/cuda/bin/$nvcc_arg" \
+                              "/usr/local/bin/$nvcc_arg"; do
+                 if [ -x "$candidate" ]; then nvcc_bin=$candidate; break; fi
+             done
+             [ -n "${nvcc_bin:-}" ] || nvcc_not_found
+         } ;;
 esac
 if [ -z "$nvcc_arg" ] || [ -d "$nvcc_bin" ] || [ ! -x "$nvcc_bin" ]; then
     nvcc_not_found
