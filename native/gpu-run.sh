@@ -29,7 +29,7 @@ step() {  # step NAME LOGFILE cmd...
 echo "groupnorm4j GPU kit, $(date -u +%FT%TZ), kit $kit" | tee "$log"
 step nvidia-smi "$log" nvidia-smi
 step junit "$out/junit.txt" "$java" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
-  --class-path "$cp" --scan-class-path "$kit/test-classes" --disable-banner --details=tree
+  --class-path "$cp" --scan-class-path "$kit/test-classes" --include-tag gpu --disable-banner --details=tree
 step check "$out/check.txt" "$java" -jar "$jar" check --device cuda
 step bench "$out/bench.txt" "$java" -jar "$jar" bench --device cuda
 python3 "$kit/torch_compare.py" inputs "$tmp"
@@ -42,7 +42,7 @@ done
 step torch-accuracy "$out/torch.txt" python3 "$kit/torch_compare.py" accuracy "$java" "$jar" "$tmp"
 step torch-bench "$out/torch.txt" python3 "$kit/torch_compare.py" bench "$out/bench.txt"
 step jmh "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \
-  -f 1 -wi 3 -i 5 -w 1s -r 1s
+  -f 1 -wi 2 -i 3 -w 1s -r 1s
 if [ ${#failed[@]} -eq 0 ]; then echo "gpu kit: all steps passed" | tee -a "$log"; exit 0; fi
 echo "gpu kit: FAILED steps: ${failed[*]}" | tee -a "$log"
 exit 1

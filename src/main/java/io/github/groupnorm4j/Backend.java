@@ -2,6 +2,7 @@ package io.github.groupnorm4j;
 
 import io.github.groupnorm4j.cuda.CudaAvailability;
 import io.github.groupnorm4j.cuda.CudaGroupNorm;
+import io.github.groupnorm4j.emu.EmuOptions;
 import java.util.Locale;
 
 /** Which {@link GroupNorm} implementation to use, chosen at run time. */
@@ -10,10 +11,12 @@ public enum Backend {
     CPU,
     /** The CUDA kernels; fails with the reason when no usable GPU is present. */
     CUDA,
-    /** CUDA when available, otherwise the CPU reference. */
+    /** The CUDA kernels' PTX on the emulator (slow; for checking the kernels without a GPU); always available. */
+    EMU,
+    /** CUDA when available, otherwise the CPU reference (the harness commands use {@link #resolveForHarness()}). */
     AUTO;
 
-    /** Parses {@code cpu}, {@code cuda} or {@code auto} (case-insensitive). */
+    /** Parses {@code cpu}, {@code cuda}, {@code emu} or {@code auto} (case-insensitive). */
     public static Backend parse(String name) {
         if (name != null) {
             for (Backend b : values()) {
@@ -22,7 +25,7 @@ public enum Backend {
                 }
             }
         }
-        throw new IllegalArgumentException("--device must be one of cpu, cuda, auto; got '" + name + "'");
+        throw new IllegalArgumentException("--device must be one of cpu, cuda, emu, auto; got '" + name + "'");
     }
 
     /** The backend {@link #open()} would choose now: AUTO resolves to CUDA or CPU. */
@@ -34,7 +37,18 @@ public enum Backend {
     }
 
     /**
-     * Opens an implementation.
+     * For the commands that exercise the kernels (check, sanitize): AUTO resolves to CUDA when a GPU is usable,
+     * otherwise to the emulator, so the kernels are what gets checked either way.
+     */
+    public Backend resolveForHarness() {
+        if (this != AUTO) {
+            return this;
+        }
+        return CudaAvailability.probe().isAvailable() ? CUDA : EMU;
+    }
+
+    /**
+     * Opens an implementation (EMU with {@link EmuOptions#defaults()}).
      *
      * @throws IllegalStateException for CUDA when no usable GPU is present, with the reason
      */
@@ -42,6 +56,8 @@ public enum Backend {
         switch (resolve()) {
             case CUDA:
                 return CudaGroupNorm.open();
+            case EMU:
+                return CudaGroupNorm.emulated(EmuOptions.defaults());
             case CPU:
             default:
                 return new CpuGroupNorm();

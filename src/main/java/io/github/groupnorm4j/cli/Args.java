@@ -87,6 +87,22 @@ final class Args {
         }
     }
 
+    boolean has(String name) {
+        return values.containsKey(name);
+    }
+
+    long longValue(String name, long fallback) {
+        String v = values.get(name);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException(command + ": --" + name + " must be an integer, got '" + v + "'");
+        }
+    }
+
     int intValue(String name, int fallback) {
         return values.containsKey(name) ? requiredInt(name) : fallback;
     }

@@ -30,6 +30,10 @@ final class BenchCommand {
     }
 
     int run(Args a) {
+        if (Main.backend(a) == Backend.EMU) {
+            throw new UsageException("bench: --device emu would time the emulator, which says nothing about the "
+                    + "kernels; use --device cuda (or cpu)");
+        }
         Backend backend = Main.backend(a).resolve();
         int warmup = a.intValue("warmup", backend == Backend.CUDA ? 10 : 1);
         int repeat = a.intValue("repeat", backend == Backend.CUDA ? 50 : 3);

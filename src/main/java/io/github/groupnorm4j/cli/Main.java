@@ -10,6 +10,11 @@ import io.github.groupnorm4j.GroupNorm;
 import io.github.groupnorm4j.GroupNormSpec;
 import io.github.groupnorm4j.cuda.CudaAvailability;
 import io.github.groupnorm4j.cuda.CudaException;
+import io.github.groupnorm4j.cuda.CudaGroupNorm;
+import io.github.groupnorm4j.cuda.EmuGpuDriver;
+import io.github.groupnorm4j.emu.EmuOptions;
+import io.github.groupnorm4j.emu.Finding;
+import io.github.groupnorm4j.emu.Schedule;
 import io.github.groupnorm4j.io.Npy;
 import io.github.groupnorm4j.io.NpyArray;
 import io.github.groupnorm4j.io.NpyFormatException;
@@ -26,7 +31,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * {@code java -jar groupnorm4j.jar <command>}: forward, backward, check, bench. User errors print one line and exit
+ * {@code java -jar groupnorm4j.jar <command>}: forward, backward, check, sanitize, bench. User errors print one line and exit
  * with status 2; a failed check exits 1.
  */
 public final class Main {
@@ -38,14 +43,21 @@ public final class Main {
             "usage: java -jar groupnorm4j.jar <command> [options]",
             "",
             "commands:",
-            "  check    [--device D]   every kernel over the shape suite vs the float64 CPU reference",
-            "  bench    [--device D] [--warmup W] [--repeat R]   forward/backward timing on the performance suite",
+            "  check    [--device D] [--schedule S] [--seed N]   every kernel over the shape suite vs the float64 CPU",
+            "           reference (default auto: cuda when available, otherwise the PTX on the emulator)",
+            "  sanitize [--device emu] [--schedule S] [--seed N]   forward+backward of the shape suite on the emulator",
+            "           with its sanitizer; prints every finding, exits 1 if there is any",
+            "  bench    [--device cpu|cuda|auto] [--warmup W] [--repeat R]   forward/backward timing on the",
+            "           performance suite",
             "  forward  --x X.npy --groups G [--gamma g.npy --beta b.npy] [--eps E] [--device D] --out DIR",
             "           writes DIR/y.npy, DIR/mean.npy, DIR/rstd.npy (mean/rstd shaped [N, G])",
             "  backward --dy DY.npy --x X.npy --groups G [--gamma g.npy] [--eps E] [--device D] --out DIR",
             "           writes DIR/dx.npy, DIR/dgamma.npy, DIR/dbeta.npy (mean/rstd recomputed from x)",
             "",
-            "  --device cpu|cuda|auto  (default auto: cuda when available, otherwise cpu)",
+            "  --device cpu|cuda|emu|auto  (forward/backward: auto = cuda when available, otherwise cpu;",
+            "           emu = the kernels' PTX on the Java emulator, slow)",
+            "  --schedule lockstep|adversarial, --seed N  how the emulator interleaves threads (emu only;",
+            "           default lockstep, seed 1)",
             "  .npy input: little-endian float32 or float64, C order, shape [N, C, *spatial]; output float32");
 
     private final PrintStream out;
@@ -75,11 +87,14 @@ public final class Main {
                 case "backward":
                     return backward(Args.parse(command, argv, 1, Set.of("dy", "x", "groups", "gamma", "eps", "device", "out")));
                 case "check":
-                    return check(Args.parse(command, argv, 1, Set.of("device")));
+                    return check(Args.parse(command, argv, 1, Set.of("device", "schedule", "seed")));
+                case "sanitize":
+                    return sanitize(Args.parse(command, argv, 1, Set.of("device", "schedule", "seed")));
                 case "bench":
                     return new BenchCommand(out).run(Args.parse(command, argv, 1, Set.of("device", "warmup", "repeat")));
                 default:
-                    throw new UsageException("unknown command '" + command + "' (commands: check, bench, forward, backward; --help)");
+                    throw new UsageException("unknown command '" + command
+                            + "' (commands: check, sanitize, bench, forward, backward; --help)");
             }
         } catch (UsageException | IllegalArgumentException e) {
             return userError(e.getMessage());
@@ -204,13 +219,21 @@ public final class Main {
 
     private int check(Args a) {
         Backend requested = backend(a);
-        if (requested == Backend.AUTO && !CudaAvailability.probe().isAvailable()) {
-            out.println("note: " + CudaAvailability.probe() + "; checking the cpu backend");
+        Backend resolved = requested.resolveForHarness();
+        if (resolved != Backend.EMU && (a.has("schedule") || a.has("seed"))) {
+            throw new UsageException("check: --schedule and --seed apply to the emulator only (--device emu), not "
+                    + resolved);
+        }
+        if (requested == Backend.AUTO) {
+            out.println(resolved == Backend.CUDA
+                    ? "note: --device auto: CUDA is available; checking the kernels on the GPU"
+                    : "note: --device auto: " + CudaAvailability.probe()
+                            + "; checking the kernels' PTX on the emulator (slow)");
         }
         Checker checker = new Checker();
         int failures = 0;
         int rows = 0;
-        try (GroupNorm gn = open(a)) {
+        try (GroupNorm gn = openForHarness(resolved, a, "check")) {
             out.println("check: " + gn.name() + " vs float64 CPU reference");
             out.printf(Locale.ROOT, "%-28s %-40s %-7s %12s %12s %12s  %s%n",
                     "shape", "case", "output", "max abs err", "rel err", "tolerance", "result");
@@ -226,8 +249,91 @@ public final class Main {
                             r.tolerance(), r.passed() ? "pass" : "FAIL");
                 }
             }
+            EmuGpuDriver emu = gn instanceof CudaGroupNorm ? ((CudaGroupNorm) gn).emulator() : null;
+            if (emu != null && !emu.findings().isEmpty()) {
+                out.println("note: the emulator's sanitizer reported " + emu.findings().size()
+                        + " finding(s); 'sanitize' lists them");
+            }
         }
         out.println((rows - failures) + " passed, " + failures + " failed");
         return failures == 0 ? OK : FAILED;
+    }
+
+    /** The implementation for check/sanitize: cuda and cpu as usual, emu with --schedule/--seed. */
+    private GroupNorm openForHarness(Backend resolved, Args a, String command) {
+        if (resolved == Backend.EMU) {
+            return CudaGroupNorm.emulated(emuOptions(a, command).build());
+        }
+        if (resolved == Backend.CUDA && !CudaAvailability.probe().isAvailable()) {
+            throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
+        }
+        return resolved.open();
+    }
+
+    private static EmuOptions.Builder emuOptions(Args a, String command) {
+        EmuOptions.Builder b = EmuOptions.defaults().toBuilder();
+        String schedule = a.get("schedule", null);
+        if (schedule != null) {
+            switch (schedule.trim().toLowerCase(Locale.ROOT)) {
+                case "lockstep":
+                    b.schedule(Schedule.LOCKSTEP);
+                    break;
+                case "adversarial":
+                    b.schedule(Schedule.ADVERSARIAL);
+                    break;
+                default:
+                    throw new UsageException(command + ": --schedule must be lockstep or adversarial; got '"
+                            + schedule + "'");
+            }
+        }
+        if (a.has("seed")) {
+            b.seed(a.longValue("seed", 1));
+        }
+        return b;
+    }
+
+    // ------------------------------------------------------------------ sanitize
+
+    private int sanitize(Args a) {
+        Backend requested = Backend.parse(a.get("device", "emu"));
+        if (requested == Backend.CUDA) {
+            throw new UsageException("sanitize: --device cuda is not supported; on a GPU use compute-sanitizer "
+                    + "through the GPU kit (bash native/make-gpu-kit.sh, then target/gpu-kit/gpu-run.sh)");
+        }
+        if (requested == Backend.CPU) {
+            throw new UsageException("sanitize: --device cpu runs no kernels; sanitize runs the PTX on the emulator "
+                    + "(--device emu)");
+        }
+        EmuOptions options = emuOptions(a, "sanitize").sanitize(true).build();
+        List<CheckCase> suite = CheckCase.suite();
+        int findings = 0;
+        int failedLaunches = 0;
+        try (CudaGroupNorm gn = CudaGroupNorm.emulated(options)) {
+            EmuGpuDriver emu = gn.emulator();
+            out.println("sanitize: " + gn.name() + ", forward+backward of " + suite.size() + " cases");
+            for (CheckCase c : suite) {
+                emu.clearFindings();
+                String failure = null;
+                try {
+                    ForwardResult f = gn.forward(c.spec(), c.x(), c.gamma(), c.beta());
+                    gn.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma());
+                } catch (CudaException e) {
+                    failure = e.getMessage();
+                    failedLaunches++;
+                }
+                List<Finding> found = emu.findings();
+                findings += found.size();
+                if (found.isEmpty() && failure == null) {
+                    continue;
+                }
+                out.println(c + ": " + found.size() + " finding(s)" + (failure == null ? "" : "; " + failure));
+                for (Finding f : found) {
+                    out.println("  " + f);
+                }
+            }
+            emu.clearFindings();
+        }
+        out.println("sanitize: " + suite.size() + " cases, " + findings + " findings");
+        return findings == 0 && failedLaunches == 0 ? OK : FAILED;
     }
 }

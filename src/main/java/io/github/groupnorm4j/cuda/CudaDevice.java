@@ -1,55 +1,33 @@
 package io.github.groupnorm4j.cuda;
 
-import static io.github.groupnorm4j.cuda.CudaException.check;
-
-import java.nio.charset.StandardCharsets;
-import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
-import jcuda.driver.CUdevice_attribute;
-import jcuda.driver.JCudaDriver;
+import io.github.groupnorm4j.emu.EmuOptions;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
 
 /**
- * One GPU and its primary context: the context the CUDA runtime, cuBLAS and PyTorch use too, so buffers and streams
- * can be shared with them. Every public operation of this package makes the primary context current on the calling
- * thread first. Close releases this object's reference to the primary context.
+ * One device, owning the {@link GpuDriver} every operation of this package goes through: a real GPU and its primary
+ * context ({@link #open(int)}; the context the CUDA runtime, cuBLAS and PyTorch use too, so buffers and streams can
+ * be shared with them), or the PTX emulator ({@link #emulated(EmuOptions)}). Every public operation of this package
+ * makes the device current on the calling thread first. Close releases the driver (for a GPU, this object's
+ * reference to the primary context).
  */
 public final class CudaDevice implements AutoCloseable {
+    private final GpuDriver driver;
     private final int ordinal;
-    private final CUdevice device = new CUdevice();
-    private final CUcontext context = new CUcontext();
-    private final String name;
-    private final int computeCapability;
-    private final int multiprocessorCount;
-    private final int l2CacheBytes;
-    private final int maxSharedMemoryPerBlockOptin;
-    private final long totalMemoryBytes;
+    /** Streams of non-JCuda drivers: the CUstream objects {@link CudaStream#handle()} hands out, and their handles. */
+    private final Map<CUstream, Long> streamTokens = Collections.synchronizedMap(new IdentityHashMap<>());
     private boolean closed;
 
-    private CudaDevice(int ordinal) {
+    private CudaDevice(GpuDriver driver, int ordinal) {
+        this.driver = driver;
         this.ordinal = ordinal;
-        check("cuDeviceGet(" + ordinal + ")", JCudaDriver.cuDeviceGet(device, ordinal));
-        check("cuDevicePrimaryCtxRetain", JCudaDriver.cuDevicePrimaryCtxRetain(context, device));
-        check("cuCtxSetCurrent", JCudaDriver.cuCtxSetCurrent(context));
-        byte[] nameBytes = new byte[256];
-        check("cuDeviceGetName", JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device));
-        int len = 0;
-        while (len < nameBytes.length && nameBytes[len] != 0) {
-            len++;
-        }
-        this.name = new String(nameBytes, 0, len, StandardCharsets.US_ASCII);
-        this.computeCapability = 10 * attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
-                + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
-        this.multiprocessorCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-        this.l2CacheBytes = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE);
-        this.maxSharedMemoryPerBlockOptin =
-                attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
-        long[] total = new long[1];
-        check("cuDeviceTotalMem", JCudaDriver.cuDeviceTotalMem(total, device));
-        this.totalMemoryBytes = total[0];
     }
 
     /**
-     * Opens device {@code ordinal}.
+     * Opens GPU {@code ordinal} through JCuda.
      *
      * @throws IllegalStateException if CUDA is unavailable here (the message says why)
      * @throws IllegalArgumentException if there is no device with that ordinal
@@ -62,22 +40,44 @@ public final class CudaDevice implements AutoCloseable {
         if (ordinal < 0 || ordinal >= a.deviceCount()) {
             throw new IllegalArgumentException("device ordinal must be in [0, " + a.deviceCount() + "), got " + ordinal);
         }
-        return new CudaDevice(ordinal);
+        return new CudaDevice(new JCudaGpuDriver(ordinal), ordinal);
     }
 
-    private int attribute(int attr) {
-        int[] v = new int[1];
-        check("cuDeviceGetAttribute(" + CUdevice_attribute.stringFor(attr) + ")",
-                JCudaDriver.cuDeviceGetAttribute(v, attr, device));
-        return v[0];
+    /** An emulated compute capability 9.0 device (the compute_90 PTX); always available. */
+    public static CudaDevice emulated(EmuOptions options) {
+        return emulated(options, 90);
     }
 
-    /** Makes this device's primary context current on the calling thread (cheap; done at every entry point). */
+    /** An emulated device of the given compute capability (75 loads the compute_75 PTX, 90 the compute_90). */
+    public static CudaDevice emulated(EmuOptions options, int computeCapability) {
+        return new CudaDevice(new EmuGpuDriver(options, computeCapability), 0);
+    }
+
+    /** A device on any driver; the device owns it and closes it. */
+    public static CudaDevice on(GpuDriver driver) {
+        if (driver == null) {
+            throw new IllegalArgumentException("driver must not be null");
+        }
+        return new CudaDevice(driver, driver instanceof JCudaGpuDriver ? ((JCudaGpuDriver) driver).ordinal() : 0);
+    }
+
+    /** The driver every operation goes through. */
+    public GpuDriver driver() {
+        return driver;
+    }
+
+    /** True when this device is the PTX emulator. */
+    public boolean isEmulated() {
+        return driver instanceof EmuGpuDriver;
+    }
+
+    /** Makes this device current on the calling thread (cheap; done at every entry point). */
     public void makeCurrent() {
         if (closed) {
-            throw new IllegalStateException("CudaDevice " + ordinal + " is closed");
+            throw new IllegalStateException("CudaDevice "
+                    + (driver instanceof JCudaGpuDriver ? String.valueOf(ordinal) : driver.label()) + " is closed");
         }
-        check("cuCtxSetCurrent", JCudaDriver.cuCtxSetCurrent(context));
+        driver.makeCurrent();
     }
 
     /** Allocates {@code count} floats of device memory (uninitialised). */
@@ -97,55 +97,108 @@ public final class CudaDevice implements AutoCloseable {
         return b;
     }
 
-    /** Waits for all work on this device's primary context; surfaces asynchronous kernel errors. */
+    /** Waits for all work on this device; surfaces asynchronous kernel errors. */
     public void synchronize() {
         makeCurrent();
-        check("cuCtxSynchronize", JCudaDriver.cuCtxSynchronize());
+        driver.synchronize();
     }
 
     public int ordinal() {
         return ordinal;
     }
 
+    /** {@code cuda:0}, {@code emu}. */
+    public String label() {
+        return driver.label();
+    }
+
     public String name() {
-        return name;
+        return driver.name();
     }
 
     /** Major·10 + minor, e.g. 90 for an H100. */
     public int computeCapability() {
-        return computeCapability;
+        return driver.computeCapability();
     }
 
     public int multiprocessorCount() {
-        return multiprocessorCount;
+        return driver.multiprocessorCount();
     }
 
     public int l2CacheBytes() {
-        return l2CacheBytes;
+        return driver.l2CacheBytes();
     }
 
     public int maxSharedMemoryPerBlockOptin() {
-        return maxSharedMemoryPerBlockOptin;
+        return driver.maxSharedMemoryPerBlockOptin();
     }
 
     public long totalMemoryBytes() {
-        return totalMemoryBytes;
+        return driver.totalMemoryBytes();
     }
 
-    CUcontext context() {
-        return context;
+    // ---------------------------------------------------------------- JCuda objects <-> driver handles
+
+    /** The JCuda driver, or IllegalStateException with {@code what} needs it. */
+    JCudaGpuDriver jcuda(String what) {
+        if (driver instanceof JCudaGpuDriver) {
+            return (JCudaGpuDriver) driver;
+        }
+        throw new IllegalStateException(what + " needs the JCuda driver; use DeviceBuffer");
+    }
+
+    /** A CUdeviceptr for a device address (JCuda driver only). */
+    CUdeviceptr jcudaPointer(long address) {
+        jcuda("a raw CUdeviceptr");
+        return JCudaPointers.devicePointer(address);
+    }
+
+    /**
+     * The driver's handle for a JCuda stream: null or an empty CUstream is the legacy default stream (0); on JCuda
+     * any stream works, on other drivers only the ones {@link CudaStream} handed out.
+     */
+    long streamHandle(CUstream stream) {
+        if (stream == null) {
+            return 0;
+        }
+        if (driver instanceof JCudaGpuDriver) {
+            return ((JCudaGpuDriver) driver).handleOf(stream);
+        }
+        Long h = streamTokens.get(stream);
+        if (h != null) {
+            return h;
+        }
+        if (JCudaPointers.address(stream) == 0) {
+            return 0;
+        }
+        throw new IllegalStateException("a raw CUstream needs the JCuda driver; use CudaStream.create(device)");
+    }
+
+    /** The CUstream object that stands for driver stream {@code handle}. */
+    CUstream streamObject(long handle) {
+        if (driver instanceof JCudaGpuDriver) {
+            return ((JCudaGpuDriver) driver).stream(handle);
+        }
+        CUstream token = new CUstream();
+        streamTokens.put(token, handle);
+        return token;
+    }
+
+    void forgetStream(CUstream token) {
+        streamTokens.remove(token);
     }
 
     @Override
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            check("cuDevicePrimaryCtxRelease", JCudaDriver.cuDevicePrimaryCtxRelease(device));
+            driver.close();
         }
     }
 
     @Override
     public String toString() {
-        return "cuda:" + ordinal + " (" + name + ", sm_" + computeCapability + ", " + multiprocessorCount + " SMs)";
+        return driver.label() + " (" + driver.name() + ", sm_" + driver.computeCapability() + ", "
+                + driver.multiprocessorCount() + " SMs)";
     }
 }

@@ -5,13 +5,15 @@ import io.github.groupnorm4j.ForwardResult;
 import io.github.groupnorm4j.GroupNorm;
 import io.github.groupnorm4j.GroupNormSpec;
 import io.github.groupnorm4j.HostArrays;
-import jcuda.Pointer;
+import io.github.groupnorm4j.emu.EmuOptions;
+import java.util.Locale;
 import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 
 /**
- * GroupNorm on an NVIDIA GPU through the kernels in {@code cuda/}.
+ * GroupNorm through the kernels in {@code cuda/}, on an NVIDIA GPU ({@link #open()}) or on the PTX emulator
+ * ({@link #emulated(EmuOptions)}): every device operation goes through the device's {@link GpuDriver}.
  *
  * <p>Two levels:
  * <ul>
@@ -26,9 +28,8 @@ import jcuda.driver.CUstream;
  * instance is not safe to use from several threads at once (its workspace is shared); use one per stream.
  */
 public final class CudaGroupNorm implements GroupNorm {
-    private static final CUdeviceptr NULL = new CUdeviceptr();
     /** The legacy default stream; used by the host-array API. */
-    private static final CUstream DEFAULT_STREAM = new CUstream();
+    private static final CUstream DEFAULT_STREAM = null;
 
     private final CudaDevice device;
     private final boolean ownsDevice;
@@ -61,6 +62,24 @@ public final class CudaGroupNorm implements GroupNorm {
         return new CudaGroupNorm(CudaDevice.open(ordinal), true);
     }
 
+    /** Opens the backend on the PTX emulator as a compute capability 9.0 device (compute_90 PTX); always works. */
+    public static CudaGroupNorm emulated(EmuOptions options) {
+        return emulated(options, 90);
+    }
+
+    /**
+     * Opens the backend on the PTX emulator as a device of the given compute capability: 75 runs the compute_75
+     * PTX, 90 the compute_90 PTX. The sanitizer's findings are on {@link #emulator()}.
+     */
+    public static CudaGroupNorm emulated(EmuOptions options, int computeCapability) {
+        return new CudaGroupNorm(CudaDevice.emulated(options, computeCapability), true);
+    }
+
+    /** The emulator driver when this runs on the emulator (for its findings), otherwise null. */
+    public EmuGpuDriver emulator() {
+        return device.driver() instanceof EmuGpuDriver ? (EmuGpuDriver) device.driver() : null;
+    }
+
     /** Runs on a device the caller opened and keeps ownership of. */
     public static CudaGroupNorm on(CudaDevice device) {
         return new CudaGroupNorm(device, false);
@@ -82,7 +101,10 @@ public final class CudaGroupNorm implements GroupNorm {
 
     @Override
     public String name() {
-        return "cuda:" + device.ordinal() + " (" + device.name() + ", " + kernels.ptxTarget + ")";
+        EmuGpuDriver emu = emulator();
+        String extra = emu == null ? "" : ", " + emu.options().schedule().toString().toLowerCase(Locale.ROOT)
+                + " schedule, seed " + emu.options().seed() + (emu.options().sanitize() ? ", sanitizer" : "");
+        return device.label() + " (" + device.name() + ", " + kernels.ptxTarget + extra + ")";
     }
 
     // ---------------------------------------------------------------- host arrays
@@ -127,8 +149,8 @@ public final class CudaGroupNorm implements GroupNorm {
     // ---------------------------------------------------------------- device buffers (checked sizes)
 
     /**
-     * Forward on device buffers, queued on {@code stream}. gamma and beta are null exactly when the spec is not
-     * affine. Sizes are checked against the spec.
+     * Forward on device buffers, queued on {@code stream} (null = the legacy default stream). gamma and beta are
+     * null exactly when the spec is not affine. Sizes are checked against the spec. Works on every driver.
      */
     public void forward(GroupNormSpec spec, DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta,
                         DeviceBuffer y, DeviceBuffer mean, DeviceBuffer rstd, CUstream stream) {
@@ -140,10 +162,14 @@ public final class CudaGroupNorm implements GroupNorm {
         requireBuffer("rstd", rstd, spec.sliceCount());
         requireAffineBuffer(spec, "gamma", gamma);
         requireAffineBuffer(spec, "beta", beta);
-        forward(spec, x.pointer(), ptr(gamma), ptr(beta), y.pointer(), mean.pointer(), rstd.pointer(), stream);
+        forwardAt(spec, x.address(), addr(gamma), addr(beta), y.address(), mean.address(), rstd.address(),
+                device.streamHandle(stream));
     }
 
-    /** Backward on device buffers, queued on {@code stream}. gamma is null exactly when the spec is not affine. */
+    /**
+     * Backward on device buffers, queued on {@code stream} (null = the legacy default stream). gamma is null exactly
+     * when the spec is not affine. Works on every driver.
+     */
     public void backward(GroupNormSpec spec, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer mean, DeviceBuffer rstd,
                          DeviceBuffer gamma, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta,
                          CUstream stream) {
@@ -157,8 +183,8 @@ public final class CudaGroupNorm implements GroupNorm {
         requireAffineBuffer(spec, "gamma", gamma);
         requireBuffer("dgamma", dgamma, spec.channels());
         requireBuffer("dbeta", dbeta, spec.channels());
-        backward(spec, dy.pointer(), x.pointer(), mean.pointer(), rstd.pointer(), ptr(gamma), dx.pointer(),
-                dgamma.pointer(), dbeta.pointer(), stream);
+        backwardAt(spec, dy.address(), x.address(), mean.address(), rstd.address(), addr(gamma), dx.address(),
+                dgamma.address(), dbeta.address(), device.streamHandle(stream));
     }
 
     // ---------------------------------------------------------------- raw pointers (trainer path)
@@ -167,43 +193,33 @@ public final class CudaGroupNorm implements GroupNorm {
      * Forward on raw device pointers, queued on {@code stream} (null or an empty CUstream = the legacy default
      * stream). No allocation, no synchronisation. The caller guarantees the sizes: x and y hold N·C·HW floats, mean
      * and rstd N·G, gamma and beta C (null when the spec is not affine).
+     *
+     * @throws IllegalStateException on the emulator: raw pointers need the JCuda driver; use {@link DeviceBuffer}
      */
     public void forward(GroupNormSpec spec, CUdeviceptr x, CUdeviceptr gamma, CUdeviceptr beta,
                         CUdeviceptr y, CUdeviceptr mean, CUdeviceptr rstd, CUstream stream) {
         requireSpec(spec);
-        checkDeviceLimits(spec);
+        requireJCuda();
         requirePointer("x", x);
         requirePointer("y", y);
         requirePointer("mean", mean);
         requirePointer("rstd", rstd);
         requireAffinePointer(spec, "gamma", gamma);
         requireAffinePointer(spec, "beta", beta);
-        device.makeCurrent();
-        CUstream s = stream == null ? DEFAULT_STREAM : stream;
-        long hw = spec.spatialSize();
-        int c = spec.channels();
-        int g = spec.groups();
-
-        LaunchPlanner.Shape stats = planner.forwardStats(spec);
-        kernels.launch("groupnorm_forward_stats", kernels.forwardStats, stats.gridX, stats.gridY, stats.block, s,
-                Pointer.to(Pointer.to(x), Pointer.to(mean), Pointer.to(rstd),
-                        Pointer.to(new long[] {spec.sliceLength()}), Pointer.to(new float[] {spec.eps()})));
-
-        LaunchPlanner.Shape apply = planner.rows(spec);
-        kernels.launch("groupnorm_forward_apply", kernels.forwardApply, apply.gridX, apply.gridY, apply.block, s,
-                Pointer.to(Pointer.to(x), Pointer.to(mean), Pointer.to(rstd), Pointer.to(orNull(gamma)),
-                        Pointer.to(orNull(beta)), Pointer.to(y), Pointer.to(new int[] {c}),
-                        Pointer.to(new int[] {g}), Pointer.to(new long[] {hw})));
+        forwardAt(spec, addr(x), addr(gamma), addr(beta), addr(y), addr(mean), addr(rstd),
+                device.streamHandle(stream));
     }
 
     /**
      * Backward on raw device pointers, queued on {@code stream}. No synchronisation; allocates only if the
      * workspace (2·N·C floats) has not been reserved for a spec this large. dγ and dβ are always written.
+     *
+     * @throws IllegalStateException on the emulator: raw pointers need the JCuda driver; use {@link DeviceBuffer}
      */
     public void backward(GroupNormSpec spec, CUdeviceptr dy, CUdeviceptr x, CUdeviceptr mean, CUdeviceptr rstd,
                          CUdeviceptr gamma, CUdeviceptr dx, CUdeviceptr dgamma, CUdeviceptr dbeta, CUstream stream) {
         requireSpec(spec);
-        checkDeviceLimits(spec);
+        requireJCuda();
         requirePointer("dy", dy);
         requirePointer("x", x);
         requirePointer("mean", mean);
@@ -212,37 +228,56 @@ public final class CudaGroupNorm implements GroupNorm {
         requirePointer("dx", dx);
         requirePointer("dgamma", dgamma);
         requirePointer("dbeta", dbeta);
+        backwardAt(spec, addr(dy), addr(x), addr(mean), addr(rstd), addr(gamma), addr(dx), addr(dgamma), addr(dbeta),
+                device.streamHandle(stream));
+    }
+
+    // ---------------------------------------------------------------- the launches (device addresses)
+
+    private void forwardAt(GroupNormSpec spec, long x, long gamma, long beta, long y, long mean, long rstd,
+                           long stream) {
+        checkDeviceLimits(spec);
         device.makeCurrent();
-        CUstream s = stream == null ? DEFAULT_STREAM : stream;
+        long hw = spec.spatialSize();
+        int c = spec.channels();
+        int g = spec.groups();
+
+        LaunchPlanner.Shape stats = planner.forwardStats(spec);
+        kernels.launch(kernels.forwardStats, stats.gridX, stats.gridY, stats.block, stream,
+                KernelArgs.create().pointer(x).pointer(mean).pointer(rstd).i64(spec.sliceLength()).f32(spec.eps()));
+
+        LaunchPlanner.Shape apply = planner.rows(spec);
+        kernels.launch(kernels.forwardApply, apply.gridX, apply.gridY, apply.block, stream,
+                KernelArgs.create().pointer(x).pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(y)
+                        .i32(c).i32(g).i64(hw));
+    }
+
+    private void backwardAt(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long dx,
+                            long dgamma, long dbeta, long stream) {
+        checkDeviceLimits(spec);
+        device.makeCurrent();
         reserve(spec);
         long rows = (long) spec.batch() * spec.channels();
-        CUdeviceptr sumDyXhat = workspace.pointer();
-        CUdeviceptr sumDy = (CUdeviceptr) workspace.pointer().withByteOffset(rows * Sizeof.FLOAT);
+        long sumDyXhat = workspace.address();
+        long sumDy = sumDyXhat + rows * Sizeof.FLOAT;
         long hw = spec.spatialSize();
         int n = spec.batch();
         int c = spec.channels();
         int g = spec.groups();
-        Pointer pC = Pointer.to(new int[] {c});
-        Pointer pG = Pointer.to(new int[] {g});
-        Pointer pHw = Pointer.to(new long[] {hw});
 
         LaunchPlanner.Shape sums = planner.channelSums(spec);
-        kernels.launch("groupnorm_backward_channel_sums", kernels.backwardChannelSums, sums.gridX, sums.gridY,
-                sums.block, s,
-                Pointer.to(Pointer.to(dy), Pointer.to(x), Pointer.to(mean), Pointer.to(rstd), Pointer.to(sumDyXhat),
-                        Pointer.to(sumDy), pC, pG, pHw));
+        kernels.launch(kernels.backwardChannelSums, sums.gridX, sums.gridY, sums.block, stream,
+                KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(sumDyXhat)
+                        .pointer(sumDy).i32(c).i32(g).i64(hw));
 
         LaunchPlanner.Shape params = planner.perChannel(spec);
-        kernels.launch("groupnorm_backward_gamma_beta", kernels.backwardGammaBeta, params.gridX, params.gridY,
-                params.block, s,
-                Pointer.to(Pointer.to(sumDyXhat), Pointer.to(sumDy), Pointer.to(dgamma), Pointer.to(dbeta),
-                        Pointer.to(new int[] {n}), pC));
+        kernels.launch(kernels.backwardGammaBeta, params.gridX, params.gridY, params.block, stream,
+                KernelArgs.create().pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
 
         LaunchPlanner.Shape rowsShape = planner.rows(spec);
-        kernels.launch("groupnorm_backward_dx", kernels.backwardDx, rowsShape.gridX, rowsShape.gridY,
-                rowsShape.block, s,
-                Pointer.to(Pointer.to(dy), Pointer.to(x), Pointer.to(mean), Pointer.to(rstd), Pointer.to(orNull(gamma)),
-                        Pointer.to(sumDyXhat), Pointer.to(sumDy), Pointer.to(dx), pC, pG, pHw));
+        kernels.launch(kernels.backwardDx, rowsShape.gridX, rowsShape.gridY, rowsShape.block, stream,
+                KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(gamma)
+                        .pointer(sumDyXhat).pointer(sumDy).pointer(dx).i32(c).i32(g).i64(hw));
     }
 
     /**
@@ -316,12 +351,18 @@ public final class CudaGroupNorm implements GroupNorm {
         }
     }
 
-    private static CUdeviceptr ptr(DeviceBuffer b) {
-        return b == null ? null : b.pointer();
+    private void requireJCuda() {
+        if (!(device.driver() instanceof JCudaGpuDriver)) {
+            throw new IllegalStateException("raw CUdeviceptr needs the JCuda driver; use DeviceBuffer");
+        }
     }
 
-    private static CUdeviceptr orNull(CUdeviceptr p) {
-        return p == null ? NULL : p;
+    private static long addr(DeviceBuffer b) {
+        return b == null ? 0 : b.address();
+    }
+
+    private static long addr(CUdeviceptr p) {
+        return JCudaPointers.address(p);
     }
 
     @Override

@@ -1,35 +1,46 @@
 package io.github.groupnorm4j.cuda;
 
-import static io.github.groupnorm4j.cuda.CudaException.check;
-
 import jcuda.driver.CUstream;
-import jcuda.driver.JCudaDriver;
 
-/** A CUDA stream on a device's primary context, destroyed by {@link #close()}. */
+/** A stream on a device (for a GPU: on its primary context), destroyed by {@link #close()}. */
 public final class CudaStream implements AutoCloseable {
     private final CudaDevice device;
-    private final CUstream stream = new CUstream();
+    private final long id;
+    private final CUstream stream;
     private boolean closed;
 
     private CudaStream(CudaDevice device) {
         this.device = device;
         device.makeCurrent();
-        check("cuStreamCreate", JCudaDriver.cuStreamCreate(stream, 0));
+        this.id = device.driver().createStream();
+        this.stream = device.streamObject(id);
     }
 
     public static CudaStream create(CudaDevice device) {
         return new CudaStream(device);
     }
 
-    /** The raw handle, for the device-level API and other JCuda calls. */
+    /**
+     * The handle for the device-level API. On a GPU it is the JCuda stream, usable in other JCuda calls; on the
+     * emulator it is a token that only this library understands.
+     */
     public CUstream handle() {
         return stream;
+    }
+
+    /** The driver's handle ({@link GpuDriver}). */
+    public long id() {
+        return id;
+    }
+
+    public CudaDevice device() {
+        return device;
     }
 
     /** Waits for everything queued on this stream; surfaces asynchronous kernel errors. */
     public void synchronize() {
         device.makeCurrent();
-        check("cuStreamSynchronize", JCudaDriver.cuStreamSynchronize(stream));
+        device.driver().synchronizeStream(id);
     }
 
     @Override
@@ -37,7 +48,8 @@ public final class CudaStream implements AutoCloseable {
         if (!closed) {
             closed = true;
             device.makeCurrent();
-            check("cuStreamDestroy", JCudaDriver.cuStreamDestroy(stream));
+            device.forgetStream(stream);
+            device.driver().destroyStream(id);
         }
     }
 }

@@ -1,12 +1,8 @@
 package io.github.groupnorm4j.cuda;
 
-import static io.github.groupnorm4j.cuda.CudaException.check;
-
-import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
-import jcuda.driver.JCudaDriver;
 
 /**
  * A float32 allocation in device memory, freed by {@link #close()}. Use with try-with-resources so a failed call
@@ -14,12 +10,13 @@ import jcuda.driver.JCudaDriver;
  */
 public final class DeviceBuffer implements AutoCloseable {
     private final CudaDevice device;
-    private final CUdeviceptr ptr = new CUdeviceptr();
+    private final long address;
     private final long count;
     private boolean closed;
 
-    private DeviceBuffer(CudaDevice device, long count) {
+    private DeviceBuffer(CudaDevice device, long address, long count) {
         this.device = device;
+        this.address = address;
         this.count = count;
     }
 
@@ -28,18 +25,25 @@ public final class DeviceBuffer implements AutoCloseable {
             throw new IllegalArgumentException("count must be >= 0, got " + count);
         }
         device.makeCurrent();
-        DeviceBuffer b = new DeviceBuffer(device, count);
         // cuMemAlloc rejects 0 bytes; a zero-length buffer keeps a null pointer.
-        if (count > 0) {
-            check("cuMemAlloc(" + count * Sizeof.FLOAT + " bytes)", JCudaDriver.cuMemAlloc(b.ptr, count * Sizeof.FLOAT));
-        }
-        return b;
+        long address = count > 0 ? device.driver().malloc(count * Sizeof.FLOAT) : 0;
+        return new DeviceBuffer(device, address, count);
     }
 
-    /** The raw device pointer, for kernels and other CUDA libraries. Valid until close. */
+    /**
+     * The raw device pointer, for kernels and other CUDA libraries. Valid until close.
+     *
+     * @throws IllegalStateException on a device that is not driven by JCuda (the emulator): use {@link #address()}
+     */
     public CUdeviceptr pointer() {
         ensureOpen();
-        return ptr;
+        return device.jcudaPointer(address);
+    }
+
+    /** The device address (0 for an empty buffer). Valid until close. */
+    public long address() {
+        ensureOpen();
+        return address;
     }
 
     /** Number of floats. */
@@ -60,7 +64,7 @@ public final class DeviceBuffer implements AutoCloseable {
         requireFits("host array", host.length);
         device.makeCurrent();
         if (host.length > 0) {
-            check("cuMemcpyHtoD", JCudaDriver.cuMemcpyHtoD(ptr, Pointer.to(host), (long) host.length * Sizeof.FLOAT));
+            device.driver().copyHostToDevice(address, host, 0, host.length);
         }
     }
 
@@ -69,7 +73,7 @@ public final class DeviceBuffer implements AutoCloseable {
         requireFits("host array", host.length);
         device.makeCurrent();
         if (host.length > 0) {
-            check("cuMemcpyDtoH", JCudaDriver.cuMemcpyDtoH(Pointer.to(host), ptr, (long) host.length * Sizeof.FLOAT));
+            device.driver().copyDeviceToHost(host, 0, host.length, address);
         }
     }
 
@@ -83,11 +87,21 @@ public final class DeviceBuffer implements AutoCloseable {
         return h;
     }
 
-    /** Sets every float to {@code value}, asynchronously on {@code stream}. */
+    /** Sets every float to {@code value}, asynchronously on {@code stream} (null: the legacy default stream). */
     public void fill(float value, CUstream stream) {
+        fill(value, device.streamHandle(stream));
+    }
+
+    /** Sets every float to {@code value}, asynchronously on {@code stream}. */
+    public void fill(float value, CudaStream stream) {
+        fill(value, stream == null ? 0 : stream.id());
+    }
+
+    void fill(float value, long stream) {
+        ensureOpen();
         device.makeCurrent();
         if (count > 0) {
-            check("cuMemsetD32Async", JCudaDriver.cuMemsetD32Async(ptr, Float.floatToRawIntBits(value), count, stream));
+            device.driver().memsetD32Async(address, Float.floatToRawIntBits(value), count, stream);
         }
     }
 
@@ -110,13 +124,13 @@ public final class DeviceBuffer implements AutoCloseable {
             closed = true;
             if (count > 0) {
                 device.makeCurrent();
-                check("cuMemFree", JCudaDriver.cuMemFree(ptr));
+                device.driver().free(address);
             }
         }
     }
 
     @Override
     public String toString() {
-        return "DeviceBuffer[" + count + " floats on cuda:" + device.ordinal() + "]";
+        return "DeviceBuffer[" + count + " floats on " + device.label() + "]";
     }
 }

@@ -1,31 +1,25 @@
 package io.github.groupnorm4j.cuda;
 
-import static io.github.groupnorm4j.cuda.CudaException.check;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import jcuda.Pointer;
-import jcuda.driver.CUfunction;
-import jcuda.driver.CUmodule;
-import jcuda.driver.CUstream;
-import jcuda.driver.JCudaDriver;
 
 /**
  * The PTX modules built from {@code cuda/*.cu}, loaded from the jar for one device, and the single launch path.
- * The compute_90 build is chosen on Hopper and newer, the portable compute_75 build otherwise.
+ * The compute_90 build is chosen on Hopper and newer, the portable compute_75 build otherwise (the emulator reports
+ * the capability it was asked for, so both builds can be exercised without a GPU).
  */
 final class GroupNormKernels {
     static final String PTX_RESOURCE_DIR = "/io/github/groupnorm4j/ptx/";
     static final int OLDEST_SUPPORTED_CC = 75;
 
     final String ptxTarget;
-    final CUfunction forwardStats;
-    final CUfunction forwardApply;
-    final CUfunction backwardChannelSums;
-    final CUfunction backwardGammaBeta;
-    final CUfunction backwardDx;
+    final GpuDriver.Kernel forwardStats;
+    final GpuDriver.Kernel forwardApply;
+    final GpuDriver.Kernel backwardChannelSums;
+    final GpuDriver.Kernel backwardGammaBeta;
+    final GpuDriver.Kernel backwardDx;
     private final CudaDevice device;
 
     GroupNormKernels(CudaDevice device) {
@@ -37,26 +31,22 @@ final class GroupNormKernels {
         }
         this.ptxTarget = cc >= 90 ? "compute_90" : "compute_75";
         device.makeCurrent();
-        CUmodule forward = load("groupnorm_forward");
-        CUmodule backward = load("groupnorm_backward");
-        this.forwardStats = function(forward, "groupnorm_forward_stats");
-        this.forwardApply = function(forward, "groupnorm_forward_apply");
-        this.backwardChannelSums = function(backward, "groupnorm_backward_channel_sums");
-        this.backwardGammaBeta = function(backward, "groupnorm_backward_gamma_beta");
-        this.backwardDx = function(backward, "groupnorm_backward_dx");
+        GpuDriver driver = device.driver();
+        GpuDriver.Module forward = load(driver, "groupnorm_forward");
+        GpuDriver.Module backward = load(driver, "groupnorm_backward");
+        this.forwardStats = driver.function(forward, "groupnorm_forward_stats");
+        this.forwardApply = driver.function(forward, "groupnorm_forward_apply");
+        this.backwardChannelSums = driver.function(backward, "groupnorm_backward_channel_sums");
+        this.backwardGammaBeta = driver.function(backward, "groupnorm_backward_gamma_beta");
+        this.backwardDx = driver.function(backward, "groupnorm_backward_dx");
     }
 
-    private CUmodule load(String name) {
+    private GpuDriver.Module load(GpuDriver driver, String name) {
         String resource = PTX_RESOURCE_DIR + name + "." + ptxTarget + ".ptx";
-        byte[] ptx = readResource(resource);
-        byte[] terminated = new byte[ptx.length + 1];
-        System.arraycopy(ptx, 0, terminated, 0, ptx.length);
-        CUmodule module = new CUmodule();
-        check("cuModuleLoadData(" + resource + ")", JCudaDriver.cuModuleLoadData(module, terminated));
-        return module;
+        return driver.loadModule(resource, readResource(resource));
     }
 
-    private static byte[] readResource(String resource) {
+    static byte[] readResource(String resource) {
         try (InputStream in = GroupNormKernels.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("PTX resource " + resource
@@ -70,20 +60,13 @@ final class GroupNormKernels {
         }
     }
 
-    private static CUfunction function(CUmodule module, String name) {
-        CUfunction f = new CUfunction();
-        check("cuModuleGetFunction(" + name + ")", JCudaDriver.cuModuleGetFunction(f, module, name));
-        return f;
-    }
-
     /** The one launch path: a 1-D block on a 1- or 2-D grid, no dynamic shared memory. */
-    void launch(String name, CUfunction f, long gridX, int gridY, int block, CUstream stream, Pointer params) {
+    void launch(GpuDriver.Kernel f, long gridX, int gridY, int block, long stream, KernelArgs args) {
         if (gridX < 1 || gridX > Integer.MAX_VALUE || gridY < 1 || gridY > 65535) {
-            throw new IllegalArgumentException(name + ": grid (" + gridX + ", " + gridY
+            throw new IllegalArgumentException(f.name() + ": grid (" + gridX + ", " + gridY
                     + ") is outside CUDA's limits (x < 2^31, y <= 65535)");
         }
-        check("cuLaunchKernel(" + name + ", grid=(" + gridX + "," + gridY + "), block=" + block + ")",
-                JCudaDriver.cuLaunchKernel(f, (int) gridX, gridY, 1, block, 1, 1, 0, stream, params, null));
+        device.driver().launch(f, (int) gridX, gridY, 1, block, 1, 1, 0, stream, args);
     }
 
     CudaDevice device() {

@@ -111,7 +111,7 @@ class MainTest {
         String out = dir.resolve("o").toString();
         assertUserError("unknown command 'frobnicate'", "frobnicate");
         assertUserError("unknown option --colour", "check", "--colour", "red");
-        assertUserError("--device must be one of cpu, cuda, auto; got 'tpu'", "check", "--device", "tpu");
+        assertUserError("--device must be one of cpu, cuda, emu, auto; got 'tpu'", "check", "--device", "tpu");
         assertUserError("missing required option --groups", "forward", "--x", x.toString(), "--out", out);
         assertUserError("--groups 4 does not divide C = 6", "forward", "--x", x.toString(), "--groups", "4",
                 "--out", out);
@@ -137,6 +137,59 @@ class MainTest {
         org.junit.jupiter.api.Assumptions.assumeFalse(
                 io.github.groupnorm4j.cuda.CudaAvailability.probe().isAvailable(), "a GPU is present");
         assertUserError("--device cuda: ", "check", "--device", "cuda");
+    }
+
+    @Test
+    void checkOnTheEmulatorRunsThePtxAndPasses() {
+        assertEquals(0, run("check", "--device", "emu", "--schedule", "adversarial", "--seed", "3"), stderr);
+        assertTrue(stdout.contains("check: emu (groupnorm4j PTX emulator, compute_90, adversarial schedule, seed 3"),
+                stdout);
+        assertTrue(stdout.strip().endsWith("passed, 0 failed"), stdout);
+    }
+
+    @Test
+    void checkAutoWithoutAGpuChecksTheEmulatorAndSaysWhy() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(
+                io.github.groupnorm4j.cuda.CudaAvailability.probe().isAvailable(), "a GPU is present");
+        assertEquals(0, run("check"), stderr);
+        assertTrue(stdout.startsWith("note: --device auto: CUDA unavailable: "), stdout);
+        assertTrue(stdout.lines().findFirst().orElse("").endsWith("checking the kernels' PTX on the emulator (slow)"),
+                stdout);
+        assertTrue(stdout.contains("check: emu ("), stdout);
+    }
+
+    @Test
+    void sanitizeRunsTheSuiteOnTheEmulatorAndFindsNothing() {
+        assertEquals(0, run("sanitize"), stdout + stderr);
+        assertTrue(stdout.startsWith("sanitize: emu (groupnorm4j PTX emulator"), stdout);
+        assertTrue(stdout.strip().endsWith("sanitize: " + CheckCase.suite().size() + " cases, 0 findings"), stdout);
+    }
+
+    @Test
+    void emulatorOptionErrorsAreUserErrors() {
+        assertUserError("compute-sanitizer", "sanitize", "--device", "cuda");
+        assertUserError("sanitize: --device cpu runs no kernels", "sanitize", "--device", "cpu");
+        assertUserError("bench: --device emu would time the emulator", "bench", "--device", "emu");
+        assertUserError("--schedule and --seed apply to the emulator only", "check", "--device", "cpu",
+                "--schedule", "lockstep");
+        assertUserError("--schedule must be lockstep or adversarial; got 'random'", "sanitize", "--schedule",
+                "random");
+        assertUserError("check: --seed must be an integer, got 'x'", "check", "--device", "emu", "--seed", "x");
+    }
+
+    @Test
+    void forwardOnTheEmulatorMatchesTheReference() throws IOException {
+        CheckCase c = CheckCase.suite().get(6);
+        GroupNormSpec spec = c.spec();
+        Path x = write("x.npy", c.x(), spec.shape());
+        Path out = dir.resolve("emu");
+        assertEquals(0, run("forward", "--x", x.toString(), "--groups", "" + spec.groups(), "--device", "emu",
+                "--out", out.toString()), stderr);
+        ForwardResult want = new CpuGroupNorm().forward(spec.toBuilder().affine(false).build(), c.x(), null, null);
+        float[] got = Npy.read(out.resolve("y.npy")).data();
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(want.y()[i], got[i], 1e-4f, "y[" + i + "]");
+        }
     }
 
     @Test

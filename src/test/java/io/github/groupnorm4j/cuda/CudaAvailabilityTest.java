@@ -42,7 +42,11 @@ class CudaAvailabilityTest {
     void backendNamesParse() {
         assertEquals(Backend.CPU, Backend.parse("CPU"));
         assertEquals(Backend.CUDA, Backend.parse(" cuda "));
+        assertEquals(Backend.EMU, Backend.parse("Emu"));
+        assertEquals(Backend.EMU, Backend.EMU.resolveForHarness());
+        assertEquals(CudaAvailability.probe().isAvailable() ? Backend.CUDA : Backend.EMU,
+                Backend.AUTO.resolveForHarness());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Backend.parse("tpu"));
-        assertTrue(e.getMessage().contains("--device must be one of cpu, cuda, auto; got 'tpu'"));
+        assertTrue(e.getMessage().contains("--device must be one of cpu, cuda, emu, auto; got 'tpu'"));
     }
 }

@@ -1,0 +1,374 @@
+package io.github.groupnorm4j.cuda;
+
+import io.github.groupnorm4j.emu.Dim3;
+import io.github.groupnorm4j.emu.EmuOptions;
+import io.github.groupnorm4j.emu.Emulator;
+import io.github.groupnorm4j.emu.Finding;
+import io.github.groupnorm4j.emu.LaunchResult;
+import io.github.groupnorm4j.emu.PtxException;
+import io.github.groupnorm4j.emu.PtxModule;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import jcuda.driver.CUresult;
+
+/**
+ * {@link GpuDriver} on the PTX emulator ({@link Emulator}): the same PTX the GPU runs, executed in Java, with the
+ * sanitizer's findings collected.
+ *
+ * <p><b>Streams.</b> The emulator is synchronous, so every operation runs to completion when it is called, in call
+ * order. That is a valid implementation of CUDA's stream semantics (the serial order is one of the orders a GPU may
+ * choose), so code that is correct on a GPU is correct here; it does not find missing stream synchronisation.
+ *
+ * <p><b>Launch failures.</b> A launch whose findings include an out-of-bounds or misaligned access, a deadlock or a
+ * hang is a failed launch, as on a GPU: the error is sticky and surfaces as {@link CudaException} (with the CUDA
+ * error a GPU would report and the finding as detail) at the next synchronising call (synchronize, stream or event
+ * synchronisation, a device-to-host copy) and at every later operation but frees, until {@link #clearFindings()}.
+ * Other findings (races, uninitialised reads, ...) are only collected: see {@link #findings()}.
+ *
+ * <p><b>Events</b> record the emulator's thread-instruction counter; {@link #elapsedMs} returns 0 (timing an
+ * emulator means nothing), {@link #instructionsBetween} gives the count.
+ *
+ * <p>Properties are those of a plausible device: {@value #NAME}, compute capability 90 (or 75: which PTX build is
+ * loaded), 132 SMs (launch shapes as on an H100), 50 MiB L2, 227 KiB shared memory per block, and the JVM's maximum
+ * heap as total memory. Methods are synchronized: one instance may be shared between threads.
+ */
+public final class EmuGpuDriver implements GpuDriver {
+    public static final String NAME = "groupnorm4j PTX emulator";
+
+    private final Emulator emulator;
+    private final int computeCapability;
+    private final Set<Long> streams = new HashSet<>();
+    private final Map<Long, Long> events = new HashMap<>();
+    private long nextHandle = 1;
+    private int stickyCode;
+    private String stickyDetail;
+    private boolean closed;
+
+    private record EModule(String name, PtxModule module) implements Module {
+    }
+
+    private record EKernel(String name, PtxModule module) implements Kernel {
+    }
+
+    /** An emulated compute capability 9.0 device: the compute_90 PTX is loaded. */
+    public EmuGpuDriver(EmuOptions options) {
+        this(options, 90);
+    }
+
+    /**
+     * @param computeCapability 75 (loads the compute_75 PTX) or 90 (compute_90); anything from 75 up is accepted
+     *     and picks the build a GPU of that capability would get
+     */
+    public EmuGpuDriver(EmuOptions options, int computeCapability) {
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
+        if (computeCapability < 10) {
+            throw new IllegalArgumentException("computeCapability is major*10 + minor (75, 90), got "
+                    + computeCapability);
+        }
+        this.emulator = new Emulator(options);
+        this.computeCapability = computeCapability;
+    }
+
+    public EmuOptions options() {
+        return emulator.options();
+    }
+
+    /** The emulator itself, for tools that want to look deeper. */
+    public Emulator emulator() {
+        return emulator;
+    }
+
+    /** Every sanitizer finding since creation or the last {@link #clearFindings()}. */
+    public synchronized List<Finding> findings() {
+        return List.copyOf(emulator.findings());
+    }
+
+    /** Forgets the findings and any pending launch failure (on a GPU the context would be lost instead). */
+    public synchronized void clearFindings() {
+        emulator.clearFindings();
+        stickyCode = 0;
+        stickyDetail = null;
+    }
+
+    /** Thread-instructions executed between two recorded events. */
+    public synchronized long instructionsBetween(long start, long stop) {
+        return recorded(stop) - recorded(start);
+    }
+
+    // ---------------------------------------------------------------- properties
+
+    @Override
+    public String label() {
+        return "emu";
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int computeCapability() {
+        return computeCapability;
+    }
+
+    @Override
+    public int multiprocessorCount() {
+        return 132;
+    }
+
+    @Override
+    public int l2CacheBytes() {
+        return 50 << 20;
+    }
+
+    @Override
+    public int maxSharedMemoryPerBlockOptin() {
+        return 227 << 10;
+    }
+
+    @Override
+    public long totalMemoryBytes() {
+        return Runtime.getRuntime().maxMemory();
+    }
+
+    @Override
+    public synchronized void makeCurrent() {
+        ensureOpen();
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public synchronized long malloc(long bytes) {
+        String op = "cuMemAlloc(" + bytes + " bytes)";
+        checkSticky(op);
+        if (bytes <= 0) {
+            throw new CudaException(op, CUresult.CUDA_ERROR_INVALID_VALUE, "size must be > 0");
+        }
+        try {
+            return emulator.malloc(bytes);
+        } catch (IllegalArgumentException e) {
+            throw new CudaException(op, CUresult.CUDA_ERROR_OUT_OF_MEMORY, e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized void free(long address) {
+        ensureOpen();
+        try {
+            emulator.free(address);
+        } catch (IllegalArgumentException e) {
+            throw new CudaException("cuMemFree", CUresult.CUDA_ERROR_INVALID_VALUE, e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized void copyHostToDevice(long dst, float[] src, int offset, int count) {
+        JCudaGpuDriver.checkRange(src.length, offset, count);
+        checkSticky("cuMemcpyHtoD");
+        if (count > 0) {
+            memoryOp("cuMemcpyHtoD", () -> emulator.write(dst, src, offset, count));
+        }
+    }
+
+    @Override
+    public synchronized void copyDeviceToHost(float[] dst, int offset, int count, long src) {
+        JCudaGpuDriver.checkRange(dst.length, offset, count);
+        checkSticky("cuMemcpyDtoH");
+        if (count > 0) {
+            memoryOp("cuMemcpyDtoH", () -> emulator.read(src, dst, offset, count));
+        }
+    }
+
+    @Override
+    public synchronized void memsetD32Async(long dst, int value, long count, long stream) {
+        checkSticky("cuMemsetD32Async");
+        checkStream("cuMemsetD32Async", stream);
+        if (count > 0) {
+            memoryOp("cuMemsetD32Async", () -> emulator.memset32(dst, value, count));
+        }
+    }
+
+    /** A host-side copy outside every allocation is an invalid value for the driver, not a kernel fault. */
+    private static void memoryOp(String op, Runnable r) {
+        try {
+            r.run();
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            throw new CudaException(op, CUresult.CUDA_ERROR_INVALID_VALUE, e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- modules and launches
+
+    @Override
+    public synchronized Module loadModule(String resourceName, byte[] ptx) {
+        String op = "cuModuleLoadData(" + resourceName + ")";
+        checkSticky(op);
+        String simple = resourceName.substring(resourceName.lastIndexOf('/') + 1);
+        try {
+            return new EModule(resourceName, emulator.load(simple, new String(ptx, StandardCharsets.UTF_8)));
+        } catch (PtxException e) {
+            throw new CudaException(op, CUresult.CUDA_ERROR_INVALID_PTX, e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized Kernel function(Module module, String name) {
+        PtxModule m = ((EModule) module).module();
+        if (!m.entries().contains(name)) {
+            throw new CudaException("cuModuleGetFunction(" + name + ")", CUresult.CUDA_ERROR_NOT_FOUND,
+                    module.name() + " has entries " + m.entries());
+        }
+        return new EKernel(name, m);
+    }
+
+    @Override
+    public synchronized void launch(Kernel kernel, int gridX, int gridY, int gridZ, int blockX, int blockY,
+                                    int blockZ, int sharedBytes, long stream, KernelArgs args) {
+        EKernel k = (EKernel) kernel;
+        String op = "cuLaunchKernel(" + k.name() + ", grid=(" + gridX + "," + gridY
+                + (gridZ == 1 ? "" : "," + gridZ) + "), block=" + blockX
+                + (blockY == 1 && blockZ == 1 ? "" : "x" + blockY + "x" + blockZ) + ")";
+        checkSticky(op);
+        checkStream(op, stream);
+        LaunchResult r;
+        try {
+            r = emulator.launch(k.module(), k.name(), new Dim3(gridX, gridY, gridZ), new Dim3(blockX, blockY, blockZ),
+                    sharedBytes, args.values().toArray());
+        } catch (PtxException e) {
+            throw new CudaException(op, CUresult.CUDA_ERROR_LAUNCH_FAILED, e.getMessage());
+        }
+        for (Finding f : r.findings()) {
+            int code = fatalCode(f.category());
+            if (code != 0) {
+                stickyCode = code;
+                stickyDetail = "launch of " + k.name() + " failed: " + f;
+                break;
+            }
+        }
+    }
+
+    /** The CUDA error a GPU reports for a finding that kills the launch; 0 for findings that don't. */
+    static int fatalCode(Finding.Category c) {
+        switch (c) {
+            case OUT_OF_BOUNDS:
+                return CUresult.CUDA_ERROR_ILLEGAL_ADDRESS;
+            case MISALIGNED:
+                return CUresult.CUDA_ERROR_MISALIGNED_ADDRESS;
+            case DEADLOCK:
+            case HANG:
+                return CUresult.CUDA_ERROR_LAUNCH_TIMEOUT;
+            default:
+                return 0;
+        }
+    }
+
+    // ---------------------------------------------------------------- streams and events
+
+    @Override
+    public synchronized long createStream() {
+        checkSticky("cuStreamCreate");
+        long h = nextHandle++;
+        streams.add(h);
+        return h;
+    }
+
+    @Override
+    public synchronized void destroyStream(long stream) {
+        ensureOpen();
+        if (!streams.remove(stream)) {
+            throw new CudaException("cuStreamDestroy", CUresult.CUDA_ERROR_INVALID_HANDLE, "unknown stream " + stream);
+        }
+    }
+
+    @Override
+    public synchronized void synchronizeStream(long stream) {
+        checkSticky("cuStreamSynchronize");
+        checkStream("cuStreamSynchronize", stream);
+    }
+
+    @Override
+    public synchronized void synchronize() {
+        checkSticky("cuCtxSynchronize");
+    }
+
+    @Override
+    public synchronized long createEvent() {
+        checkSticky("cuEventCreate");
+        long h = nextHandle++;
+        events.put(h, -1L);
+        return h;
+    }
+
+    @Override
+    public synchronized void recordEvent(long event, long stream) {
+        checkSticky("cuEventRecord");
+        checkStream("cuEventRecord", stream);
+        if (!events.containsKey(event)) {
+            throw new CudaException("cuEventRecord", CUresult.CUDA_ERROR_INVALID_HANDLE, "unknown event " + event);
+        }
+        events.put(event, emulator.instructionsExecuted());
+    }
+
+    @Override
+    public synchronized float elapsedMs(long start, long stop) {
+        checkSticky("cuEventSynchronize");
+        recorded(start);
+        recorded(stop);
+        return 0f;
+    }
+
+    private long recorded(long event) {
+        Long v = events.get(event);
+        if (v == null || v < 0) {
+            throw new CudaException("cuEventElapsedTime", CUresult.CUDA_ERROR_INVALID_HANDLE,
+                    "event " + event + (v == null ? " is unknown" : " was never recorded"));
+        }
+        return v;
+    }
+
+    @Override
+    public synchronized void destroyEvent(long event) {
+        events.remove(event);
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the emulated device is closed");
+        }
+    }
+
+    private void checkSticky(String op) {
+        ensureOpen();
+        if (stickyDetail != null) {
+            throw new CudaException(op, stickyCode, stickyDetail);
+        }
+    }
+
+    private void checkStream(String op, long stream) {
+        if (stream != 0 && !streams.contains(stream)) {
+            throw new CudaException(op, CUresult.CUDA_ERROR_INVALID_HANDLE, "unknown stream " + stream);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "emu (" + NAME + ", sm_" + computeCapability + ", " + options().schedule().toString()
+                .toLowerCase(Locale.ROOT) + " schedule, seed " + options().seed() + ")";
+    }
+}

@@ -1,0 +1,329 @@
+package io.github.groupnorm4j.cuda;
+
+import static io.github.groupnorm4j.cuda.CudaException.check;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.Sizeof;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * {@link GpuDriver} on a real GPU through the JCuda driver API. Uses the device's primary context (retained on
+ * construction, released on close), so buffers and streams interoperate with the CUDA runtime, cuBLAS and PyTorch.
+ * Every call is checked through {@link CudaException#check} naming the operation.
+ *
+ * <p>A stream handle is the CUstream's native value (0 = the legacy default stream), so streams created elsewhere
+ * (by JCublas, say) map to handles too: {@link #handleOf(CUstream)} registers them.
+ */
+public final class JCudaGpuDriver implements GpuDriver {
+    private final int ordinal;
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final String name;
+    private final int computeCapability;
+    private final int multiprocessorCount;
+    private final int l2CacheBytes;
+    private final int maxSharedMemoryPerBlockOptin;
+    private final long totalMemoryBytes;
+    private final Map<Long, CUstream> streams = new ConcurrentHashMap<>();
+    private final Map<Long, CUevent> events = new ConcurrentHashMap<>();
+    private final AtomicLong nextEvent = new AtomicLong(1);
+    private volatile boolean closed;
+
+    private record JModule(String name, CUmodule module) implements Module {
+    }
+
+    private record JKernel(String name, CUfunction function) implements Kernel {
+    }
+
+    /**
+     * Retains device {@code ordinal}'s primary context and reads its properties. The caller makes sure CUDA is
+     * available ({@link CudaDevice#open(int)} does).
+     */
+    public JCudaGpuDriver(int ordinal) {
+        this.ordinal = ordinal;
+        check("cuDeviceGet(" + ordinal + ")", JCudaDriver.cuDeviceGet(device, ordinal));
+        check("cuDevicePrimaryCtxRetain", JCudaDriver.cuDevicePrimaryCtxRetain(context, device));
+        check("cuCtxSetCurrent", JCudaDriver.cuCtxSetCurrent(context));
+        byte[] nameBytes = new byte[256];
+        check("cuDeviceGetName", JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device));
+        int len = 0;
+        while (len < nameBytes.length && nameBytes[len] != 0) {
+            len++;
+        }
+        this.name = new String(nameBytes, 0, len, StandardCharsets.US_ASCII);
+        this.computeCapability = 10 * attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
+                + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        this.multiprocessorCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        this.l2CacheBytes = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE);
+        this.maxSharedMemoryPerBlockOptin =
+                attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+        long[] total = new long[1];
+        check("cuDeviceTotalMem", JCudaDriver.cuDeviceTotalMem(total, device));
+        this.totalMemoryBytes = total[0];
+    }
+
+    private int attribute(int attr) {
+        int[] v = new int[1];
+        check("cuDeviceGetAttribute(" + CUdevice_attribute.stringFor(attr) + ")",
+                JCudaDriver.cuDeviceGetAttribute(v, attr, device));
+        return v[0];
+    }
+
+    public int ordinal() {
+        return ordinal;
+    }
+
+    @Override
+    public String label() {
+        return "cuda:" + ordinal;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int computeCapability() {
+        return computeCapability;
+    }
+
+    @Override
+    public int multiprocessorCount() {
+        return multiprocessorCount;
+    }
+
+    @Override
+    public int l2CacheBytes() {
+        return l2CacheBytes;
+    }
+
+    @Override
+    public int maxSharedMemoryPerBlockOptin() {
+        return maxSharedMemoryPerBlockOptin;
+    }
+
+    @Override
+    public long totalMemoryBytes() {
+        return totalMemoryBytes;
+    }
+
+    /** The primary context (for other JCuda code). */
+    public CUcontext context() {
+        return context;
+    }
+
+    @Override
+    public void makeCurrent() {
+        check("cuCtxSetCurrent", JCudaDriver.cuCtxSetCurrent(context));
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public long malloc(long bytes) {
+        CUdeviceptr p = new CUdeviceptr();
+        check("cuMemAlloc(" + bytes + " bytes)", JCudaDriver.cuMemAlloc(p, bytes));
+        return JCudaPointers.address(p);
+    }
+
+    @Override
+    public void free(long address) {
+        check("cuMemFree", JCudaDriver.cuMemFree(JCudaPointers.devicePointer(address)));
+    }
+
+    @Override
+    public void copyHostToDevice(long dst, float[] src, int offset, int count) {
+        checkRange(src.length, offset, count);
+        if (count > 0) {
+            check("cuMemcpyHtoD", JCudaDriver.cuMemcpyHtoD(JCudaPointers.devicePointer(dst),
+                    Pointer.to(src).withByteOffset((long) offset * Sizeof.FLOAT), (long) count * Sizeof.FLOAT));
+        }
+    }
+
+    @Override
+    public void copyDeviceToHost(float[] dst, int offset, int count, long src) {
+        checkRange(dst.length, offset, count);
+        if (count > 0) {
+            check("cuMemcpyDtoH", JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) offset * Sizeof.FLOAT),
+                    JCudaPointers.devicePointer(src), (long) count * Sizeof.FLOAT));
+        }
+    }
+
+    static void checkRange(int length, int offset, int count) {
+        if (offset < 0 || count < 0 || offset > length - count) {
+            throw new IndexOutOfBoundsException("host range [" + offset + ", " + offset + " + " + count
+                    + ") is outside an array of " + length);
+        }
+    }
+
+    @Override
+    public void memsetD32Async(long dst, int value, long count, long stream) {
+        check("cuMemsetD32Async", JCudaDriver.cuMemsetD32Async(JCudaPointers.devicePointer(dst), value, count,
+                stream(stream)));
+    }
+
+    // ---------------------------------------------------------------- modules and launches
+
+    @Override
+    public Module loadModule(String resourceName, byte[] ptx) {
+        byte[] terminated = new byte[ptx.length + 1];
+        System.arraycopy(ptx, 0, terminated, 0, ptx.length);
+        CUmodule module = new CUmodule();
+        check("cuModuleLoadData(" + resourceName + ")", JCudaDriver.cuModuleLoadData(module, terminated));
+        return new JModule(resourceName, module);
+    }
+
+    @Override
+    public Kernel function(Module module, String name) {
+        CUfunction f = new CUfunction();
+        check("cuModuleGetFunction(" + name + ")", JCudaDriver.cuModuleGetFunction(f, ((JModule) module).module(),
+                name));
+        return new JKernel(name, f);
+    }
+
+    @Override
+    public void launch(Kernel kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+                       int sharedBytes, long stream, KernelArgs args) {
+        JKernel k = (JKernel) kernel;
+        check("cuLaunchKernel(" + k.name() + ", grid=(" + gridX + "," + gridY + (gridZ == 1 ? "" : "," + gridZ)
+                        + "), block=" + blockX + (blockY == 1 && blockZ == 1 ? "" : "x" + blockY + "x" + blockZ) + ")",
+                JCudaDriver.cuLaunchKernel(k.function(), gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
+                        stream(stream), params(args), null));
+    }
+
+    /** The kernelParams array: one pointer per parameter, to a host copy of its value. */
+    static Pointer params(KernelArgs args) {
+        NativePointerObject[] p = new NativePointerObject[args.size()];
+        for (int i = 0; i < p.length; i++) {
+            Object v = args.values().get(i);
+            switch (args.kinds().get(i)) {
+                case POINTER:
+                case I64:
+                    p[i] = Pointer.to(new long[] {(Long) v});
+                    break;
+                case I32:
+                    p[i] = Pointer.to(new int[] {(Integer) v});
+                    break;
+                case F32:
+                default:
+                    p[i] = Pointer.to(new float[] {(Float) v});
+                    break;
+            }
+        }
+        return Pointer.to(p);
+    }
+
+    // ---------------------------------------------------------------- streams and events
+
+    /** The handle of a JCuda stream (its native value), registering streams created outside this driver. */
+    public long handleOf(CUstream stream) {
+        long h = JCudaPointers.address(stream);
+        if (h != 0) {
+            streams.putIfAbsent(h, stream);
+        }
+        return h;
+    }
+
+    /** The JCuda stream for a handle; 0 is the legacy default stream. */
+    public CUstream stream(long handle) {
+        if (handle == 0) {
+            return null;
+        }
+        CUstream s = streams.get(handle);
+        if (s == null) {
+            throw new IllegalArgumentException("unknown stream handle 0x" + Long.toHexString(handle));
+        }
+        return s;
+    }
+
+    @Override
+    public long createStream() {
+        CUstream s = new CUstream();
+        check("cuStreamCreate", JCudaDriver.cuStreamCreate(s, 0));
+        long h = JCudaPointers.address(s);
+        streams.put(h, s);
+        return h;
+    }
+
+    @Override
+    public void destroyStream(long stream) {
+        CUstream s = stream(stream);
+        streams.remove(stream);
+        check("cuStreamDestroy", JCudaDriver.cuStreamDestroy(s));
+    }
+
+    @Override
+    public void synchronizeStream(long stream) {
+        check("cuStreamSynchronize", JCudaDriver.cuStreamSynchronize(stream(stream)));
+    }
+
+    @Override
+    public void synchronize() {
+        check("cuCtxSynchronize", JCudaDriver.cuCtxSynchronize());
+    }
+
+    @Override
+    public long createEvent() {
+        CUevent e = new CUevent();
+        check("cuEventCreate", JCudaDriver.cuEventCreate(e, 0));
+        long h = nextEvent.getAndIncrement();
+        events.put(h, e);
+        return h;
+    }
+
+    private CUevent event(long handle) {
+        CUevent e = events.get(handle);
+        if (e == null) {
+            throw new IllegalArgumentException("unknown event handle " + handle);
+        }
+        return e;
+    }
+
+    @Override
+    public void recordEvent(long event, long stream) {
+        check("cuEventRecord", JCudaDriver.cuEventRecord(event(event), stream(stream)));
+    }
+
+    @Override
+    public float elapsedMs(long start, long stop) {
+        check("cuEventSynchronize", JCudaDriver.cuEventSynchronize(event(stop)));
+        float[] ms = new float[1];
+        check("cuEventElapsedTime", JCudaDriver.cuEventElapsedTime(ms, event(start), event(stop)));
+        return ms[0];
+    }
+
+    @Override
+    public void destroyEvent(long event) {
+        CUevent e = events.remove(event);
+        if (e != null) {
+            check("cuEventDestroy", JCudaDriver.cuEventDestroy(e));
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            check("cuDevicePrimaryCtxRelease", JCudaDriver.cuDevicePrimaryCtxRelease(device));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return label() + " (" + name + ")";
+    }
+}

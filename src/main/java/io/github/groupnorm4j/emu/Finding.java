@@ -1,0 +1,36 @@
+package io.github.groupnorm4j.emu;
+
+/**
+ * One sanitizer report: what went wrong, in which kernel, block and thread, at which PTX line and instruction.
+ */
+public record Finding(Category category, String kernel, Dim3 block, Dim3 thread, int line, String instruction,
+                      String message) {
+
+    /** Kinds of findings. */
+    public enum Category {
+        /** A load or store outside every allocation (global), or outside the window (shared, local, param). */
+        OUT_OF_BOUNDS,
+        /** An access whose address is not a multiple of its size. */
+        MISALIGNED,
+        /** A read of global or shared memory that nothing wrote. */
+        UNINITIALIZED_READ,
+        /** Two threads touched the same shared-memory bytes, one writing, with no barrier ordering them. */
+        SHARED_RACE,
+        /** Threads of one block met at a barrier from different instructions (barrier in divergent code). */
+        BARRIER_DIVERGENCE,
+        /** No thread can move: some wait at a barrier or warp-synchronous instruction that can never complete. */
+        DEADLOCK,
+        /** A warp-synchronous instruction whose caller is not in its own mask, or whose lanes named different masks. */
+        SYNC_MASK,
+        /** A shuffle read from a lane that has exited or is not in the mask. */
+        SHUFFLE_SOURCE,
+        /** The instruction budget ran out; every still-running or waiting thread is listed. */
+        HANG
+    }
+
+    @Override
+    public String toString() {
+        return category + " in " + kernel + " block " + block + " thread " + thread + " at PTX line " + line
+                + " `" + instruction + "`: " + message;
+    }
+}

@@ -1,0 +1,1473 @@
+package io.github.groupnorm4j.emu;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Executes one kernel launch, block after block. Inside a block every thread has its own pc and registers; threads
+ * stop at synchronisation points (barriers and warp-synchronous instructions), which complete when every thread they
+ * name has arrived. The two schedules differ only in how runnable threads are interleaved.
+ */
+final class Launch {
+    static final long SHARED_WINDOW = 0x0000_1000_0000_0000L;
+    static final long LOCAL_WINDOW = 0x0000_2000_0000_0000L;
+    private static final long WINDOW_SIZE = 1L << 32;
+    private static final int MAX_FINDINGS = 50;
+
+    private static final byte RUN = 0;
+    private static final byte WAIT_BAR = 1;
+    private static final byte WAIT_WARP = 2;
+    private static final byte DONE = 3;
+
+    private final Emulator emu;
+    private final GlobalMemory memory;
+    private final KernelCode k;
+    private final Insn[] code;
+    private final long[] template;
+    private final byte[] params;
+    private final Dim3 grid;
+    private final Dim3 block;
+    private final int sharedBytes;
+    private final int dynamicSharedBytes;
+    private final List<Finding> findings;
+    private final Set<String> reported = new HashSet<>();
+    private final Random random;
+    private final boolean sanitize;
+    private final boolean lockstep;
+    private final long budget;
+    private final int slots;
+    private final int n;
+    private final int warps;
+
+    // per-block state, reused across blocks
+    private final long[] regs;
+    private final int[] pc;
+    private final byte[] state;
+    private final int[] waitMask;
+    private final byte[] shared;
+    private final byte[][] local;
+    private final boolean[] sharedWritten;
+    private final int[] wTid;
+    private final int[] wEpochB;
+    private final int[] wEpochW;
+    private final int[] r1Tid;
+    private final int[] r1EpochB;
+    private final int[] r1EpochW;
+    private final int[] r2Tid;
+    private final int[] r2EpochB;
+    private final int[] r2EpochW;
+    private final int[] barArrived = new int[16];
+    private final int[] barExpected = new int[16];
+    private final int[] barFirstPc = new int[16];
+    private final boolean[] barMixedPc = new boolean[16];
+    private final int[] warpEpoch;
+    private int blockEpoch;
+    private int live;
+    private Dim3 blockIdx;
+    private long executed;
+    private boolean aborted;
+
+    Launch(Emulator emu, KernelCode k, long[] template, byte[] params, Dim3 grid, Dim3 block, int sharedBytes,
+           int dynamicSharedBytes, List<Finding> findings, Random random) {
+        this.emu = emu;
+        this.memory = emu.memory();
+        this.k = k;
+        this.code = k.code;
+        this.template = template;
+        this.params = params;
+        this.grid = grid;
+        this.block = block;
+        this.sharedBytes = sharedBytes;
+        this.dynamicSharedBytes = dynamicSharedBytes;
+        this.findings = findings;
+        this.random = random;
+        this.sanitize = emu.options().sanitize();
+        this.lockstep = emu.options().schedule() == Schedule.LOCKSTEP;
+        this.budget = emu.options().instructionBudget();
+        this.slots = k.slots;
+        this.n = (int) block.volume();
+        this.warps = (n + 31) / 32;
+        this.regs = new long[n * slots];
+        this.pc = new int[n];
+        this.state = new byte[n];
+        this.waitMask = new int[n];
+        this.shared = new byte[sharedBytes];
+        this.local = new byte[n][];
+        this.warpEpoch = new int[warps];
+        int words = sanitize ? (sharedBytes + 3) / 4 : 0;
+        this.sharedWritten = new boolean[sanitize ? sharedBytes : 0];
+        this.wTid = new int[words];
+        this.wEpochB = new int[words];
+        this.wEpochW = new int[words];
+        this.r1Tid = new int[words];
+        this.r1EpochB = new int[words];
+        this.r1EpochW = new int[words];
+        this.r2Tid = new int[words];
+        this.r2EpochB = new int[words];
+        this.r2EpochW = new int[words];
+    }
+
+    long run() {
+        long blocks = grid.volume();
+        long[] order = null;
+        if (!lockstep && blocks <= 1 << 20) {
+            order = new long[(int) blocks];
+            for (int i = 0; i < blocks; i++) {
+                order[i] = i;
+            }
+            for (int i = order.length - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                long tmp = order[i];
+                order[i] = order[j];
+                order[j] = tmp;
+            }
+        }
+        for (long b = 0; b < blocks && !aborted; b++) {
+            long linear = order != null ? order[(int) b] : b;
+            int bx = (int) (linear % grid.x());
+            int by = (int) ((linear / grid.x()) % grid.y());
+            int bz = (int) (linear / ((long) grid.x() * grid.y()));
+            runBlock(new Dim3(bx, by, bz));
+        }
+        return executed;
+    }
+
+    // ------------------------------------------------------------------ block setup and scheduling
+
+    private void runBlock(Dim3 idx) {
+        blockIdx = idx;
+        java.util.Arrays.fill(shared, (byte) 0);
+        if (sanitize) {
+            java.util.Arrays.fill(sharedWritten, false);
+            java.util.Arrays.fill(wTid, 0);
+            java.util.Arrays.fill(r1Tid, 0);
+            java.util.Arrays.fill(r2Tid, 0);
+        }
+        java.util.Arrays.fill(barArrived, 0);
+        java.util.Arrays.fill(warpEpoch, 0);
+        blockEpoch = 0;
+        live = n;
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(template, 0, regs, t * slots, slots);
+            pc[t] = 0;
+            state[t] = RUN;
+            local[t] = null;
+            initSpecials(t);
+        }
+        int[] order = new int[n];
+        for (int t = 0; t < n; t++) {
+            order[t] = t;
+        }
+        while (live > 0 && !aborted) {
+            boolean ran = false;
+            if (!lockstep) {
+                for (int i = n - 1; i > 0; i--) {
+                    int j = random.nextInt(i + 1);
+                    int tmp = order[i];
+                    order[i] = order[j];
+                    order[j] = tmp;
+                }
+            }
+            for (int i = 0; i < n && !aborted; i++) {
+                int t = order[i];
+                if (state[t] == RUN) {
+                    ran = true;
+                    step(t, lockstep ? 1 : 1 << 16);
+                }
+            }
+            if (executed > budget && !aborted) {
+                reportHang();
+                return;
+            }
+            if (!ran && live > 0 && !aborted) {
+                reportDeadlock();
+                return;
+            }
+        }
+    }
+
+    private void initSpecials(int t) {
+        int base = t * slots;
+        int tx = t % block.x();
+        int ty = (t / block.x()) % block.y();
+        int tz = t / (block.x() * block.y());
+        int lane = t & 31;
+        for (int s = 0; s < k.specialSlots.length; s++) {
+            long v;
+            switch (k.specialKinds[s]) {
+                case SpecialReg.TID_X: v = tx; break;
+                case SpecialReg.TID_Y: v = ty; break;
+                case SpecialReg.TID_Z: v = tz; break;
+                case SpecialReg.NTID_X: v = block.x(); break;
+                case SpecialReg.NTID_Y: v = block.y(); break;
+                case SpecialReg.NTID_Z: v = block.z(); break;
+                case SpecialReg.CTAID_X: v = blockIdx.x(); break;
+                case SpecialReg.CTAID_Y: v = blockIdx.y(); break;
+                case SpecialReg.CTAID_Z: v = blockIdx.z(); break;
+                case SpecialReg.NCTAID_X: v = grid.x(); break;
+                case SpecialReg.NCTAID_Y: v = grid.y(); break;
+                case SpecialReg.NCTAID_Z: v = grid.z(); break;
+                case SpecialReg.LANEID: v = lane; break;
+                case SpecialReg.WARPID: v = t >>> 5; break;
+                case SpecialReg.NWARPID: v = warps; break;
+                case SpecialReg.LANEMASK_EQ: v = 1L << lane; break;
+                case SpecialReg.LANEMASK_LT: v = (1L << lane) - 1; break;
+                case SpecialReg.LANEMASK_LE: v = (2L << lane) - 1; break;
+                case SpecialReg.LANEMASK_GT: v = 0xffffffffL & ~((2L << lane) - 1); break;
+                case SpecialReg.LANEMASK_GE: v = 0xffffffffL & ~((1L << lane) - 1); break;
+                case SpecialReg.DYNAMIC_SMEM_SIZE: v = dynamicSharedBytes; break;
+                case SpecialReg.TOTAL_SMEM_SIZE: v = sharedBytes; break;
+                default: v = 0; break; // clock, smid, gridid: no timing model
+            }
+            regs[base + k.specialSlots[s]] = v;
+        }
+    }
+
+    // ------------------------------------------------------------------ the interpreter
+
+    private static float f(long bits) {
+        return Float.intBitsToFloat((int) bits);
+    }
+
+    private static long fb(float v) {
+        return Float.floatToRawIntBits(v) & 0xffffffffL;
+    }
+
+    private static double d(long bits) {
+        return Double.longBitsToDouble(bits);
+    }
+
+    private static long db(double v) {
+        return Double.doubleToRawLongBits(v);
+    }
+
+    static long sext(long v, int bits) {
+        return bits >= 64 ? v : (v << (64 - bits)) >> (64 - bits);
+    }
+
+    static long zext(long v, int bits) {
+        return bits >= 64 ? v : v & ((1L << bits) - 1);
+    }
+
+    private static float ftz(float v) {
+        return Math.abs(v) < Float.MIN_NORMAL && v != 0 ? Math.copySign(0f, v) : v;
+    }
+
+    private static float sat(float v) {
+        return Float.isNaN(v) ? 0f : Math.max(0f, Math.min(1f, v));
+    }
+
+    private void step(int t, int quantum) {
+        final long[] r = regs;
+        final int base = t * slots;
+        int p = pc[t];
+        for (int q = 0; q < quantum; q++) {
+            final Insn in = code[p];
+            executed++;
+            if (in.guard >= 0 && (r[base + in.guard] != 0) == in.guardNegated) {
+                p++;
+                continue;
+            }
+            final int fl = in.flags;
+            switch (in.op) {
+                case Op.MOV:
+                    r[base + in.d] = r[base + in.a];
+                    break;
+                case Op.ADD:
+                    r[base + in.d] = r[base + in.a] + r[base + in.b];
+                    break;
+                case Op.SUB:
+                    r[base + in.d] = r[base + in.a] - r[base + in.b];
+                    break;
+                case Op.MUL_LO:
+                    r[base + in.d] = r[base + in.a] * r[base + in.b];
+                    break;
+                case Op.MAD_LO:
+                    r[base + in.d] = r[base + in.a] * r[base + in.b] + r[base + in.c];
+                    break;
+                case Op.MUL_WIDE:
+                    r[base + in.d] = wide(r[base + in.a], in.width, fl) * wide(r[base + in.b], in.width, fl);
+                    break;
+                case Op.MAD_WIDE:
+                    r[base + in.d] = wide(r[base + in.a], in.width, fl) * wide(r[base + in.b], in.width, fl)
+                            + r[base + in.c];
+                    break;
+                case Op.MUL_HI:
+                    r[base + in.d] = mulHi(r[base + in.a], r[base + in.b], in.width, fl);
+                    break;
+                case Op.MAD_HI:
+                    r[base + in.d] = mulHi(r[base + in.a], r[base + in.b], in.width, fl) + r[base + in.c];
+                    break;
+                case Op.MUL24_LO:
+                    r[base + in.d] = sext24(r[base + in.a], fl) * sext24(r[base + in.b], fl);
+                    break;
+                case Op.MAD24_LO:
+                    r[base + in.d] = sext24(r[base + in.a], fl) * sext24(r[base + in.b], fl) + r[base + in.c];
+                    break;
+                case Op.SAD: {
+                    long x = val(r[base + in.a], in.width, fl);
+                    long y = val(r[base + in.b], in.width, fl);
+                    long diff = (fl & Op.SIGNED) != 0 ? Math.abs(x - y)
+                            : (Long.compareUnsigned(x, y) >= 0 ? x - y : y - x);
+                    r[base + in.d] = r[base + in.c] + diff;
+                    break;
+                }
+                case Op.DIV:
+                    r[base + in.d] = div(r[base + in.a], r[base + in.b], in.width, fl, false);
+                    break;
+                case Op.REM:
+                    r[base + in.d] = div(r[base + in.a], r[base + in.b], in.width, fl, true);
+                    break;
+                case Op.ABS:
+                    r[base + in.d] = Math.abs(sext(r[base + in.a], in.width));
+                    break;
+                case Op.NEG:
+                    r[base + in.d] = -r[base + in.a];
+                    break;
+                case Op.MIN:
+                case Op.MAX: {
+                    long x = val(r[base + in.a], in.width, fl);
+                    long y = val(r[base + in.b], in.width, fl);
+                    int c = (fl & Op.SIGNED) != 0 ? Long.compare(x, y) : Long.compareUnsigned(x, y);
+                    r[base + in.d] = (in.op == Op.MIN) == (c <= 0) ? x : y;
+                    break;
+                }
+                case Op.AND:
+                    r[base + in.d] = r[base + in.a] & r[base + in.b];
+                    break;
+                case Op.OR:
+                    r[base + in.d] = r[base + in.a] | r[base + in.b];
+                    break;
+                case Op.XOR:
+                    r[base + in.d] = r[base + in.a] ^ r[base + in.b];
+                    break;
+                case Op.NOT:
+                    r[base + in.d] = ~r[base + in.a];
+                    break;
+                case Op.NOT_PRED:
+                    r[base + in.d] = r[base + in.a] != 0 ? 0 : 1;
+                    break;
+                case Op.CNOT:
+                    r[base + in.d] = zext(r[base + in.a], in.width) == 0 ? 1 : 0;
+                    break;
+                case Op.SHL: {
+                    long amt = zext(r[base + in.b], 32);
+                    r[base + in.d] = amt >= in.width ? 0 : r[base + in.a] << amt;
+                    break;
+                }
+                case Op.SHR: {
+                    long amt = Math.min(zext(r[base + in.b], 32), in.width);
+                    if ((fl & Op.SIGNED) != 0) {
+                        r[base + in.d] = sext(r[base + in.a], in.width) >> Math.min(amt, 63);
+                    } else {
+                        r[base + in.d] = amt >= in.width ? 0 : zext(r[base + in.a], in.width) >>> amt;
+                    }
+                    break;
+                }
+                case Op.POPC:
+                    r[base + in.d] = Long.bitCount(zext(r[base + in.a], in.width));
+                    break;
+                case Op.CLZ:
+                    r[base + in.d] = Long.numberOfLeadingZeros(zext(r[base + in.a], in.width)) - (64 - in.width);
+                    break;
+                case Op.BREV:
+                    r[base + in.d] = Long.reverse(r[base + in.a]) >>> (64 - in.width);
+                    break;
+                case Op.BFE:
+                    r[base + in.d] = bfe(r[base + in.a], zext(r[base + in.b], 8), zext(r[base + in.c], 8), in.width,
+                            (fl & Op.SIGNED) != 0);
+                    break;
+                case Op.BFI:
+                    r[base + in.d] = bfi(r[base + in.a], r[base + in.b], zext(r[base + in.c], 8),
+                            zext(r[base + in.e], 8), in.width);
+                    break;
+                case Op.PRMT:
+                    r[base + in.d] = prmt(r[base + in.a], r[base + in.b], r[base + in.c]);
+                    break;
+                case Op.SHF:
+                    r[base + in.d] = shf(r[base + in.a], r[base + in.b], r[base + in.c], in.mode == 0, in.mode2 == 1);
+                    break;
+                case Op.LOP3:
+                    r[base + in.d] = lop3(r[base + in.a], r[base + in.b], r[base + in.c], (int) r[base + in.e]);
+                    break;
+                case Op.SELP:
+                    r[base + in.d] = r[base + in.c] != 0 ? r[base + in.a] : r[base + in.b];
+                    break;
+                case Op.SETP_INT:
+                    setp(r, base, in, cmpInt(r[base + in.a], r[base + in.b], in.mode, in.width, fl));
+                    break;
+                case Op.MOV_PACK: {
+                    int per = in.width / in.vec.length;
+                    long v = 0;
+                    for (int i = in.vec.length - 1; i >= 0; i--) {
+                        v = (v << per) | zext(r[base + in.vec[i]], per);
+                    }
+                    r[base + in.d] = v;
+                    break;
+                }
+                case Op.MOV_UNPACK: {
+                    int per = in.width / in.vec.length;
+                    long v = r[base + in.a];
+                    for (int i = 0; i < in.vec.length; i++) {
+                        r[base + in.vec[i]] = zext(v >>> (per * i), per);
+                    }
+                    break;
+                }
+                // ---------------------------------------------------------- f32
+                case Op.ADD_F32:
+                    r[base + in.d] = fb(fres(fin(f(r[base + in.a]), fl) + fin(f(r[base + in.b]), fl), fl));
+                    break;
+                case Op.SUB_F32:
+                    r[base + in.d] = fb(fres(fin(f(r[base + in.a]), fl) - fin(f(r[base + in.b]), fl), fl));
+                    break;
+                case Op.MUL_F32:
+                    r[base + in.d] = fb(fres(fin(f(r[base + in.a]), fl) * fin(f(r[base + in.b]), fl), fl));
+                    break;
+                case Op.FMA_F32:
+                    r[base + in.d] = fb(fres(Math.fma(fin(f(r[base + in.a]), fl), fin(f(r[base + in.b]), fl),
+                            fin(f(r[base + in.c]), fl)), fl));
+                    break;
+                case Op.DIV_F32:
+                    r[base + in.d] = fb(fres(fin(f(r[base + in.a]), fl) / fin(f(r[base + in.b]), fl), fl));
+                    break;
+                case Op.DIV_APPROX_F32: {
+                    float x = fin(f(r[base + in.a]), fl);
+                    float y = fin(f(r[base + in.b]), fl);
+                    float q2 = in.mode == 1 ? x / y : x * ftz(1f / y);
+                    r[base + in.d] = fb(fres(q2, fl));
+                    break;
+                }
+                case Op.RCP_F32:
+                    r[base + in.d] = fb(fres(1f / fin(f(r[base + in.a]), fl), fl));
+                    break;
+                case Op.SQRT_F32:
+                    r[base + in.d] = fb(fres((float) Math.sqrt(fin(f(r[base + in.a]), fl)), fl));
+                    break;
+                case Op.RSQRT_F32: {
+                    float x = fin(f(r[base + in.a]), fl);
+                    float v = x == 0 ? Math.copySign(Float.POSITIVE_INFINITY, x) : (float) (1.0 / Math.sqrt(x));
+                    r[base + in.d] = fb(fres(v, fl));
+                    break;
+                }
+                case Op.EX2_F32:
+                    r[base + in.d] = fb(fres((float) Math.pow(2.0, fin(f(r[base + in.a]), fl)), fl));
+                    break;
+                case Op.LG2_F32: {
+                    float x = fin(f(r[base + in.a]), fl);
+                    float v = x == 0 ? Float.NEGATIVE_INFINITY : (float) (Math.log(x) / Math.log(2.0));
+                    r[base + in.d] = fb(fres(v, fl));
+                    break;
+                }
+                case Op.SIN_F32:
+                    r[base + in.d] = fb(fres((float) Math.sin(fin(f(r[base + in.a]), fl)), fl));
+                    break;
+                case Op.COS_F32:
+                    r[base + in.d] = fb(fres((float) Math.cos(fin(f(r[base + in.a]), fl)), fl));
+                    break;
+                case Op.TANH_F32:
+                    r[base + in.d] = fb(fres((float) Math.tanh(fin(f(r[base + in.a]), fl)), fl));
+                    break;
+                case Op.MIN_F32:
+                case Op.MAX_F32: {
+                    float x = fin(f(r[base + in.a]), fl);
+                    float y = fin(f(r[base + in.b]), fl);
+                    float v;
+                    if (Float.isNaN(x)) {
+                        v = y;
+                    } else if (Float.isNaN(y)) {
+                        v = x;
+                    } else {
+                        v = in.op == Op.MIN_F32 ? Math.min(x, y) : Math.max(x, y);
+                    }
+                    r[base + in.d] = fb(fres(v, fl));
+                    break;
+                }
+                case Op.NEG_F32:
+                    r[base + in.d] = fb(fres(-fin(f(r[base + in.a]), fl), fl));
+                    break;
+                case Op.ABS_F32:
+                    r[base + in.d] = fb(fres(Math.abs(fin(f(r[base + in.a]), fl)), fl));
+                    break;
+                case Op.COPYSIGN_F32:
+                    r[base + in.d] = fb(Math.copySign(f(r[base + in.b]), f(r[base + in.a])));
+                    break;
+                case Op.SETP_F32:
+                    setp(r, base, in, cmpFloat(fin(f(r[base + in.a]), fl), fin(f(r[base + in.b]), fl), in.mode));
+                    break;
+                case Op.TESTP_F32:
+                    r[base + in.d] = testp(f(r[base + in.a]), in.mode) ? 1 : 0;
+                    break;
+                // ---------------------------------------------------------- f64
+                case Op.ADD_F64:
+                    r[base + in.d] = db(d(r[base + in.a]) + d(r[base + in.b]));
+                    break;
+                case Op.SUB_F64:
+                    r[base + in.d] = db(d(r[base + in.a]) - d(r[base + in.b]));
+                    break;
+                case Op.MUL_F64:
+                    r[base + in.d] = db(d(r[base + in.a]) * d(r[base + in.b]));
+                    break;
+                case Op.FMA_F64:
+                    r[base + in.d] = db(Math.fma(d(r[base + in.a]), d(r[base + in.b]), d(r[base + in.c])));
+                    break;
+                case Op.DIV_F64:
+                    r[base + in.d] = db(d(r[base + in.a]) / d(r[base + in.b]));
+                    break;
+                case Op.RCP_F64:
+                    r[base + in.d] = db(1.0 / d(r[base + in.a]));
+                    break;
+                case Op.SQRT_F64:
+                    r[base + in.d] = db(Math.sqrt(d(r[base + in.a])));
+                    break;
+                case Op.RSQRT_F64: {
+                    double x = d(r[base + in.a]);
+                    r[base + in.d] = db(x == 0 ? Math.copySign(Double.POSITIVE_INFINITY, x) : 1.0 / Math.sqrt(x));
+                    break;
+                }
+                case Op.MIN_F64:
+                case Op.MAX_F64: {
+                    double x = d(r[base + in.a]);
+                    double y = d(r[base + in.b]);
+                    double v = Double.isNaN(x) ? y : Double.isNaN(y) ? x
+                            : in.op == Op.MIN_F64 ? Math.min(x, y) : Math.max(x, y);
+                    r[base + in.d] = db(v);
+                    break;
+                }
+                case Op.NEG_F64:
+                    r[base + in.d] = r[base + in.a] ^ Long.MIN_VALUE;
+                    break;
+                case Op.ABS_F64:
+                    r[base + in.d] = r[base + in.a] & Long.MAX_VALUE;
+                    break;
+                case Op.SETP_F64:
+                    setp(r, base, in, cmpDouble(d(r[base + in.a]), d(r[base + in.b]), in.mode));
+                    break;
+                case Op.TESTP_F64:
+                    r[base + in.d] = testp((float) d(r[base + in.a]), in.mode) ? 1 : 0;
+                    break;
+                // ---------------------------------------------------------- conversions, addresses
+                case Op.CVT:
+                    r[base + in.d] = Convert.cvt(r[base + in.a], in.mode2 & 0xff, in.mode2 >> 8, in.width & 0xff,
+                            in.width >> 8, in.mode, fl);
+                    break;
+                case Op.CVTA_TO_GENERIC: {
+                    int sp = fl >> 8;
+                    long v = r[base + in.a];
+                    r[base + in.d] = sp == Op.SPACE_SHARED ? SHARED_WINDOW + zext(v, 32)
+                            : sp == Op.SPACE_LOCAL ? LOCAL_WINDOW + zext(v, 32) : v;
+                    break;
+                }
+                case Op.CVTA_FROM_GENERIC: {
+                    int sp = fl >> 8;
+                    long v = r[base + in.a];
+                    r[base + in.d] = sp == Op.SPACE_SHARED ? v - SHARED_WINDOW
+                            : sp == Op.SPACE_LOCAL ? v - LOCAL_WINDOW : v;
+                    break;
+                }
+                // ---------------------------------------------------------- memory
+                case Op.LD:
+                    load(t, base, in);
+                    break;
+                case Op.ST:
+                    store(t, base, in);
+                    break;
+                case Op.ATOM:
+                case Op.RED:
+                    atomic(t, base, in);
+                    break;
+                // ---------------------------------------------------------- control
+                case Op.BRA:
+                    p = (int) in.imm;
+                    continue;
+                case Op.NOP:
+                    break;
+                case Op.EXIT:
+                    pc[t] = p;
+                    exitThread(t);
+                    return;
+                case Op.ACTIVEMASK:
+                    r[base + in.d] = liveMask(t >>> 5);
+                    break;
+                case Op.BAR_ARRIVE:
+                    pc[t] = p + 1;
+                    barrierArrive(t, in, false);
+                    return;
+                case Op.BAR_SYNC:
+                case Op.BAR_RED:
+                    pc[t] = p;
+                    barrierArrive(t, in, true);
+                    return;
+                case Op.BAR_WARP_SYNC:
+                case Op.SHFL:
+                case Op.VOTE:
+                case Op.MATCH_ANY:
+                    pc[t] = p;
+                    warpArrive(t, in);
+                    return;
+                default:
+                    throw new IllegalStateException("opcode " + in.op + " not executable: " + in.text);
+            }
+            p++;
+        }
+        pc[t] = p;
+    }
+
+    private static float fin(float v, int fl) {
+        return (fl & Op.FTZ) != 0 ? ftz(v) : v;
+    }
+
+    private static float fres(float v, int fl) {
+        if ((fl & Op.FTZ) != 0) {
+            v = ftz(v);
+        }
+        return (fl & Op.SAT) != 0 ? sat(v) : v;
+    }
+
+    private static long val(long v, int width, int fl) {
+        return (fl & Op.SIGNED) != 0 ? sext(v, width) : zext(v, width);
+    }
+
+    private static long wide(long v, int width, int fl) {
+        return val(v, width, fl);
+    }
+
+    private static long sext24(long v, int fl) {
+        return (fl & Op.SIGNED) != 0 ? sext(v, 24) : zext(v, 24);
+    }
+
+    private static long mulHi(long a, long b, int width, int fl) {
+        boolean signed = (fl & Op.SIGNED) != 0;
+        if (width == 64) {
+            long hi = Math.multiplyHigh(a, b);
+            if (!signed) {
+                hi += ((a >> 63) & b) + ((b >> 63) & a);
+            }
+            return hi;
+        }
+        long x = val(a, width, fl);
+        long y = val(b, width, fl);
+        return (x * y) >> width;
+    }
+
+    private static long div(long a, long b, int width, int fl, boolean rem) {
+        boolean signed = (fl & Op.SIGNED) != 0;
+        long x = val(a, width, fl);
+        long y = val(b, width, fl);
+        if (y == 0) {
+            return rem ? x : -1L; // PTX leaves it unspecified; hardware gives all ones for the quotient
+        }
+        if (signed) {
+            if (width == 64 && x == Long.MIN_VALUE && y == -1) {
+                return rem ? 0 : Long.MIN_VALUE;
+            }
+            return rem ? x % y : x / y;
+        }
+        return rem ? Long.remainderUnsigned(x, y) : Long.divideUnsigned(x, y);
+    }
+
+    private static long bfe(long a, long pos, long len, int width, boolean signed) {
+        long v = zext(a, width);
+        if (len == 0) {
+            return 0;
+        }
+        long msb = Math.min(pos + len - 1, width - 1);
+        boolean sbit = signed && (pos >= width ? ((v >>> (width - 1)) & 1) != 0 : ((v >>> msb) & 1) != 0);
+        long out = 0;
+        for (int i = 0; i < width; i++) {
+            long bit;
+            if (i < len && pos + i <= width - 1) {
+                bit = (v >>> (pos + i)) & 1;
+            } else {
+                bit = sbit ? 1 : 0;
+            }
+            out |= bit << i;
+        }
+        return out;
+    }
+
+    private static long bfi(long a, long b, long pos, long len, int width) {
+        long out = zext(b, width);
+        for (int i = 0; i < len && pos + i < width; i++) {
+            long bit = (a >>> i) & 1;
+            out = (out & ~(1L << (pos + i))) | (bit << (pos + i));
+        }
+        return out;
+    }
+
+    private static long prmt(long a, long b, long c) {
+        long bytes = (zext(b, 32) << 32) | zext(a, 32);
+        long out = 0;
+        for (int i = 0; i < 4; i++) {
+            int sel = (int) ((c >>> (4 * i)) & 0xf);
+            long by = (bytes >>> (8 * (sel & 7))) & 0xff;
+            if ((sel & 8) != 0) {
+                by = (by & 0x80) != 0 ? 0xff : 0;
+            }
+            out |= by << (8 * i);
+        }
+        return out;
+    }
+
+    private static long shf(long a, long b, long c, boolean left, boolean clamp) {
+        long n = zext(c, 32);
+        n = clamp ? Math.min(n, 32) : n & 31;
+        long v = (zext(b, 32) << 32) | zext(a, 32);
+        return left ? zext((v << n) >>> 32, 32) : zext(v >>> n, 32);
+    }
+
+    private static long lop3(long a, long b, long c, int lut) {
+        long out = 0;
+        for (int i = 0; i < 32; i++) {
+            int idx = (int) (((a >>> i) & 1) << 2 | ((b >>> i) & 1) << 1 | ((c >>> i) & 1));
+            out |= (long) ((lut >>> idx) & 1) << i;
+        }
+        return out;
+    }
+
+    private static boolean cmpInt(long a, long b, int mode, int width, int fl) {
+        boolean signed = (fl & Op.SIGNED) != 0;
+        long x = val(a, width, fl);
+        long y = val(b, width, fl);
+        int c = signed ? Long.compare(x, y) : Long.compareUnsigned(x, y);
+        switch (mode) {
+            case Op.CMP_EQ: return c == 0;
+            case Op.CMP_NE: return c != 0;
+            case Op.CMP_LT: return c < 0;
+            case Op.CMP_LE: return c <= 0;
+            case Op.CMP_GT: return c > 0;
+            case Op.CMP_GE: return c >= 0;
+            case Op.CMP_LO: return Long.compareUnsigned(x, y) < 0;
+            case Op.CMP_LS: return Long.compareUnsigned(x, y) <= 0;
+            case Op.CMP_HI: return Long.compareUnsigned(x, y) > 0;
+            case Op.CMP_HS: return Long.compareUnsigned(x, y) >= 0;
+            default: throw new IllegalStateException("comparison " + mode + " on integers");
+        }
+    }
+
+    static boolean cmpDouble(double x, double y, int mode) {
+        boolean nan = Double.isNaN(x) || Double.isNaN(y);
+        switch (mode) {
+            case Op.CMP_EQ: return !nan && x == y;
+            case Op.CMP_NE: return !nan && x != y;
+            case Op.CMP_LT: return !nan && x < y;
+            case Op.CMP_LE: return !nan && x <= y;
+            case Op.CMP_GT: return !nan && x > y;
+            case Op.CMP_GE: return !nan && x >= y;
+            case Op.CMP_EQU: return nan || x == y;
+            case Op.CMP_NEU: return nan || x != y;
+            case Op.CMP_LTU: return nan || x < y;
+            case Op.CMP_LEU: return nan || x <= y;
+            case Op.CMP_GTU: return nan || x > y;
+            case Op.CMP_GEU: return nan || x >= y;
+            case Op.CMP_NUM: return !nan;
+            case Op.CMP_NAN: return nan;
+            default: throw new IllegalStateException("comparison " + mode + " on floats");
+        }
+    }
+
+    private static boolean cmpFloat(float x, float y, int mode) {
+        return cmpDouble(x, y, mode);
+    }
+
+    private static boolean testp(float v, int mode) {
+        switch (mode) {
+            case 0: return Float.isFinite(v);
+            case 1: return Float.isInfinite(v);
+            case 2: return !Float.isNaN(v);
+            case 3: return Float.isNaN(v);
+            case 4: return Float.isFinite(v) && Math.abs(v) >= Float.MIN_NORMAL;
+            default: return v != 0 && Math.abs(v) < Float.MIN_NORMAL;
+        }
+    }
+
+    private void setp(long[] r, int base, Insn in, boolean v) {
+        boolean q = !v;
+        if (in.mode2 >= 0) {
+            boolean c = r[base + in.c] != 0;
+            if ((in.flags & Op.CC) != 0) {
+                c = !c;
+            }
+            switch (in.mode2) {
+                case 0:
+                    v = v && c;
+                    q = q && c;
+                    break;
+                case 1:
+                    v = v || c;
+                    q = q || c;
+                    break;
+                default:
+                    v = v ^ c;
+                    q = q ^ c;
+                    break;
+            }
+        }
+        r[base + in.d] = v ? 1 : 0;
+        if (in.d2 >= 0) {
+            r[base + in.d2] = q ? 1 : 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ memory access
+
+    /** Where an access resolves: the backing array and offset, or null (reported). */
+    private byte[] target;
+    private int targetOff;
+    private int targetSpace;
+    private GlobalMemory.Allocation targetAlloc;
+
+    private boolean resolve(int t, Insn in, long addr, int len, boolean write) {
+        int space = in.flags >> 8;
+        long a = addr;
+        if (space == Op.SPACE_GENERIC) {
+            if (a >= SHARED_WINDOW && a < SHARED_WINDOW + WINDOW_SIZE) {
+                space = Op.SPACE_SHARED;
+                a -= SHARED_WINDOW;
+            } else if (a >= LOCAL_WINDOW && a < LOCAL_WINDOW + WINDOW_SIZE) {
+                space = Op.SPACE_LOCAL;
+                a -= LOCAL_WINDOW;
+            } else {
+                space = Op.SPACE_GLOBAL;
+            }
+        }
+        targetSpace = space;
+        if (sanitize && (addr % len) != 0) {
+            report(Finding.Category.MISALIGNED, t, in, String.format("%d-byte %s at 0x%x is not %d-byte aligned",
+                    len, write ? "store" : "load", addr, len));
+            return false;
+        }
+        switch (space) {
+            case Op.SPACE_SHARED:
+                if (a < 0 || a + len > sharedBytes) {
+                    report(Finding.Category.OUT_OF_BOUNDS, t, in, String.format("shared offset %d (+%d bytes) is"
+                            + " outside the block's %d bytes of shared memory", a, len, sharedBytes));
+                    return false;
+                }
+                target = shared;
+                targetOff = (int) a;
+                return true;
+            case Op.SPACE_LOCAL:
+                if (a < 0 || a + len > k.localBytes) {
+                    report(Finding.Category.OUT_OF_BOUNDS, t, in, String.format("local offset %d (+%d bytes) is"
+                            + " outside the thread's %d bytes of local memory", a, len, k.localBytes));
+                    return false;
+                }
+                if (local[t] == null) {
+                    local[t] = new byte[k.localBytes];
+                }
+                target = local[t];
+                targetOff = (int) a;
+                return true;
+            case Op.SPACE_PARAM:
+                if (write || a < 0 || a + len > params.length) {
+                    report(Finding.Category.OUT_OF_BOUNDS, t, in, String.format("param offset %d (+%d bytes) is"
+                            + " outside the %d-byte parameter buffer", a, len, k.paramBytes));
+                    return false;
+                }
+                target = params;
+                targetOff = (int) a;
+                return true;
+            default: {
+                GlobalMemory.Allocation al = memory.find(a, len);
+                if (al == null) {
+                    report(Finding.Category.OUT_OF_BOUNDS, t, in, String.format("%d-byte global %s: %s", len,
+                            write ? "store" : "load", memory.describe(a)));
+                    return false;
+                }
+                target = al.data;
+                targetOff = (int) (a - al.base);
+                targetAlloc = al;
+                return true;
+            }
+        }
+    }
+
+    private static long readBytes(byte[] m, int off, int width) {
+        switch (width) {
+            case 1: return m[off] & 0xffL;
+            case 2: return (short) GlobalMemory.I16.get(m, off) & 0xffffL;
+            case 4: return (int) GlobalMemory.I32.get(m, off) & 0xffffffffL;
+            default: return (long) GlobalMemory.I64.get(m, off);
+        }
+    }
+
+    private static void writeBytes(byte[] m, int off, int width, long v) {
+        switch (width) {
+            case 1: m[off] = (byte) v; break;
+            case 2: GlobalMemory.I16.set(m, off, (short) v); break;
+            case 4: GlobalMemory.I32.set(m, off, (int) v); break;
+            default: GlobalMemory.I64.set(m, off, v); break;
+        }
+    }
+
+    private void load(int t, int base, Insn in) {
+        int lanes = in.mode;
+        int w = in.width;
+        long addr = regs[base + in.a] + in.imm;
+        int len = w * lanes;
+        boolean ok = resolve(t, in, addr, len, false);
+        if (ok && sanitize) {
+            checkRead(t, in, len);
+        }
+        for (int i = 0; i < lanes; i++) {
+            long v = ok ? readBytes(target, targetOff + i * w, w) : 0;
+            if ((in.flags & Op.SIGNED) != 0) {
+                v = sext(v, 8 * w);
+            }
+            regs[base + (lanes == 1 ? in.d : in.vec[i])] = v;
+        }
+    }
+
+    private void store(int t, int base, Insn in) {
+        int lanes = in.mode;
+        int w = in.width;
+        long addr = regs[base + in.a] + in.imm;
+        int len = w * lanes;
+        if (!resolve(t, in, addr, len, true)) {
+            return;
+        }
+        if (sanitize) {
+            checkWrite(t, in, len);
+        }
+        for (int i = 0; i < lanes; i++) {
+            writeBytes(target, targetOff + i * w, w, regs[base + (lanes == 1 ? in.b : in.vec[i])]);
+        }
+    }
+
+    private void atomic(int t, int base, Insn in) {
+        int w = in.width;
+        long addr = regs[base + in.a] + in.imm;
+        if (!resolve(t, in, addr, w, true)) {
+            if (in.op == Op.ATOM) {
+                regs[base + in.d] = 0;
+            }
+            return;
+        }
+        if (sanitize) {
+            // Atomics never race with each other; they only need the bytes to exist and be initialised.
+            markWritten(targetOff, w);
+        }
+        long old = readBytes(target, targetOff, w);
+        long b = regs[base + in.b];
+        boolean signed = (in.flags & Op.SIGNED) != 0;
+        boolean fp = in.mode2 == Op.T_F;
+        int bits = 8 * w;
+        long nv;
+        switch (in.mode) {
+            case Op.ATOM_ADD:
+                nv = fp ? (bits == 32 ? fb(f(old) + f(b)) : db(d(old) + d(b))) : old + b;
+                break;
+            case Op.ATOM_MIN:
+            case Op.ATOM_MAX: {
+                int c;
+                if (fp) {
+                    c = bits == 32 ? Float.compare(f(old), f(b)) : Double.compare(d(old), d(b));
+                } else {
+                    long x = signed ? sext(old, bits) : zext(old, bits);
+                    long y = signed ? sext(b, bits) : zext(b, bits);
+                    c = signed ? Long.compare(x, y) : Long.compareUnsigned(x, y);
+                }
+                nv = (in.mode == Op.ATOM_MIN) == (c <= 0) ? old : b;
+                break;
+            }
+            case Op.ATOM_EXCH:
+                nv = b;
+                break;
+            case Op.ATOM_CAS:
+                nv = zext(old, bits) == zext(b, bits) ? regs[base + in.c] : old;
+                break;
+            case Op.ATOM_AND:
+                nv = old & b;
+                break;
+            case Op.ATOM_OR:
+                nv = old | b;
+                break;
+            case Op.ATOM_XOR:
+                nv = old ^ b;
+                break;
+            case Op.ATOM_INC:
+                nv = Long.compareUnsigned(zext(old, bits), zext(b, bits)) >= 0 ? 0 : old + 1;
+                break;
+            default:
+                nv = zext(old, bits) == 0 || Long.compareUnsigned(zext(old, bits), zext(b, bits)) > 0 ? b : old - 1;
+                break;
+        }
+        writeBytes(target, targetOff, w, nv);
+        if (in.op == Op.ATOM) {
+            regs[base + in.d] = signed ? sext(old, bits) : old;
+        }
+    }
+
+    private void markWritten(int off, int len) {
+        if (targetSpace == Op.SPACE_SHARED) {
+            for (int i = off; i < off + len; i++) {
+                sharedWritten[i] = true;
+            }
+        } else if (targetSpace == Op.SPACE_GLOBAL) {
+            targetAlloc.markWritten(off, len);
+        }
+    }
+
+    private void checkRead(int t, Insn in, int len) {
+        if (targetSpace == Op.SPACE_SHARED) {
+            for (int i = targetOff; i < targetOff + len; i++) {
+                if (!sharedWritten[i]) {
+                    report(Finding.Category.UNINITIALIZED_READ, t, in, "read of shared byte " + i
+                            + " that no thread of this block has written");
+                    break;
+                }
+            }
+            for (int wd = targetOff >>> 2; wd <= (targetOff + len - 1) >>> 2; wd++) {
+                raceOnRead(t, in, wd);
+            }
+        } else if (targetSpace == Op.SPACE_GLOBAL) {
+            int u = targetAlloc.firstUnwritten(targetOff, len);
+            if (u >= 0) {
+                report(Finding.Category.UNINITIALIZED_READ, t, in, String.format(
+                        "read of byte %d of %s, which was never written", u, targetAlloc));
+            }
+        }
+    }
+
+    private void checkWrite(int t, Insn in, int len) {
+        markWritten(targetOff, len);
+        if (targetSpace == Op.SPACE_SHARED) {
+            for (int wd = targetOff >>> 2; wd <= (targetOff + len - 1) >>> 2; wd++) {
+                raceOnWrite(t, in, wd);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ shared-memory race detection
+
+    /** Whether an access by {@code prev} at epochs (b, w) happens before the current access of {@code t}. */
+    private boolean ordered(int prev, int b, int w, int t) {
+        if (prev == t) {
+            return true;
+        }
+        if (blockEpoch > b) {
+            return true;
+        }
+        return (prev >>> 5) == (t >>> 5) && warpEpoch[t >>> 5] > w;
+    }
+
+    private void raceOnRead(int t, Insn in, int wd) {
+        int wt = wTid[wd] - 1;
+        if (wt >= 0 && !ordered(wt, wEpochB[wd], wEpochW[wd], t)) {
+            reportRace(t, in, wd, "read", wt, "written");
+        }
+        int we = warpEpoch[t >>> 5];
+        int r1 = r1Tid[wd] - 1;
+        if (r1 < 0 || r1 == t || ordered(r1, r1EpochB[wd], r1EpochW[wd], t)) {
+            r1Tid[wd] = t + 1;
+            r1EpochB[wd] = blockEpoch;
+            r1EpochW[wd] = we;
+        } else {
+            r2Tid[wd] = t + 1;
+            r2EpochB[wd] = blockEpoch;
+            r2EpochW[wd] = we;
+        }
+    }
+
+    private void raceOnWrite(int t, Insn in, int wd) {
+        int wt = wTid[wd] - 1;
+        if (wt >= 0 && !ordered(wt, wEpochB[wd], wEpochW[wd], t)) {
+            reportRace(t, in, wd, "write", wt, "written");
+        }
+        int r1 = r1Tid[wd] - 1;
+        if (r1 >= 0 && !ordered(r1, r1EpochB[wd], r1EpochW[wd], t)) {
+            reportRace(t, in, wd, "write", r1, "read");
+        }
+        int r2 = r2Tid[wd] - 1;
+        if (r2 >= 0 && !ordered(r2, r2EpochB[wd], r2EpochW[wd], t)) {
+            reportRace(t, in, wd, "write", r2, "read");
+        }
+        wTid[wd] = t + 1;
+        wEpochB[wd] = blockEpoch;
+        wEpochW[wd] = warpEpoch[t >>> 5];
+        r1Tid[wd] = 0;
+        r2Tid[wd] = 0;
+    }
+
+    private void reportRace(int t, Insn in, int wd, String what, int other, String otherDid) {
+        report(Finding.Category.SHARED_RACE, t, in, String.format("%s of shared bytes %d..%d races with thread %s,"
+                + " which %s them with no barrier (__syncthreads/__syncwarp) in between", what, 4 * wd, 4 * wd + 3,
+                threadIndex(other), otherDid));
+    }
+
+    // ------------------------------------------------------------------ block barriers
+
+    private void barrierArrive(int t, Insn in, boolean wait) {
+        int id = (int) zext(regs[t * slots + in.a], 32);
+        if (id > 15) {
+            report(Finding.Category.BARRIER_DIVERGENCE, t, in, "barrier id " + id + " is outside 0..15");
+            abort();
+            return;
+        }
+        int expected = in.b >= 0 ? (int) zext(regs[t * slots + in.b], 32) : 0;
+        if (barArrived[id] == 0) {
+            barExpected[id] = expected;
+            barFirstPc[id] = pc[t];
+            barMixedPc[id] = false;
+        } else if (barFirstPc[id] != pc[t] && wait) {
+            barMixedPc[id] = true;
+        }
+        barArrived[id]++;
+        if (wait) {
+            state[t] = WAIT_BAR;
+            waitMask[t] = id;
+        }
+        tryReleaseBarrier(id, t, in);
+    }
+
+    private void tryReleaseBarrier(int id, int t, Insn in) {
+        int arrived = barArrived[id];
+        if (arrived == 0) {
+            return;
+        }
+        int expected = barExpected[id] > 0 ? barExpected[id] : live;
+        if (arrived < expected) {
+            return;
+        }
+        Insn first = code[barFirstPc[id]];
+        if (sanitize && barMixedPc[id]) {
+            report(Finding.Category.BARRIER_DIVERGENCE, t, in, "threads of the block reached barrier " + id
+                    + " from different instructions (PTX lines " + first.line + " and " + in.line + "):"
+                    + " a barrier in divergent code");
+        } else if (sanitize && barExpected[id] == 0 && live < n) {
+            report(Finding.Category.BARRIER_DIVERGENCE, t, in, (n - live) + " of the block's " + n
+                    + " threads exited without reaching barrier " + id + ": a barrier in divergent code");
+        }
+        // bar.red: reduce the predicate over the threads waiting here
+        int popc = 0;
+        boolean all = true;
+        boolean any = false;
+        boolean isRed = first.op == Op.BAR_RED;
+        if (isRed) {
+            for (int u = 0; u < n; u++) {
+                if (state[u] == WAIT_BAR && waitMask[u] == id) {
+                    Insn ui = code[pc[u]];
+                    boolean pv = regs[u * slots + ui.c] != 0;
+                    if ((ui.flags & Op.CC) != 0) {
+                        pv = !pv;
+                    }
+                    popc += pv ? 1 : 0;
+                    all &= pv;
+                    any |= pv;
+                }
+            }
+        }
+        for (int u = 0; u < n; u++) {
+            if (state[u] == WAIT_BAR && waitMask[u] == id) {
+                Insn ui = code[pc[u]];
+                if (ui.op == Op.BAR_RED) {
+                    regs[u * slots + ui.d] = ui.mode == 0 ? popc : ui.mode == 1 ? (all ? 1 : 0) : (any ? 1 : 0);
+                }
+                state[u] = RUN;
+                pc[u]++;
+            }
+        }
+        barArrived[id] = 0;
+        if (barExpected[id] == 0 || barExpected[id] >= live) {
+            blockEpoch++;
+        }
+    }
+
+    // ------------------------------------------------------------------ warp-synchronous instructions
+
+    private long liveMask(int warp) {
+        long m = 0;
+        for (int l = 0; l < 32; l++) {
+            int u = warp * 32 + l;
+            if (u < n && state[u] != DONE) {
+                m |= 1L << l;
+            }
+        }
+        return m;
+    }
+
+    private void warpArrive(int t, Insn in) {
+        int base = t * slots;
+        int maskSlot = in.op == Op.SHFL ? in.e : in.op == Op.BAR_WARP_SYNC ? in.a : in.b;
+        int mask = (int) regs[base + maskSlot];
+        int lane = t & 31;
+        if ((mask & (1 << lane)) == 0) {
+            report(Finding.Category.SYNC_MASK, t, in, String.format("lane %d calls a warp-synchronous instruction"
+                    + " with mask 0x%08x that does not include itself", lane, mask));
+            mask |= 1 << lane;
+        }
+        int warpSize = Math.min(32, n - (t & ~31));
+        if (warpSize < 32) {
+            int valid = warpSize == 32 ? -1 : (1 << warpSize) - 1;
+            if ((mask & ~valid) != 0) {
+                report(Finding.Category.SYNC_MASK, t, in, String.format("mask 0x%08x names lanes beyond the"
+                        + " %d-thread warp", mask, warpSize));
+                mask &= valid;
+            }
+        }
+        state[t] = WAIT_WARP;
+        waitMask[t] = mask;
+        tryCompleteWarp(t);
+    }
+
+    /** Completes the warp-synchronous group that {@code t} waits in, if every lane it names has arrived. */
+    private void tryCompleteWarp(int t) {
+        int warpBase = t & ~31;
+        int mask = waitMask[t];
+        int op = code[pc[t]].op;
+        int participants = 0;
+        for (int l = 0; l < 32; l++) {
+            if ((mask & (1 << l)) == 0) {
+                continue;
+            }
+            int u = warpBase + l;
+            if (u >= n || state[u] == DONE) {
+                continue;
+            }
+            if (state[u] != WAIT_WARP || code[pc[u]].op != op) {
+                return; // not everybody is here yet
+            }
+            participants |= 1 << l;
+        }
+        Insn in = code[pc[t]];
+        if (sanitize) {
+            for (int l = 0; l < 32; l++) {
+                if ((participants & (1 << l)) != 0 && waitMask[warpBase + l] != mask) {
+                    report(Finding.Category.SYNC_MASK, warpBase + l, code[pc[warpBase + l]], String.format(
+                            "lane %d waits with mask 0x%08x but lane %d names 0x%08x: the lanes of one"
+                                    + " warp-synchronous instruction must name the same mask", l,
+                            waitMask[warpBase + l], t & 31, mask));
+                    break;
+                }
+            }
+        }
+        switch (op) {
+            case Op.SHFL:
+                completeShfl(warpBase, participants);
+                break;
+            case Op.VOTE:
+                completeVote(warpBase, participants);
+                break;
+            case Op.MATCH_ANY:
+                completeMatch(warpBase, participants);
+                break;
+            default:
+                warpEpoch[warpBase >>> 5]++;
+                break;
+        }
+        for (int l = 0; l < 32; l++) {
+            if ((participants & (1 << l)) != 0) {
+                int u = warpBase + l;
+                state[u] = RUN;
+                pc[u]++;
+            }
+        }
+        if (in == null) {
+            throw new IllegalStateException();
+        }
+    }
+
+    private void completeShfl(int warpBase, int participants) {
+        long[] values = new long[32];
+        for (int l = 0; l < 32; l++) {
+            if ((participants & (1 << l)) != 0) {
+                int u = warpBase + l;
+                values[l] = regs[u * slots + code[pc[u]].a];
+            }
+        }
+        for (int l = 0; l < 32; l++) {
+            if ((participants & (1 << l)) == 0) {
+                continue;
+            }
+            int u = warpBase + l;
+            int base = u * slots;
+            Insn in = code[pc[u]];
+            int b = (int) (regs[base + in.b] & 31);
+            int c = (int) regs[base + in.c];
+            int cval = c & 31;
+            int segmask = (c >>> 8) & 31;
+            int maxLane = (l & segmask) | (cval & ~segmask);
+            int minLane = l & segmask;
+            int j;
+            boolean pval;
+            switch (in.mode) {
+                case Op.SHFL_UP:
+                    j = l - b;
+                    pval = j >= maxLane;
+                    break;
+                case Op.SHFL_DOWN:
+                    j = l + b;
+                    pval = j <= maxLane;
+                    break;
+                case Op.SHFL_BFLY:
+                    j = l ^ b;
+                    pval = j <= maxLane;
+                    break;
+                default:
+                    j = minLane | (b & ~segmask);
+                    pval = j <= maxLane;
+                    break;
+            }
+            if (!pval) {
+                j = l;
+            }
+            long v;
+            if ((participants & (1 << j)) != 0) {
+                v = values[j];
+            } else {
+                v = 0;
+                if (sanitize) {
+                    int src = warpBase + j;
+                    String why = src >= n ? "does not exist" : state[src] == DONE ? "has exited"
+                            : "is not in the mask " + String.format("0x%08x", waitMask[u]);
+                    report(Finding.Category.SHUFFLE_SOURCE, u, in, "lane " + l + " reads lane " + j
+                            + ", which " + why + "; the value is undefined");
+                }
+            }
+            regs[base + in.d] = v;
+            if (in.d2 >= 0) {
+                regs[base + in.d2] = pval ? 1 : 0;
+            }
+        }
+    }
+
+    private void completeVote(int warpBase, int participants) {
+        int ballot = 0;
+        for (int l = 0; l < 32; l++) {
+            if ((participants & (1 << l)) != 0) {
+                int u = warpBase + l;
+                Insn in = code[pc[u]];
+                boolean pv = regs[u * slots + in.a] != 0;
+                if ((in.flags & Op.CC) != 0) {
+                    pv = !pv;
+                }
+                if (pv) {
+                    ballot |= 1 << l;
+                }
+            }
+        }
+        for (int l = 0; l < 32; l++) {
+            if ((participants & (1 << l)) != 0) {
+                int u = warpBase + l;
+                Insn in = code[pc[u]];
+                long v;
+                switch (in.mode) {
+                    case Op.VOTE_ALL: v = ballot == participants ? 1 : 0; break;
+                    case Op.VOTE_ANY: v = ballot != 0 ? 1 : 0; break;
+                    case Op.VOTE_UNI: v = ballot == 0 || ballot == participants ? 1 : 0; break;
+                    default: v = ballot & 0xffffffffL; break;
+                }
+                regs[u * slots + in.d] = v;
+            }
+        }
+    }
+
+    private void completeMatch(int warpBase, int participants) {
+        for (int l = 0; l < 32; l++) {
+            if ((participants & (1 << l)) == 0) {
+                continue;
+            }
+            int u = warpBase + l;
+            Insn in = code[pc[u]];
+            long mine = zext(regs[u * slots + in.a], in.width);
+            int m = 0;
+            for (int j = 0; j < 32; j++) {
+                if ((participants & (1 << j)) != 0) {
+                    int v = warpBase + j;
+                    if (zext(regs[v * slots + code[pc[v]].a], in.width) == mine) {
+                        m |= 1 << j;
+                    }
+                }
+            }
+            regs[u * slots + in.d] = m & 0xffffffffL;
+        }
+    }
+
+    // ------------------------------------------------------------------ exit, deadlock, hang
+
+    private void exitThread(int t) {
+        state[t] = DONE;
+        live--;
+        // Exited threads no longer count: barriers and warp groups waiting on them may now complete.
+        for (int id = 0; id < 16; id++) {
+            if (barArrived[id] > 0) {
+                tryReleaseBarrier(id, t, code[pc[t]]);
+            }
+        }
+        int warpBase = t & ~31;
+        for (int l = 0; l < 32; l++) {
+            int u = warpBase + l;
+            if (u < n && state[u] == WAIT_WARP) {
+                tryCompleteWarp(u);
+            }
+        }
+    }
+
+    private void reportDeadlock() {
+        StringBuilder sb = new StringBuilder("no thread can continue; waiting:");
+        List<Integer> firsts = new ArrayList<>();
+        describeWaiting(sb, firsts);
+        int first = firsts.isEmpty() ? 0 : firsts.get(0);
+        report(Finding.Category.DEADLOCK, first, code[pc[first]], sb.toString());
+        abort();
+    }
+
+    private void reportHang() {
+        StringBuilder sb = new StringBuilder("instruction budget of " + budget + " thread-instructions exhausted;"
+                + " still running or waiting:");
+        List<Integer> firsts = new ArrayList<>();
+        describeWaiting(sb, firsts);
+        int first = firsts.isEmpty() ? 0 : firsts.get(0);
+        report(Finding.Category.HANG, first, code[pc[first]], sb.toString());
+        abort();
+    }
+
+    /** Groups non-exited threads by (state, pc) and lists each group with its threads. */
+    private void describeWaiting(StringBuilder sb, List<Integer> firsts) {
+        java.util.Map<String, List<Integer>> groups = new java.util.LinkedHashMap<>();
+        for (int t = 0; t < n; t++) {
+            if (state[t] == DONE) {
+                continue;
+            }
+            String what = (state[t] == RUN ? "running at" : state[t] == WAIT_BAR ? "waiting at barrier, " : "waiting at")
+                    + " PTX line " + code[pc[t]].line + " `" + code[pc[t]].text + "`";
+            groups.computeIfAbsent(what, x -> new ArrayList<>()).add(t);
+        }
+        for (java.util.Map.Entry<String, List<Integer>> e : groups.entrySet()) {
+            List<Integer> ts = e.getValue();
+            firsts.add(ts.get(0));
+            sb.append("\n    ").append(ts.size()).append(" thread(s) ").append(e.getKey()).append(": threads ");
+            for (int i = 0; i < ts.size(); i++) {
+                if (i == 8) {
+                    sb.append(", ...");
+                    break;
+                }
+                sb.append(i == 0 ? "" : ", ").append(threadIndex(ts.get(i)));
+            }
+        }
+    }
+
+    private void abort() {
+        aborted = true;
+    }
+
+    // ------------------------------------------------------------------ reporting
+
+    private Dim3 threadIndex(int t) {
+        return new Dim3(t % block.x(), (t / block.x()) % block.y(), t / (block.x() * block.y()));
+    }
+
+    private void report(Finding.Category c, int t, Insn in, String message) {
+        if (findings.size() >= MAX_FINDINGS) {
+            return;
+        }
+        // One report per category and instruction per launch: the first occurrence says enough.
+        if (!reported.add(c + "@" + in.line + ":" + in.text)) {
+            return;
+        }
+        findings.add(new Finding(c, k.name, blockIdx, threadIndex(t), in.line, in.text, message));
+    }
+}
