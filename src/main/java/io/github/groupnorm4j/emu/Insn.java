@@ -30,9 +30,61 @@ final class Insn {
     int mode;
     /** Second comparison/boolean op for setp with a combining predicate. */
     int mode2;
+    /** For {@code call}: the call site, resolved when the kernel is linked. */
+    CallSite call;
     /** PTX source line (1-based) and text, for reports. */
     int line;
     String text;
+
+    /** A shallow copy with its own vector array, for linking one function into several kernels. */
+    Insn copy() {
+        Insn c = new Insn();
+        c.op = op;
+        c.guard = guard;
+        c.guardNegated = guardNegated;
+        c.d = d;
+        c.d2 = d2;
+        c.a = a;
+        c.b = b;
+        c.c = this.c;
+        c.e = e;
+        c.vec = vec == null ? null : vec.clone();
+        c.imm = imm;
+        c.width = width;
+        c.flags = flags;
+        c.mode = mode;
+        c.mode2 = mode2;
+        c.call = call == null ? null : call.copy();
+        c.line = line;
+        c.text = text;
+        return c;
+    }
+
+    /** A direct call: argument and return-value locations in the caller's frame, the callee's after linking. */
+    static final class CallSite {
+        String callee;
+        int[] argCallerOffsets;
+        int[] argSizes;
+        int retCallerOffset = -1;
+        int retSize;
+        // resolved by the linker
+        int[] argCalleeOffsets;
+        int retCalleeOffset = -1;
+        int callerFrameBytes;
+        int calleeFrameBytes;
+        int calleeSlotStart;
+        int calleeSlotEnd;
+
+        CallSite copy() {
+            CallSite c = new CallSite();
+            c.callee = callee;
+            c.argCallerOffsets = argCallerOffsets;
+            c.argSizes = argSizes;
+            c.retCallerOffset = retCallerOffset;
+            c.retSize = retSize;
+            return c;
+        }
+    }
 
     @Override
     public String toString() {

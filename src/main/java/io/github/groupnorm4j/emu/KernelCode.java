@@ -29,10 +29,12 @@ final class KernelCode {
     final int dynamicSharedOffset;
     final int localBytes;
     final List<GlobalFixup> globalFixups;
+    /** Bytes of the entry's own .param frame (call-site parameters); callee frames stack after it. */
+    final int frameBytes;
 
     KernelCode(String module, String name, List<Param> params, int paramBytes, int slots, long[] slotTemplate,
                int[] specialSlots, int[] specialKinds, Insn[] code, int staticSharedBytes, int dynamicSharedOffset,
-               int localBytes, List<GlobalFixup> globalFixups) {
+               int localBytes, List<GlobalFixup> globalFixups, int frameBytes) {
         this.module = module;
         this.name = name;
         this.params = List.copyOf(params);
@@ -46,5 +48,6 @@ final class KernelCode {
         this.dynamicSharedOffset = dynamicSharedOffset;
         this.localBytes = localBytes;
         this.globalFixups = List.copyOf(globalFixups);
+        this.frameBytes = frameBytes;
     }
 }

@@ -15,6 +15,10 @@ final class Launch {
     static final long SHARED_WINDOW = 0x0000_1000_0000_0000L;
     static final long LOCAL_WINDOW = 0x0000_2000_0000_0000L;
     private static final long WINDOW_SIZE = 1L << 32;
+    /** .param variables of device-function frames: {@code FRAME_TAG + offset} in the thread's current frame. */
+    static final long FRAME_TAG = 1L << 40;
+    private static final int MAX_FRAME_STACK = 1 << 20;
+    private static final int MAX_CALL_DEPTH = 1024;
     private static final int MAX_FINDINGS = 50;
 
     private static final byte RUN = 0;
@@ -49,6 +53,10 @@ final class Launch {
     private final int[] waitMask;
     private final byte[] shared;
     private final byte[][] local;
+    /** Per thread: the .param frame stack, the current frame pointer and the call stack (null until a call). */
+    private final byte[][] frames;
+    private final int[] fp;
+    private final CallStack[] calls;
     private final boolean[] sharedWritten;
     private final int[] wTid;
     private final int[] wEpochB;
@@ -96,6 +104,9 @@ final class Launch {
         this.waitMask = new int[n];
         this.shared = new byte[sharedBytes];
         this.local = new byte[n][];
+        this.frames = new byte[n][];
+        this.fp = new int[n];
+        this.calls = new CallStack[n];
         this.warpEpoch = new int[warps];
         int words = sanitize ? (sharedBytes + 3) / 4 : 0;
         this.sharedWritten = new boolean[sanitize ? sharedBytes : 0];
@@ -155,6 +166,9 @@ final class Launch {
             pc[t] = 0;
             state[t] = RUN;
             local[t] = null;
+            frames[t] = null;
+            fp[t] = 0;
+            calls[t] = null;
             initSpecials(t);
         }
         int[] order = new int[n];
@@ -175,7 +189,7 @@ final class Launch {
                 int t = order[i];
                 if (state[t] == RUN) {
                     ran = true;
-                    step(t, lockstep ? 1 : 1 << 16);
+                    step(t, lockstep ? 1 : (int) Math.max(1, Math.min(1 << 16, budget + 1 - executed)));
                 }
             }
             if (executed > budget && !aborted) {
@@ -393,6 +407,13 @@ final class Launch {
                 case Op.LOP3:
                     r[base + in.d] = lop3(r[base + in.a], r[base + in.b], r[base + in.c], (int) r[base + in.e]);
                     break;
+                case Op.BFIND:
+                    r[base + in.d] = bfind(r[base + in.a], in.width, (fl & Op.SIGNED) != 0, in.mode == 1);
+                    break;
+                case Op.DIRECTED:
+                    r[base + in.d] = Rounding.directed(in.mode2, in.mode, in.width, r[base + in.a], r[base + in.b],
+                            in.c >= 0 ? r[base + in.c] : 0);
+                    break;
                 case Op.SELP:
                     r[base + in.d] = r[base + in.c] != 0 ? r[base + in.a] : r[base + in.b];
                     break;
@@ -582,6 +603,18 @@ final class Launch {
                 case Op.BRA:
                     p = (int) in.imm;
                     continue;
+                case Op.CALL: {
+                    int target = call(t, base, in, p);
+                    if (target < 0) {
+                        pc[t] = p;
+                        return;
+                    }
+                    p = target;
+                    continue;
+                }
+                case Op.RET:
+                    p = ret(t, base);
+                    continue;
                 case Op.NOP:
                     break;
                 case Op.EXIT:
@@ -604,6 +637,8 @@ final class Launch {
                 case Op.SHFL:
                 case Op.VOTE:
                 case Op.MATCH_ANY:
+                case Op.MATCH_ALL:
+                case Op.REDUX:
                     pc[t] = p;
                     warpArrive(t, in);
                     return;
@@ -666,6 +701,18 @@ final class Launch {
             return rem ? x % y : x / y;
         }
         return rem ? Long.remainderUnsigned(x, y) : Long.divideUnsigned(x, y);
+    }
+
+    private static long bfind(long a, int width, boolean signed, boolean shiftAmount) {
+        long v = zext(a, width);
+        if (signed && ((v >>> (width - 1)) & 1) != 0) {
+            v = zext(~v, width);
+        }
+        if (v == 0) {
+            return 0xffffffffL;
+        }
+        int pos = 63 - Long.numberOfLeadingZeros(v);
+        return shiftAmount ? width - 1 - pos : pos;
     }
 
     private static long bfe(long a, long pos, long len, int width, boolean signed) {
@@ -862,6 +909,18 @@ final class Launch {
                 targetOff = (int) a;
                 return true;
             case Op.SPACE_PARAM:
+                if (a >= FRAME_TAG) {
+                    long off = fp[t] + (a - FRAME_TAG);
+                    byte[] fr = frame(t, (int) Math.min(Integer.MAX_VALUE, off + len));
+                    if (fr == null) {
+                        report(Finding.Category.OUT_OF_BOUNDS, t, in, "parameter frame access beyond the "
+                                + MAX_FRAME_STACK + "-byte call stack");
+                        return false;
+                    }
+                    target = fr;
+                    targetOff = (int) off;
+                    return true;
+                }
                 if (write || a < 0 || a + len > params.length) {
                     report(Finding.Category.OUT_OF_BOUNDS, t, in, String.format("param offset %d (+%d bytes) is"
                             + " outside the %d-byte parameter buffer", a, len, k.paramBytes));
@@ -883,6 +942,84 @@ final class Launch {
                 return true;
             }
         }
+    }
+
+    /** The thread's frame stack, grown to hold {@code needed} bytes; null past the limit. */
+    private byte[] frame(int t, int needed) {
+        byte[] fr = frames[t];
+        if (fr == null || fr.length < needed) {
+            if (needed > MAX_FRAME_STACK) {
+                return null;
+            }
+            int size = Math.max(256, fr == null ? 256 : fr.length);
+            while (size < needed) {
+                size *= 2;
+            }
+            fr = fr == null ? new byte[size] : java.util.Arrays.copyOf(fr, size);
+            frames[t] = fr;
+        }
+        return fr;
+    }
+
+    /** One thread's active calls: where to return, the caller's frame, the callee's saved registers. */
+    private static final class CallStack {
+        final int[] returnPc = new int[MAX_CALL_DEPTH];
+        final int[] callerFp = new int[MAX_CALL_DEPTH];
+        final Insn[] site = new Insn[MAX_CALL_DEPTH];
+        final long[][] saved = new long[MAX_CALL_DEPTH][];
+        int depth;
+    }
+
+    /** Enters the callee: copies arguments into its frame and saves its registers (recursion). Returns its pc. */
+    private int call(int t, int base, Insn in, int p) {
+        Insn.CallSite cs = in.call;
+        CallStack st = calls[t];
+        if (st == null) {
+            st = calls[t] = new CallStack();
+        }
+        if (st.depth == MAX_CALL_DEPTH) {
+            report(Finding.Category.OUT_OF_BOUNDS, t, in, "call depth exceeds " + MAX_CALL_DEPTH + " (runaway recursion)");
+            abort();
+            return -1;
+        }
+        int callerFp = fp[t];
+        int calleeFp = callerFp + cs.callerFrameBytes;
+        byte[] fr = frame(t, calleeFp + cs.calleeFrameBytes);
+        if (fr == null) {
+            report(Finding.Category.OUT_OF_BOUNDS, t, in, "parameter frames exceed the " + MAX_FRAME_STACK
+                    + "-byte call stack");
+            abort();
+            return -1;
+        }
+        for (int i = 0; i < cs.argSizes.length; i++) {
+            System.arraycopy(fr, callerFp + cs.argCallerOffsets[i], fr, calleeFp + cs.argCalleeOffsets[i],
+                    cs.argSizes[i]);
+        }
+        int d = st.depth++;
+        st.returnPc[d] = p + 1;
+        st.callerFp[d] = callerFp;
+        st.site[d] = in;
+        st.saved[d] = java.util.Arrays.copyOfRange(regs, base + cs.calleeSlotStart, base + cs.calleeSlotEnd);
+        fp[t] = calleeFp;
+        return (int) in.imm;
+    }
+
+    /** Leaves a callee: hands its return value to the caller's frame and restores the callee's registers. */
+    private int ret(int t, int base) {
+        CallStack st = calls[t];
+        int d = --st.depth;
+        Insn.CallSite cs = st.site[d].call;
+        int callerFp = st.callerFp[d];
+        if (cs.retCallerOffset >= 0) {
+            byte[] fr = frames[t];
+            System.arraycopy(fr, fp[t] + cs.retCalleeOffset, fr, callerFp + cs.retCallerOffset, cs.retSize);
+        }
+        long[] saved = st.saved[d];
+        System.arraycopy(saved, 0, regs, base + cs.calleeSlotStart, saved.length);
+        st.saved[d] = null;
+        st.site[d] = null;
+        fp[t] = callerFp;
+        return st.returnPc[d];
     }
 
     private static long readBytes(byte[] m, int off, int width) {
@@ -1252,7 +1389,11 @@ final class Launch {
                 completeVote(warpBase, participants);
                 break;
             case Op.MATCH_ANY:
+            case Op.MATCH_ALL:
                 completeMatch(warpBase, participants);
+                break;
+            case Op.REDUX:
+                completeRedux(warpBase, participants);
                 break;
             default:
                 warpEpoch[warpBase >>> 5]++;
@@ -1382,7 +1523,50 @@ final class Launch {
                     }
                 }
             }
-            regs[u * slots + in.d] = m & 0xffffffffL;
+            if (in.op == Op.MATCH_ALL) {
+                boolean all = m == participants;
+                regs[u * slots + in.d] = all ? participants & 0xffffffffL : 0;
+                if (in.d2 >= 0) {
+                    regs[u * slots + in.d2] = all ? 1 : 0;
+                }
+            } else {
+                regs[u * slots + in.d] = m & 0xffffffffL;
+            }
+        }
+    }
+
+    private void completeRedux(int warpBase, int participants) {
+        Insn first = null;
+        long acc = 0;
+        boolean started = false;
+        for (int l = 0; l < 32; l++) {
+            if ((participants & (1 << l)) == 0) {
+                continue;
+            }
+            int u = warpBase + l;
+            Insn in = code[pc[u]];
+            first = in;
+            boolean signed = (in.flags & Op.SIGNED) != 0;
+            long v = signed ? sext(regs[u * slots + in.a], 32) : zext(regs[u * slots + in.a], 32);
+            if (!started) {
+                acc = v;
+                started = true;
+                continue;
+            }
+            switch (in.mode) {
+                case Op.ATOM_ADD: acc += v; break;
+                case Op.ATOM_MIN: acc = signed ? Math.min(acc, v) : (Long.compareUnsigned(acc, v) <= 0 ? acc : v); break;
+                case Op.ATOM_MAX: acc = signed ? Math.max(acc, v) : (Long.compareUnsigned(acc, v) >= 0 ? acc : v); break;
+                case Op.ATOM_AND: acc &= v; break;
+                case Op.ATOM_OR: acc |= v; break;
+                default: acc ^= v; break;
+            }
+        }
+        for (int l = 0; l < 32 && first != null; l++) {
+            if ((participants & (1 << l)) != 0) {
+                int u = warpBase + l;
+                regs[u * slots + code[pc[u]].d] = zext(acc, 32);
+            }
         }
     }
 

@@ -66,6 +66,9 @@ final class Op {
     static final int TANH_F32 = 58;
     static final int TESTP_F32 = 59;
     static final int COPYSIGN_F32 = 60;
+    /** add/sub/mul/fma with .rz/.rm/.rp: computed exactly, then rounded (rare, so off the fast paths). */
+    static final int DIRECTED = 61;
+    static final int BFIND = 62;
     // f64
     static final int ADD_F64 = 70;
     static final int SUB_F64 = 71;
@@ -102,10 +105,15 @@ final class Op {
     static final int NOP = 118;
     static final int MATCH_ANY = 119;
     static final int ACTIVEMASK = 120;
+    static final int MATCH_ALL = 121;
+    static final int CALL = 123;
+    static final int RET = 124;
+    static final int REDUX = 122;
 
     /** Ops at which a thread stops and waits for others. */
     static boolean isSyncPoint(int op) {
-        return op == BAR_SYNC || op == BAR_RED || op == BAR_WARP_SYNC || op == SHFL || op == VOTE || op == MATCH_ANY;
+        return op == BAR_SYNC || op == BAR_RED || op == BAR_WARP_SYNC || op == SHFL || op == VOTE || op == MATCH_ANY
+                || op == MATCH_ALL || op == REDUX;
     }
 
     // flags

@@ -26,6 +26,14 @@ final class PtxParser {
     private final String module;
     private final List<Stmt> stmts = new ArrayList<>();
     private final Map<String, KernelCode> kernels = new LinkedHashMap<>();
+    /** Every function with a body, entries and .func alike, before linking. */
+    private final Map<String, Unit> units = new LinkedHashMap<>();
+    private final List<String> entryNames = new ArrayList<>();
+
+    /** A decoded function before linking: its own slots, frame layout and call sites. */
+    record Unit(KernelCode code, boolean entry, int frameBytes, int[] formalOffsets, int[] formalSizes,
+                int retOffset, int retSize, List<Integer> localSlots, int line) {
+    }
     private final Map<String, GlobalVar> globals = new LinkedHashMap<>();
     /** Module-scope shared variables: name to byte offset, laid out first in every kernel's shared window. */
     private final Map<String, Integer> moduleShared = new LinkedHashMap<>();
@@ -41,6 +49,9 @@ final class PtxParser {
         PtxParser p = new PtxParser(moduleName);
         p.split(text);
         p.parseTopLevel();
+        for (String entry : p.entryNames) {
+            p.kernels.put(entry, p.link(p.units.get(entry)));
+        }
         return new PtxModule(moduleName, p.kernels, p.globals);
     }
 
@@ -332,30 +343,38 @@ final class PtxParser {
     private int parseFunction(int i) {
         Stmt header = stmts.get(i);
         String h = header.text;
-        if (h.contains(".func")) {
-            // Device functions are only reachable through call, which the emulator rejects where it is used.
-            return skipBlock(i + 1, header);
-        }
         if (i + 1 >= stmts.size() || stmts.get(i + 1).kind != '{') {
-            return i + 1; // a declaration without body
+            return i + 1; // a prototype without body
         }
-        int open = h.indexOf('(');
-        int close = h.lastIndexOf(')');
-        String before = open >= 0 ? h.substring(0, open) : h;
-        String[] bw = before.trim().split("\\s+");
-        String name = bw[bw.length - 1];
-        FunctionBuilder fb = new FunctionBuilder(name);
-        if (open >= 0 && close > open) {
-            String plist = h.substring(open + 1, close).trim();
+        boolean entry = h.contains(".entry");
+        String rest = h.substring(h.indexOf(entry ? ".entry" : ".func") + (entry ? 6 : 5)).trim();
+        String retDecl = null;
+        if (rest.startsWith("(")) {
+            int close = rest.indexOf(')');
+            retDecl = rest.substring(1, close).trim();
+            rest = rest.substring(close + 1).trim();
+        }
+        int open = rest.indexOf('(');
+        String name = (open >= 0 ? rest.substring(0, open) : rest.split("\\s+")[0]).trim().split("\\s+")[0];
+        FunctionBuilder fb = new FunctionBuilder(name, entry);
+        fb.pushScope();
+        if (open >= 0) {
+            int close = rest.lastIndexOf(')');
+            String plist = rest.substring(open + 1, close).trim();
             if (!plist.isEmpty()) {
                 for (String p : plist.split(",")) {
                     fb.addParam(p.trim(), header.line);
                 }
             }
         }
+        if (retDecl != null && !retDecl.isEmpty()) {
+            if (retDecl.contains(",")) {
+                throw error(header.line, "functions with several return values are not supported");
+            }
+            fb.declareReturn(retDecl, header.line);
+        }
         int k = i + 2;
         int depth = 1;
-        fb.pushScope();
         while (k < stmts.size() && depth > 0) {
             Stmt s = stmts.get(k);
             switch (s.kind) {
@@ -382,8 +401,117 @@ final class PtxParser {
         if (depth != 0) {
             throw error(header.line, "unterminated body of " + name);
         }
-        kernels.put(name, fb.build(header.line));
+        units.put(name, fb.build(header.line));
+        if (entry) {
+            entryNames.add(name);
+        }
         return k;
+    }
+
+    /**
+     * Links an entry with every function it calls (transitively) into one kernel: each function keeps its own
+     * register slots and code, placed after the entry's; call sites learn where their callee lives.
+     */
+    private KernelCode link(Unit entry) {
+        List<Unit> order = new ArrayList<>();
+        Map<String, Integer> index = new HashMap<>();
+        order.add(entry);
+        index.put(entry.code().name, 0);
+        for (int u = 0; u < order.size(); u++) {
+            for (Insn in : order.get(u).code().code) {
+                if (in.op == Op.CALL && !index.containsKey(in.call.callee)) {
+                    Unit callee = units.get(in.call.callee);
+                    if (callee == null || callee.entry()) {
+                        throw error(in.line, "call of '" + in.call.callee + "', which has no body in this module");
+                    }
+                    index.put(in.call.callee, order.size());
+                    order.add(callee);
+                }
+            }
+        }
+        int[] slotBase = new int[order.size()];
+        int[] pcBase = new int[order.size()];
+        int[] localBase = new int[order.size()];
+        int slots = 0;
+        int pcs = 0;
+        int locals = 0;
+        for (int u = 0; u < order.size(); u++) {
+            KernelCode c = order.get(u).code();
+            slotBase[u] = slots;
+            pcBase[u] = pcs;
+            localBase[u] = locals;
+            slots += c.slots;
+            pcs += c.code.length;
+            locals = align(locals + c.localBytes, 16);
+        }
+        long[] template = new long[slots];
+        Insn[] code = new Insn[pcs];
+        List<Integer> specialSlots = new ArrayList<>();
+        List<Integer> specialKinds = new ArrayList<>();
+        List<KernelCode.GlobalFixup> fixups = new ArrayList<>();
+        for (int u = 0; u < order.size(); u++) {
+            Unit unit = order.get(u);
+            KernelCode c = unit.code();
+            int sb = slotBase[u];
+            System.arraycopy(c.slotTemplate, 0, template, sb, c.slots);
+            for (int ls : unit.localSlots()) {
+                template[sb + ls] += localBase[u];
+            }
+            for (int s2 = 0; s2 < c.specialSlots.length; s2++) {
+                specialSlots.add(sb + c.specialSlots[s2]);
+                specialKinds.add(c.specialKinds[s2]);
+            }
+            for (KernelCode.GlobalFixup f : c.globalFixups) {
+                fixups.add(new KernelCode.GlobalFixup(sb + f.slot(), f.symbol(), f.offset()));
+            }
+            for (int pcI = 0; pcI < c.code.length; pcI++) {
+                Insn in = c.code[pcI].copy();
+                in.guard = in.guard >= 0 ? in.guard + sb : -1;
+                in.d = in.d >= 0 ? in.d + sb : -1;
+                in.d2 = in.d2 >= 0 ? in.d2 + sb : -1;
+                in.a = in.a >= 0 ? in.a + sb : -1;
+                in.b = in.b >= 0 ? in.b + sb : -1;
+                in.c = in.c >= 0 ? in.c + sb : -1;
+                in.e = in.e >= 0 ? in.e + sb : -1;
+                if (in.vec != null) {
+                    for (int v = 0; v < in.vec.length; v++) {
+                        in.vec[v] += sb;
+                    }
+                }
+                if (in.op == Op.BRA) {
+                    in.imm += pcBase[u];
+                } else if (in.op == Op.CALL) {
+                    int cu = index.get(in.call.callee);
+                    Unit callee = order.get(cu);
+                    Insn.CallSite cs = in.call;
+                    if (cs.argSizes.length != callee.formalOffsets().length) {
+                        throw error(in.line, "call passes " + cs.argSizes.length + " arguments to " + cs.callee
+                                + ", which takes " + callee.formalOffsets().length);
+                    }
+                    if (cs.retCallerOffset >= 0 && callee.retOffset() < 0) {
+                        throw error(in.line, cs.callee + " returns nothing but the call expects a value");
+                    }
+                    cs.argCalleeOffsets = callee.formalOffsets();
+                    cs.argSizes = new int[cs.argSizes.length];
+                    for (int ai = 0; ai < cs.argSizes.length; ai++) {
+                        cs.argSizes[ai] = callee.formalSizes()[ai];
+                    }
+                    cs.retCalleeOffset = callee.retOffset();
+                    cs.retSize = callee.retSize();
+                    cs.callerFrameBytes = align(unit.frameBytes(), 16);
+                    cs.calleeFrameBytes = align(callee.frameBytes(), 16);
+                    cs.calleeSlotStart = slotBase[cu];
+                    cs.calleeSlotEnd = slotBase[cu] + callee.code().slots;
+                    in.imm = pcBase[cu];
+                }
+                code[pcBase[u] + pcI] = in;
+            }
+        }
+        KernelCode e = entry.code();
+        return new KernelCode(module, e.name, e.params, e.paramBytes, slots, template,
+                specialSlots.stream().mapToInt(Integer::intValue).toArray(),
+                specialKinds.stream().mapToInt(Integer::intValue).toArray(), code, e.staticSharedBytes,
+                e.dynamicSharedOffset, locals, fixups, align(entry.frameBytes(), 16));
     }
 
     private int skipBlock(int i, Stmt header) {
@@ -531,9 +659,17 @@ final class PtxParser {
         private final Map<String, Integer> labels = new HashMap<>();
         private final List<Object[]> branchFixups = new ArrayList<>();
         private int sinkSlot = -1;
+        private final boolean entry;
+        /** Frame-resident .param variables (a .func's formals and return value, call-site params), scoped. */
+        private final Deque<Map<String, int[]>> frameScopes = new ArrayDeque<>();
+        private int frameBytes;
+        private final List<int[]> formals = new ArrayList<>();
+        private int retOffset = -1;
+        private int retSize;
 
-        FunctionBuilder(String name) {
+        FunctionBuilder(String name, boolean entry) {
             this.name = name;
+            this.entry = entry;
             if (moduleExternShared != null) {
                 externShared.add(moduleExternShared);
             }
@@ -541,13 +677,45 @@ final class PtxParser {
 
         void pushScope() {
             scopes.push(new HashMap<>());
+            frameScopes.push(new HashMap<>());
         }
 
         void popScope() {
             scopes.pop();
+            frameScopes.pop();
+        }
+
+        /** Declares a frame .param variable: returns {offset, size}. */
+        int[] declareFrameParam(String decl, int line) {
+            VarDecl v = VarDecl.parse(decl.replace(".param", "").trim(), line, PtxParser.this);
+            int off = align(frameBytes, Math.max(1, v.align));
+            frameBytes = off + Math.max(1, v.size);
+            int[] slot = {off, Math.max(1, v.size)};
+            frameScopes.peek().put(v.name, slot);
+            return slot;
+        }
+
+        void declareReturn(String decl, int line) {
+            int[] r = declareFrameParam(decl, line);
+            retOffset = r[0];
+            retSize = r[1];
+        }
+
+        int[] frameParam(String name) {
+            for (Map<String, int[]> scope : frameScopes) {
+                int[] v = scope.get(name);
+                if (v != null) {
+                    return v;
+                }
+            }
+            return null;
         }
 
         void addParam(String decl, int line) {
+            if (!entry) {
+                formals.add(declareFrameParam(decl, line));
+                return;
+            }
             String[] w = decl.split("\\s+");
             int size = 0;
             int kind = 0;
@@ -692,7 +860,8 @@ final class PtxParser {
                     }
                     break;
                 case ".param":
-                    throw error(line, "unsupported: .param declarations inside a body (device-function calls)");
+                    declareFrameParam(t, line);
+                    return;
                 default:
                     break;
             }
@@ -775,6 +944,13 @@ final class PtxParser {
 
         /** The address value of a symbol: a parameter, shared or local variable, or module global. */
         int symbolAddress(String sym, long offset, int line) {
+            if (sym.equals("WARP_SZ")) {
+                return constSlot(32 + offset);
+            }
+            int[] frame = frameParam(sym);
+            if (frame != null) {
+                return constSlot(Launch.FRAME_TAG + frame[0] + offset);
+            }
             if (paramOffsets.containsKey(sym)) {
                 return constSlot(paramOffsets.get(sym) + offset);
             }
@@ -782,7 +958,7 @@ final class PtxParser {
                 return symbolSlot("shared", sym, offset);
             }
             if (locals.containsKey(sym)) {
-                return constSlot(locals.get(sym) + offset);
+                return symbolSlot("local", sym, offset);
             }
             if (globals.containsKey(sym)) {
                 return symbolSlot("global", sym, offset);
@@ -942,7 +1118,7 @@ final class PtxParser {
                 case "max": case "abs": case "neg": case "and": case "or": case "xor": case "not": case "cnot":
                 case "shl": case "shr": case "popc": case "clz": case "brev": case "bfe": case "bfi": case "prmt":
                 case "rcp": case "sqrt": case "rsqrt": case "ex2": case "lg2": case "sin": case "cos": case "tanh":
-                case "mul24": case "mad24": case "sad": case "copysign": case "shf": case "lop3":
+                case "mul24": case "mad24": case "sad": case "copysign": case "shf": case "lop3": case "bfind":
                     decodeArith(in, base, mods, ops, line);
                     return;
                 case "selp":
@@ -975,8 +1151,13 @@ final class PtxParser {
                     branchFixups.add(new Object[] {in, ops.get(0)});
                     return;
                 case "ret":
+                    in.op = entry ? Op.EXIT : Op.RET;
+                    return;
                 case "exit":
                     in.op = Op.EXIT;
+                    return;
+                case "call":
+                    decodeCall(in, ops, line);
                     return;
                 case "bar":
                 case "barrier":
@@ -993,17 +1174,45 @@ final class PtxParser {
                     in.op = Op.ACTIVEMASK;
                     in.d = dst(ops.get(0), line);
                     return;
-                case "match":
-                    if (!has(mods, "any") || !has(mods, "sync")) {
-                        throw unsupported(in, "only match.any.sync");
+                case "match": {
+                    if (!has(mods, "sync") || !(has(mods, "any") || has(mods, "all"))) {
+                        throw unsupported(in, "only match.any.sync and match.all.sync");
                     }
                     need(in, ops, 3);
-                    in.op = Op.MATCH_ANY;
+                    in.op = has(mods, "any") ? Op.MATCH_ANY : Op.MATCH_ALL;
                     in.width = typeBits(lastType(mods, in));
-                    in.d = dst(ops.get(0), line);
+                    String d = ops.get(0);
+                    int bar = d.indexOf('|');
+                    in.d = dst(bar >= 0 ? d.substring(0, bar) : d, line);
+                    if (bar >= 0) {
+                        in.d2 = dst(d.substring(bar + 1), line);
+                    }
                     in.a = src(ops.get(1), Op.T_B, in.width, line);
                     in.b = src(ops.get(2), Op.T_B, 32, line);
                     return;
+                }
+                case "redux": {
+                    if (!has(mods, "sync")) {
+                        throw unsupported(in, "redux without .sync");
+                    }
+                    need(in, ops, 3);
+                    String type = lastType(mods, in);
+                    if (typeBits(type) != 32 || typeKind(type) == Op.T_F) {
+                        throw unsupported(in, "redux.sync on ." + type);
+                    }
+                    in.op = Op.REDUX;
+                    in.mode = has(mods, "add") ? Op.ATOM_ADD : has(mods, "min") ? Op.ATOM_MIN : has(mods, "max")
+                            ? Op.ATOM_MAX : has(mods, "and") ? Op.ATOM_AND : has(mods, "or") ? Op.ATOM_OR
+                            : has(mods, "xor") ? Op.ATOM_XOR : -1;
+                    if (in.mode < 0) {
+                        throw unsupported(in, "redux operation");
+                    }
+                    in.flags = typeKind(type) == Op.T_S ? Op.SIGNED : 0;
+                    in.d = dst(ops.get(0), line);
+                    in.a = src(ops.get(1), Op.T_B, 32, line);
+                    in.b = src(ops.get(2), Op.T_B, 32, line);
+                    return;
+                }
                 case "membar":
                 case "fence":
                     if (has(mods, "proxy") && !has(mods, "alias")) {
@@ -1074,8 +1283,24 @@ final class PtxParser {
             boolean f32 = kind == Op.T_F && bits == 32;
             boolean f64 = kind == Op.T_F && bits == 64;
             boolean rn = !(has(mods, "rz") || has(mods, "rm") || has(mods, "rp"));
-            if ((f32 || f64) && !rn && !base.equals("cvt")) {
-                throw unsupported(in, "directed rounding (.rz/.rm/.rp) is only implemented for cvt");
+            if ((f32 || f64) && !rn) {
+                int kindOp = base.equals("add") ? 0 : base.equals("sub") ? 1 : base.equals("mul") ? 2
+                        : base.equals("fma") || base.equals("mad") ? 3 : -1;
+                if (kindOp < 0) {
+                    throw unsupported(in, "directed rounding of " + base);
+                }
+                in.op = Op.DIRECTED;
+                in.mode = has(mods, "rz") ? Op.RND_RZ : has(mods, "rm") ? Op.RND_RM : Op.RND_RP;
+                in.mode2 = kindOp;
+                int n = kindOp == 3 ? 3 : 2;
+                need(in, ops, n + 1);
+                in.d = dst(ops.get(0), line);
+                in.a = src(ops.get(1), kind, bits, line);
+                in.b = src(ops.get(2), kind, bits, line);
+                if (n == 3) {
+                    in.c = src(ops.get(3), kind, bits, line);
+                }
+                return;
             }
             int nsrc;
             switch (base) {
@@ -1240,6 +1465,11 @@ final class PtxParser {
                 case "lop3":
                     in.op = Op.LOP3;
                     nsrc = 4;
+                    break;
+                case "bfind":
+                    in.op = Op.BFIND;
+                    in.mode = has(mods, "shiftamt") ? 1 : 0;
+                    nsrc = 1;
                     break;
                 case "copysign":
                     if (!f32) {
@@ -1658,6 +1888,62 @@ final class PtxParser {
             in.e = src(ops.get(4), Op.T_U, 32, line);
         }
 
+        private List<String> parenList(String s) {
+            String t = s.trim();
+            t = t.substring(1, t.length() - 1).trim();
+            List<String> out = new ArrayList<>();
+            if (!t.isEmpty()) {
+                for (String x : t.split(",")) {
+                    out.add(x.trim());
+                }
+            }
+            return out;
+        }
+
+        private int[] frameOperand(String name, Insn in) {
+            int[] f = frameParam(name);
+            if (f == null) {
+                throw error(in.line, "call operand '" + name + "' is not a .param variable");
+            }
+            return f;
+        }
+
+        private void decodeCall(Insn in, List<String> ops, int line) {
+            int k = 0;
+            Insn.CallSite cs = new Insn.CallSite();
+            if (k < ops.size() && ops.get(k).startsWith("(")) {
+                List<String> rets = parenList(ops.get(k++));
+                if (rets.size() > 1) {
+                    throw unsupported(in, "several return values");
+                }
+                if (rets.size() == 1) {
+                    int[] f = frameOperand(rets.get(0), in);
+                    cs.retCallerOffset = f[0];
+                }
+            }
+            if (k >= ops.size()) {
+                throw error(line, "call without a target");
+            }
+            String target = ops.get(k++).trim();
+            if (target.startsWith("%") || isRegister(target)) {
+                throw unsupported(in, "indirect calls through a register");
+            }
+            cs.callee = target;
+            List<String> args = k < ops.size() && ops.get(k).startsWith("(") ? parenList(ops.get(k++)) : List.of();
+            if (k < ops.size()) {
+                throw unsupported(in, "call with a prototype or extra operands");
+            }
+            cs.argCallerOffsets = new int[args.size()];
+            cs.argSizes = new int[args.size()];
+            for (int i = 0; i < args.size(); i++) {
+                int[] f = frameOperand(args.get(i), in);
+                cs.argCallerOffsets[i] = f[0];
+                cs.argSizes[i] = f[1];
+            }
+            in.op = Op.CALL;
+            in.call = cs;
+        }
+
         private void decodeVote(Insn in, String[] mods, List<String> ops, int line) {
             if (!has(mods, "sync")) {
                 throw unsupported(in, "vote without .sync (removed for sm_70+)");
@@ -1687,7 +1973,7 @@ final class PtxParser {
 
         // ---------------------------------------------------------------- finish
 
-        KernelCode build(int headerLine) {
+        Unit build(int headerLine) {
             Insn[] insns = code.toArray(new Insn[0]);
             for (Object[] f : branchFixups) {
                 Insn in = (Insn) f[0];
@@ -1708,6 +1994,7 @@ final class PtxParser {
                 template[constBase + k] = constValues.get(k);
             }
             List<KernelCode.GlobalFixup> fixups = new ArrayList<>();
+            List<Integer> localSlots = new ArrayList<>();
             for (Object[] s : symbolSlots) {
                 int idx = (Integer) s[0];
                 String spaceName = (String) s[1];
@@ -1716,6 +2003,9 @@ final class PtxParser {
                 if (spaceName.equals("shared")) {
                     Integer o = shared.get(sym);
                     template[constBase + idx] = (o != null ? o : dynamicOffset) + off;
+                } else if (spaceName.equals("local")) {
+                    template[constBase + idx] = locals.get(sym) + off;
+                    localSlots.add(constBase + idx);
                 } else {
                     fixups.add(new KernelCode.GlobalFixup(constBase + idx, sym, off));
                 }
@@ -1744,17 +2034,23 @@ final class PtxParser {
                     }
                 }
             }
-            if (insns.length == 0 || insns[insns.length - 1].op != Op.EXIT && insns[insns.length - 1].op != Op.BRA) {
+            int lastOp = insns.length == 0 ? -1 : insns[insns.length - 1].op;
+            if (lastOp != Op.EXIT && lastOp != Op.BRA && lastOp != Op.RET) {
                 Insn ret = new Insn();
-                ret.op = Op.EXIT;
+                ret.op = entry ? Op.EXIT : Op.RET;
                 ret.line = headerLine;
                 ret.text = "(end of " + name + ")";
                 Insn[] withRet = java.util.Arrays.copyOf(insns, insns.length + 1);
                 withRet[insns.length] = ret;
                 insns = withRet;
             }
-            return new KernelCode(module, name, params, paramBytes, slots, template, specialSlotArr, specialKindArr,
-                    insns, hasExternShared ? dynamicOffset : sharedBytes, dynamicOffset, localBytes, fixups);
+            KernelCode code = new KernelCode(module, name, params, paramBytes, slots, template, specialSlotArr,
+                    specialKindArr, insns, hasExternShared ? dynamicOffset : sharedBytes, dynamicOffset, localBytes,
+                    fixups, frameBytes);
+            int[] formalOffsets = formals.stream().mapToInt(f -> f[0]).toArray();
+            int[] formalSizes = formals.stream().mapToInt(f -> f[1]).toArray();
+            return new Unit(code, entry, frameBytes, formalOffsets, formalSizes, retOffset, retSize, localSlots,
+                    headerLine);
         }
 
         private int remap(int slot, int constBase, Map<Integer, Integer> specialIndex) {
