@@ -1369,7 +1369,6 @@ final class Launch {
             }
             participants |= 1 << l;
         }
-        Insn in = code[pc[t]];
         if (sanitize) {
             for (int l = 0; l < 32; l++) {
                 if ((participants & (1 << l)) != 0 && waitMask[warpBase + l] != mask) {
@@ -1405,9 +1404,6 @@ final class Launch {
                 state[u] = RUN;
                 pc[u]++;
             }
-        }
-        if (in == null) {
-            throw new IllegalStateException();
         }
     }
 
