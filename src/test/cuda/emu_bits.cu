@@ -1,7 +1,7 @@
 // __ffs (brev + bfind.shiftamt), bfind.u32/.s32 and WARP_SZ for the PTX emulator tests, in a module of
 // its own so that an instruction the emulator cannot load yet does not hide the results of the
 // other families (emu_families.cu).
-// Built by native/build-test-ptx.sh into <name>.compute_75.ptx and <name>.compute_90.ptx.
+// Built by native/build-ptx.sh (no report) into <name>.compute_75.ptx and <name>.compute_90.ptx.
 
 // Bits and constants: __ffs (brev + bfind.shiftamt), bfind, WARP_SZ.
 // Launch: grid (1), block (64). in: int[64], out: int[64 * 4].

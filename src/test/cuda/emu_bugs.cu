@@ -1,6 +1,6 @@
 // Planted-bug kernels for the PTX emulator's sanitizer, each with a fixed twin "<name>_fixed" that must
 // run clean. Every kernel writes an output so nvcc keeps the code. EmuPlantedBugsTest launches them.
-// Built by native/build-test-ptx.sh into <name>.compute_75.ptx and <name>.compute_90.ptx.
+// Built by native/build-ptx.sh (no report) into <name>.compute_75.ptx and <name>.compute_90.ptx.
 
 #define FULL 0xffffffffu
 

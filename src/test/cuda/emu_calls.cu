@@ -1,6 +1,6 @@
 // Device-function calls (.func, call.uni, .param passing) for the PTX emulator tests, kept apart from
 // emu_families.cu so that a missing call implementation does not hide the results of the other families.
-// Built by native/build-test-ptx.sh into <name>.compute_75.ptx and <name>.compute_90.ptx.
+// Built by native/build-ptx.sh (no report) into <name>.compute_75.ptx and <name>.compute_90.ptx.
 
 // A .func taking a generic pointer: called with a shared and with a global pointer (cvta + generic ld/st).
 __device__ __noinline__ float scale_add(float* p, int i, float s)

@@ -1,7 +1,7 @@
 // match.sync, redux.sync (sm_80+; compute_75 falls back to shuffles) and prmt for the PTX emulator tests, in a module of
 // its own so that an instruction the emulator cannot load yet does not hide the results of the
 // other families (emu_families.cu).
-// Built by native/build-test-ptx.sh into <name>.compute_75.ptx and <name>.compute_90.ptx.
+// Built by native/build-ptx.sh (no report) into <name>.compute_75.ptx and <name>.compute_90.ptx.
 
 #define FULL 0xffffffffu
 

@@ -2,7 +2,7 @@
 // family and writes every result to an output array, so EmuInstructionFamiliesTest can compute the
 // expected values in Java. Inputs always come from memory so nvcc cannot constant-fold the operations.
 //
-// Built by native/build-test-ptx.sh into <name>.compute_75.ptx and <name>.compute_90.ptx (test resources).
+// Built by native/build-ptx.sh (no report) into <name>.compute_75.ptx and <name>.compute_90.ptx (test resources).
 // Launch shapes are given per kernel; "n" is the number of input elements (one thread each).
 
 #include <stdint.h>

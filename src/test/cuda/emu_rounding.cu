@@ -1,7 +1,7 @@
 // Directed rounding (.rz/.rm/.rp) of add/mul/fma for the PTX emulator tests, in a module of
 // its own so that an instruction the emulator cannot load yet does not hide the results of the
 // other families (emu_families.cu).
-// Built by native/build-test-ptx.sh into <name>.compute_75.ptx and <name>.compute_90.ptx.
+// Built by native/build-ptx.sh (no report) into <name>.compute_75.ptx and <name>.compute_90.ptx.
 
 // Directed rounding (.rz/.rm/.rp) of add/mul/fma for f32 and add for f64.
 // Launch: grid (ceil(n/64)), block (64). of: float[n * 6], od: double[n].

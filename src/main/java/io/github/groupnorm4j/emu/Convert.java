@@ -59,22 +59,13 @@ final class Convert {
         return Float.floatToRawIntBits(r) & 0xffffffffL;
     }
 
-    /** Double to float with a directed rounding mode (rn also for none and the integer modes). */
+    /** Double to float in the cvt's rounding mode (rn also for none and the integer modes). */
     private static float narrow(double x, int rnd) {
         float r = (float) x;
         if (Double.isNaN(x) || Double.isInfinite(x) || (double) r == x) {
             return r;
         }
-        switch (rnd) {
-            case Op.RND_RZ:
-                return Math.abs((double) r) > Math.abs(x) ? Math.nextAfter(r, 0.0) : r;
-            case Op.RND_RM:
-                return (double) r > x ? Math.nextDown(r) : r;
-            case Op.RND_RP:
-                return (double) r < x ? Math.nextUp(r) : r;
-            default:
-                return r;
-        }
+        return Rounding.roundFloat(new BigDecimal(x), rnd);
     }
 
     private static long floatToInt(double x, int rnd, int dbits, boolean signed) {
@@ -116,41 +107,11 @@ final class Convert {
     private static long intToFloat(long x, boolean unsigned64, int dbits, int rnd, boolean ftz, boolean sat) {
         BigDecimal exact = unsigned64 ? new BigDecimal(Long.toUnsignedString(x)) : BigDecimal.valueOf(x);
         if (dbits == 64) {
-            double r = exact.doubleValue(); // round to nearest even
-            if (rnd == Op.RND_RZ || rnd == Op.RND_RM || rnd == Op.RND_RP) {
-                int c = new BigDecimal(r).compareTo(exact);
-                if (c != 0) {
-                    if (rnd == Op.RND_RZ && Math.abs(r) > exact.abs().doubleValue()) {
-                        r = Math.nextAfter(r, 0.0);
-                    } else if (rnd == Op.RND_RM && c > 0) {
-                        r = Math.nextDown(r);
-                    } else if (rnd == Op.RND_RP && c < 0) {
-                        r = Math.nextUp(r);
-                    }
-                }
-            }
-            if (sat) {
-                r = Math.max(0, Math.min(1, r));
-            }
-            return Double.doubleToRawLongBits(r);
+            double r = Rounding.roundDouble(exact, rnd);
+            return Double.doubleToRawLongBits(sat ? Math.max(0, Math.min(1, r)) : r);
         }
-        float r = exact.floatValue();
-        if (rnd == Op.RND_RZ || rnd == Op.RND_RM || rnd == Op.RND_RP) {
-            int c = new BigDecimal(r).compareTo(exact);
-            if (c != 0) {
-                if (rnd == Op.RND_RZ && new BigDecimal(r).abs().compareTo(exact.abs()) > 0) {
-                    r = Math.nextAfter(r, 0.0);
-                } else if (rnd == Op.RND_RM && c > 0) {
-                    r = Math.nextDown(r);
-                } else if (rnd == Op.RND_RP && c < 0) {
-                    r = Math.nextUp(r);
-                }
-            }
-        }
-        if (sat) {
-            r = Math.max(0f, Math.min(1f, r));
-        }
-        return Float.floatToRawIntBits(r) & 0xffffffffL;
+        float r = Rounding.roundFloat(exact, rnd);
+        return Float.floatToRawIntBits(sat ? Math.max(0f, Math.min(1f, r)) : r) & 0xffffffffL;
     }
 
     private static long saturate(long x, boolean srcSigned, int dbits, boolean dstSigned) {

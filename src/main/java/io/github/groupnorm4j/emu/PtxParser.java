@@ -931,6 +931,15 @@ final class PtxParser {
             return symbolAddress(t, 0, line);
         }
 
+        /** A destination {@code d} or a pair {@code d|p} (setp, shfl, match): sets in.d and in.d2. */
+        void destPair(Insn in, String s, int line) {
+            int bar = s.indexOf('|');
+            in.d = dst(bar >= 0 ? s.substring(0, bar) : s, line);
+            if (bar >= 0) {
+                in.d2 = dst(s.substring(bar + 1), line);
+            }
+        }
+
         int dst(String s, int line) {
             String t = s.trim();
             if (t.equals("_")) {
@@ -1181,12 +1190,7 @@ final class PtxParser {
                     need(in, ops, 3);
                     in.op = has(mods, "any") ? Op.MATCH_ANY : Op.MATCH_ALL;
                     in.width = typeBits(lastType(mods, in));
-                    String d = ops.get(0);
-                    int bar = d.indexOf('|');
-                    in.d = dst(bar >= 0 ? d.substring(0, bar) : d, line);
-                    if (bar >= 0) {
-                        in.d2 = dst(d.substring(bar + 1), line);
-                    }
+                    destPair(in, ops.get(0), line);
                     in.a = src(ops.get(1), Op.T_B, in.width, line);
                     in.b = src(ops.get(2), Op.T_B, 32, line);
                     return;
@@ -1608,14 +1612,7 @@ final class PtxParser {
             } else {
                 in.op = Op.SETP_INT;
             }
-            String d = ops.get(0);
-            int bar = d.indexOf('|');
-            if (bar >= 0) {
-                in.d = dst(d.substring(0, bar), line);
-                in.d2 = dst(d.substring(bar + 1), line);
-            } else {
-                in.d = dst(d, line);
-            }
+            destPair(in, ops.get(0), line);
             in.a = src(ops.get(1), kind, bits, line);
             in.b = src(ops.get(2), kind, bits, line);
             if (in.mode2 >= 0) {
@@ -1874,14 +1871,7 @@ final class PtxParser {
                 throw unsupported(in, "shfl mode");
             }
             need(in, ops, 5);
-            String d = ops.get(0);
-            int bar = d.indexOf('|');
-            if (bar >= 0) {
-                in.d = dst(d.substring(0, bar), line);
-                in.d2 = dst(d.substring(bar + 1), line);
-            } else {
-                in.d = dst(d, line);
-            }
+            destPair(in, ops.get(0), line);
             in.a = src(ops.get(1), Op.T_B, 32, line);
             in.b = src(ops.get(2), Op.T_U, 32, line);
             in.c = src(ops.get(3), Op.T_U, 32, line);

@@ -55,6 +55,7 @@ final class Rounding {
         return f32 ? Float.floatToRawIntBits((float) v) & 0xffffffffL : Double.doubleToRawLongBits(v);
     }
 
+    /** The float nearest to {@code exact} in rounding mode {@code rnd} (round-to-nearest-even unless rz/rm/rp). */
     static float roundFloat(BigDecimal exact, int rnd) {
         float r = exact.floatValue();
         if (Float.isInfinite(r)) {
@@ -65,7 +66,7 @@ final class Rounding {
             return r;
         }
         int cmp = new BigDecimal(r).compareTo(exact);
-        if (cmp == 0) {
+        if (cmp == 0 || !(rnd == Op.RND_RZ || rnd == Op.RND_RM || rnd == Op.RND_RP)) {
             return r;
         }
         switch (rnd) {
@@ -78,6 +79,7 @@ final class Rounding {
         }
     }
 
+    /** The double nearest to {@code exact} in rounding mode {@code rnd}. */
     static double roundDouble(BigDecimal exact, int rnd) {
         double r = exact.doubleValue();
         if (Double.isInfinite(r)) {
@@ -88,7 +90,7 @@ final class Rounding {
             return r;
         }
         int cmp = new BigDecimal(r).compareTo(exact);
-        if (cmp == 0) {
+        if (cmp == 0 || !(rnd == Op.RND_RZ || rnd == Op.RND_RM || rnd == Op.RND_RP)) {
             return r;
         }
         switch (rnd) {

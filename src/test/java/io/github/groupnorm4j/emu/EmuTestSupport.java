@@ -36,7 +36,7 @@ final class EmuTestSupport {
         try (InputStream in = EmuTestSupport.class.getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalStateException("test resource " + path
-                        + " is missing: it is built from src/test/cuda by native/build-test-ptx.sh"
+                        + " is missing: it is built from src/test/cuda by native/build-ptx.sh (no report)"
                         + " in the generate-test-resources phase");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
