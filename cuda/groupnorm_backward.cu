@@ -127,3 +127,100 @@ groupnorm_backward_dx(const float* __restrict__ dy, const float* __restrict__ x,
                             fmaf(coef_dy, g.w, -fmaf(coef_x, v.w - slice_mean, bias)));
         });
 }
+
+// Backward in one block per slice with x and dy staged in shared memory: per-channel sums,
+// the group's a and b, and dx, reading x and dy once and writing dx once. Also writes the
+// per-(n, c) sums for groupnorm_backward_gamma_beta, the only other launch.
+// Launch: grid (N*G), block any multiple of 32 up to 1024, dynamic shared memory
+// 8*slice_len + 8*Cg bytes. gamma may be null.
+// Traffic: reads dy and x once, writes dx once (12*N*C*HW bytes) plus 8*N*C bytes of sums.
+extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
+groupnorm_backward_fused(const float* __restrict__ dy, const float* __restrict__ x,
+                         const float* __restrict__ mean, const float* __restrict__ rstd,
+                         const float* __restrict__ gamma, float* __restrict__ sum_dy_xhat,
+                         float* __restrict__ sum_dy, float* __restrict__ dx, int C, int G, long long hw) {
+    using namespace groupnorm4j;
+    extern __shared__ float4 dynamic_smem[];
+    const int channels_per_group = C / G;
+    const long long slice = blockIdx.x;
+    const long long slice_len = static_cast<long long>(channels_per_group) * hw;
+    const long long begin = slice * slice_len;
+    float* staged_x = reinterpret_cast<float*>(dynamic_smem);
+    float* staged_dy = staged_x + slice_len;
+    float* channel_dy_xhat = staged_dy + slice_len;
+    float* channel_dy = channel_dy_xhat + channels_per_group;
+
+    const bool can_vectorize = same_float4_phase(x, dy);
+    for_each_in_range(
+        begin, begin + slice_len, float4_phase(x), can_vectorize,
+        [&](long long i) {
+            staged_x[i - begin] = __ldg(x + i);
+            staged_dy[i - begin] = __ldg(dy + i);
+        },
+        [&](long long i) {
+            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
+            const float4 g = __ldg(reinterpret_cast<const float4*>(dy + i));
+            const long long j = i - begin;
+            staged_x[j] = v.x;
+            staged_x[j + 1] = v.y;
+            staged_x[j + 2] = v.z;
+            staged_x[j + 3] = v.w;
+            staged_dy[j] = g.x;
+            staged_dy[j + 1] = g.y;
+            staged_dy[j + 2] = g.z;
+            staged_dy[j + 3] = g.w;
+        });
+    __syncthreads();
+
+    const acc_t slice_mean = __ldg(mean + slice);
+    const acc_t r = __ldg(rstd + slice);
+    const unsigned hw32 = static_cast<unsigned>(hw);
+    const unsigned lane = threadIdx.x % kWarpSize;
+    const unsigned warps = blockDim.x / kWarpSize;
+    // One warp per channel, lanes striding over the row: a fixed order, so deterministic.
+    for (unsigned k = threadIdx.x / kWarpSize; k < static_cast<unsigned>(channels_per_group); k += warps) {
+        float2 sums = Float2Sum{}.identity();
+        for (unsigned j = k * hw32 + lane; j < (k + 1) * hw32; j += kWarpSize) {
+            const acc_t g = staged_dy[j];
+            sums.x = fmaf(g, staged_x[j] - slice_mean, sums.x);
+            sums.y += g;
+        }
+        sums = warp_reduce_to_lane0(sums, Float2Sum{});
+        if (lane == 0) {
+            channel_dy_xhat[k] = sums.x * r;
+            channel_dy[k] = sums.y;
+            const long long row = slice * channels_per_group + k;
+            sum_dy_xhat[row] = sums.x * r;
+            sum_dy[row] = sums.y;
+        }
+    }
+    __syncthreads();
+
+    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
+    float2 ab = Float2Sum{}.identity();
+    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+        const acc_t gk = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
+        ab.x = fmaf(gk, channel_dy[k], ab.x);
+        ab.y = fmaf(gk, channel_dy_xhat[k], ab.y);
+    }
+    ab = block_allreduce(ab, Float2Sum{});
+    const acc_t inv_d = acc_t(1) / static_cast<acc_t>(slice_len);
+    const acc_t coef_x = r * r * ab.y * inv_d;
+    const acc_t bias = r * ab.x * inv_d;
+    // Reuse channel_dy_xhat as the per-channel rstd*gamma, now that a and b are known.
+    __syncthreads();
+    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+        channel_dy_xhat[k] = r * (gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1));
+    }
+    __syncthreads();
+
+    auto grad = [&](long long i) {
+        const unsigned j = static_cast<unsigned>(i - begin);
+        return fmaf(channel_dy_xhat[j / hw32], staged_dy[j], -fmaf(coef_x, staged_x[j] - slice_mean, bias));
+    };
+    for_each_in_range(
+        begin, begin + slice_len, float4_phase(dx), true, [&](long long i) { dx[i] = grad(i); },
+        [&](long long i) {
+            *reinterpret_cast<float4*>(dx + i) = make_float4(grad(i), grad(i + 1), grad(i + 2), grad(i + 3));
+        });
+}

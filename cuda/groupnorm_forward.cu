@@ -75,3 +75,128 @@ groupnorm_forward_apply(const float* __restrict__ x, const float* __restrict__ m
                                                             fmaf(v.z - m, scale, shift), fmaf(v.w - m, scale, shift));
         });
 }
+
+// One pass over memory: the whole slice is staged in shared memory while its statistics are
+// accumulated, then normalised from there, so x is read once and y written once. Used when
+// the slice fits in shared memory and there are enough slices to fill the GPU (or the tensor
+// is small enough that one launch matters more than parallelism).
+// Launch: grid (N*G), block any multiple of 32 up to 1024, dynamic shared memory
+// slice_len*4 + 8*Cg bytes. gamma/beta may be null.
+// Traffic: reads x once, writes y once (8*N*C*HW bytes) plus 8*N*G + 8*C bytes.
+extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
+groupnorm_forward_fused(const float* __restrict__ x, const float* __restrict__ gamma,
+                        const float* __restrict__ beta, float* __restrict__ y, float* __restrict__ mean,
+                        float* __restrict__ rstd, int C, int G, long long hw, float eps) {
+    using namespace groupnorm4j;
+    extern __shared__ float4 dynamic_smem[];
+    const int channels_per_group = C / G;
+    const long long slice = blockIdx.x;
+    const long long slice_len = static_cast<long long>(channels_per_group) * hw;
+    const long long begin = slice * slice_len;
+    float* staged = reinterpret_cast<float*>(dynamic_smem);
+    float* channel_scale = staged + slice_len;
+    float* channel_shift = channel_scale + channels_per_group;
+
+    const acc_t shift = __ldg(x + begin);  // see groupnorm_forward_stats: keeps Welford's means O(std)
+    WelfordState stats = WelfordCombine{}.identity();
+    for_each_in_range(
+        begin, begin + slice_len, float4_phase(x), true,
+        [&](long long i) {
+            const float v = __ldg(x + i);
+            staged[i - begin] = v;
+            welford_add(stats, v - shift);
+        },
+        [&](long long i) {
+            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
+            float* s = staged + (i - begin);
+            s[0] = v.x;
+            s[1] = v.y;
+            s[2] = v.z;
+            s[3] = v.w;
+            welford_add4(stats, make_float4(v.x - shift, v.y - shift, v.z - shift, v.w - shift));
+        });
+    stats = block_allreduce(stats, WelfordCombine{});  // its barriers also publish `staged`
+    const acc_t m = shift + stats.mean;
+    const acc_t r = rsqrtf(fmaxf(stats.m2 / stats.count, acc_t(0)) + eps);
+    if (threadIdx.x == 0) {
+        mean[slice] = m;
+        rstd[slice] = r;
+    }
+    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
+    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+        channel_scale[k] = r * (gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1));
+        channel_shift[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
+    }
+    __syncthreads();
+
+    // Slices are < 2^31 elements here (they fit in shared memory), so 32-bit channel indices.
+    const unsigned hw32 = static_cast<unsigned>(hw);
+    auto normalise = [&](long long i) {
+        const unsigned j = static_cast<unsigned>(i - begin);
+        const unsigned k = j / hw32;
+        return fmaf(staged[j] - m, channel_scale[k], channel_shift[k]);
+    };
+    for_each_in_range(
+        begin, begin + slice_len, float4_phase(y), true, [&](long long i) { y[i] = normalise(i); },
+        [&](long long i) {
+            *reinterpret_cast<float4*>(y + i) =
+                make_float4(normalise(i), normalise(i + 1), normalise(i + 2), normalise(i + 3));
+        });
+}
+
+// Statistics of a slice split over gridDim.y blocks, for when N*G blocks cannot fill the GPU
+// (batch 1-2) or a slice does not fit in shared memory. Each block writes the Welford state of
+// its chunk; the last block of a slice to finish (an integer counter) merges all of them in
+// chunk order, so the result does not depend on which block finished last: deterministic.
+// It then resets the counter, so the workspace is ready for the next launch.
+// Launch: grid (N*G, splits), block any multiple of 32 up to 1024. Workspace: partials
+// float[3*N*G*splits], counters unsigned[N*G] (zero before the first launch).
+// Traffic: reads x once (4*N*C*HW bytes), plus 12*N*G*splits bytes of partials.
+extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
+groupnorm_forward_split_stats(const float* __restrict__ x, float* __restrict__ partials,
+                              unsigned* __restrict__ counters, float* __restrict__ mean,
+                              float* __restrict__ rstd, long long slice_len, float eps) {
+    using namespace groupnorm4j;
+    __shared__ bool is_last_block;
+    const long long slice = blockIdx.x;
+    const unsigned splits = gridDim.y;
+    const long long slice_begin = slice * slice_len;
+    const long long begin = chunk_boundary(slice_begin, slice_len, blockIdx.y, splits);
+    const long long end = chunk_boundary(slice_begin, slice_len, blockIdx.y + 1, splits);
+
+    // One shift for the whole slice, so every chunk's mean is relative to the same origin.
+    const acc_t shift = __ldg(x + slice_begin);
+    WelfordState stats = WelfordCombine{}.identity();
+    for_each_in_range(
+        begin, end, float4_phase(x), true, [&](long long i) { welford_add(stats, __ldg(x + i) - shift); },
+        [&](long long i) {
+            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
+            welford_add4(stats, make_float4(v.x - shift, v.y - shift, v.z - shift, v.w - shift));
+        });
+    stats = block_allreduce(stats, WelfordCombine{});
+
+    float* mine = partials + 3 * (slice * splits + blockIdx.y);
+    if (threadIdx.x == 0) {
+        mine[0] = stats.count;
+        mine[1] = stats.mean;
+        mine[2] = stats.m2;
+        __threadfence();  // publish the partial before announcing it
+        is_last_block = atomicAdd(counters + slice, 1u) == splits - 1;
+    }
+    __syncthreads();
+    if (!is_last_block) return;
+    __threadfence();  // see every other block's partial
+
+    WelfordState merged = WelfordCombine{}.identity();
+    for (unsigned s = threadIdx.x; s < splits; s += blockDim.x) {
+        // Each thread folds its chunks in increasing order; the block tree then fixes the rest.
+        const float* p = partials + 3 * (slice * splits + s);
+        merged = WelfordCombine{}(merged, WelfordState{__ldcg(p), __ldcg(p + 1), __ldcg(p + 2)});
+    }
+    merged = block_allreduce(merged, WelfordCombine{});
+    if (threadIdx.x == 0) {
+        mean[slice] = shift + merged.mean;
+        rstd[slice] = rsqrtf(fmaxf(merged.m2 / merged.count, acc_t(0)) + eps);
+        counters[slice] = 0;
+    }
+}

@@ -32,13 +32,24 @@ step junit "$out/junit.txt" "$java" -jar "$kit"/lib/junit-platform-console-stand
   --class-path "$cp" --scan-class-path "$kit/test-classes" --include-tag gpu --disable-banner --details=tree
 step check "$out/check.txt" "$java" -jar "$jar" check --device cuda
 step bench "$out/bench.txt" "$java" -jar "$jar" bench --device cuda
-python3 "$kit/torch_compare.py" inputs "$tmp"
-for tool in memcheck racecheck synccheck initcheck; do
-  extra=(); [ $tool = memcheck ] && extra=(--leak-check full)
-  step "sanitize-$tool" "$out/sanitizer.txt" compute-sanitizer --tool $tool "${extra[@]}" --error-exitcode 3 \
-    "$java" -jar "$jar" backward --x "$tmp/x.npy" --dy "$tmp/dy.npy" --gamma "$tmp/gamma.npy" --groups 6 \
-    --device cuda --out "$tmp/san-$tool"
+# Kernel versions side by side: one-pass kernels off, and allowed up to 200 KiB (one block per SM).
+for kib in 0 200; do
+  step "bench-fused-limit-$kib" "$out/bench-variants.txt" "$java" -jar "$jar" bench --device cuda --fused-limit-kib $kib
 done
+# Sanitize both kernel paths: a small shape (fused kernels) and one with a 1.4 MB slice at N*G = 2 (split
+# statistics, elementwise map, three-launch backward).
+for shape in "2 24 7 9 6" "1 8 300 300 2"; do
+  set -- $shape
+  dir="$tmp/in-$1-$2-$3-$4-$5"; mkdir -p "$dir"
+  python3 "$kit/torch_compare.py" inputs "$dir" $shape
+  for tool in memcheck racecheck synccheck initcheck; do
+    extra=(); [ $tool = memcheck ] && extra=(--leak-check full)
+    step "sanitize-$tool [$shape]" "$out/sanitizer.txt" compute-sanitizer --tool $tool "${extra[@]}" \
+      --error-exitcode 3 "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" \
+      --groups $5 --device cuda --out "$dir/san-$tool"
+  done
+done
+python3 "$kit/torch_compare.py" inputs "$tmp"
 step torch-accuracy "$out/torch.txt" python3 "$kit/torch_compare.py" accuracy "$java" "$jar" "$tmp"
 step torch-bench "$out/torch.txt" python3 "$kit/torch_compare.py" bench "$out/bench.txt"
 step jmh "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \

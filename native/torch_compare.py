@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side with PyTorch on the lent GPU machine (run by gpu-run.sh; needs torch and numpy).
 
-  torch_compare.py inputs DIR                 write small x/dy/gamma/beta .npy files for CLI and sanitizer runs
+  torch_compare.py inputs DIR [N C H W G]     write x/dy/gamma/beta .npy files for CLI and sanitizer runs
   torch_compare.py accuracy JAVA JAR DIR      run our CLI forward/backward on DIR's inputs, compare with torch float64
   torch_compare.py bench OURS_BENCH_TXT       time torch's GroupNorm kernels on the bench suite, print ratios
 
@@ -126,7 +126,11 @@ def bench(ours_path):
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "inputs":
-        make_inputs(sys.argv[2])
+        if len(sys.argv) > 3:
+            n, c, h, w, g = (int(v) for v in sys.argv[3:8])
+            make_inputs(sys.argv[2], (n, c, (h, w), g))
+        else:
+            make_inputs(sys.argv[2])
     elif cmd == "accuracy":
         accuracy(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "bench":

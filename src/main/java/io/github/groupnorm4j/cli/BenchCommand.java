@@ -43,11 +43,18 @@ final class BenchCommand {
         if (repeat < 1) {
             throw new UsageException("bench: --repeat must be >= 1, got " + repeat);
         }
+        int fusedLimitKiB = a.intValue("fused-limit-kib", -1);
+        if (a.has("fused-limit-kib") && (fusedLimitKiB < 0 || fusedLimitKiB > 1024)) {
+            throw new UsageException("bench: --fused-limit-kib must be in [0, 1024], got " + fusedLimitKiB);
+        }
         if (backend == Backend.CUDA) {
             if (!CudaAvailability.probe().isAvailable()) {
                 throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
             }
-            return benchCuda(warmup, repeat);
+            return benchCuda(warmup, repeat, fusedLimitKiB);
+        }
+        if (fusedLimitKiB >= 0) {
+            throw new UsageException("bench: --fused-limit-kib applies to --device cuda only");
         }
         return benchCpu(warmup, repeat);
     }
@@ -56,22 +63,23 @@ final class BenchCommand {
         out.println("bench: " + device + ", median of " + repeat + " after " + warmup + " warm-up"
                 + ", GB/s over minimal bytes (fwd 2x, bwd 3x tensor)");
         out.printf(Locale.ROOT, "%-24s %4s %10s %10s %10s %10s %10s%n",
-                "shape [N,C,spatial]", "G", "MiB", "fwd ms", "fwd GB/s", "bwd ms", "bwd GB/s");
+                "shape [N,C,spatial]", "G", "MiB", "fwd ms", "fwd GB/s", "bwd ms", "bwd GB/s  kernels");
     }
 
-    private void row(GroupNormSpec spec, double fwdMs, double bwdMs) {
+    private void row(GroupNormSpec spec, double fwdMs, double bwdMs, String plan) {
         String shape = spec.label().substring(0, spec.label().indexOf(']') + 1);
-        out.printf(Locale.ROOT, "%-24s %4d %10.1f %10.4f %10.1f %10.4f %10.1f%n",
+        out.printf(Locale.ROOT, "%-24s %4d %10.1f %10.4f %10.1f %10.4f %10.1f   %s%n",
                 shape, spec.groups(), spec.elementCount() * 4.0 / (1 << 20),
                 fwdMs, BenchCase.forwardBytes(spec) / fwdMs / 1e6,
-                bwdMs, BenchCase.backwardBytes(spec) / bwdMs / 1e6);
+                bwdMs, BenchCase.backwardBytes(spec) / bwdMs / 1e6, plan);
     }
 
-    private int benchCuda(int warmup, int repeat) {
-        try (CudaGroupNorm gn = CudaGroupNorm.open();
+    private int benchCuda(int warmup, int repeat, int fusedLimitKiB) {
+        try (CudaGroupNorm gn = fusedLimitKiB < 0 ? CudaGroupNorm.open() : CudaGroupNorm.open(0, fusedLimitKiB * 1024);
              CudaTimer timer = new CudaTimer(gn.device())) {
             CudaDevice dev = gn.device();
-            header(gn.name() + ", " + dev.multiprocessorCount() + " SMs, L2 " + (dev.l2CacheBytes() >> 20) + " MiB",
+            header(gn.name() + ", " + dev.multiprocessorCount() + " SMs, L2 " + (dev.l2CacheBytes() >> 20) + " MiB"
+                    + (fusedLimitKiB < 0 ? "" : ", fused-kernel shared-memory limit " + fusedLimitKiB + " KiB"),
                     warmup, repeat);
             try (CudaStream stream = CudaStream.create(dev)) {
                 for (GroupNormSpec spec : BenchCase.suite()) {
@@ -102,7 +110,7 @@ final class BenchCommand {
             Runnable bwd = () -> gn.backward(spec, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, stream);
             double fwdMs = median(timer, stream, fwd, warmup, repeat);
             double bwdMs = median(timer, stream, bwd, warmup, repeat);
-            row(spec, fwdMs, bwdMs);
+            row(spec, fwdMs, bwdMs, gn.plan(spec));
         }
     }
 
@@ -133,7 +141,7 @@ final class BenchCommand {
             double fwdMs = medianWall(() -> last[0] = gn.forward(spec, x, gamma, beta), warmup, repeat);
             double bwdMs = medianWall(() -> gn.backward(spec, dy, x, last[0].mean(), last[0].rstd(), gamma), warmup,
                     repeat);
-            row(spec, fwdMs, bwdMs);
+            row(spec, fwdMs, bwdMs, "");
         }
         return Main.OK;
     }

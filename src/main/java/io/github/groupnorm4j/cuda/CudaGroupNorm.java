@@ -36,9 +36,10 @@ public final class CudaGroupNorm implements GroupNorm {
     private final GroupNormKernels kernels;
     private final LaunchPlanner planner;
     private DeviceBuffer workspace;
+    private DeviceBuffer counters;
     private boolean closed;
 
-    private CudaGroupNorm(CudaDevice device, boolean ownsDevice) {
+    private CudaGroupNorm(CudaDevice device, boolean ownsDevice, LaunchPlanner.Tuning tuning) {
         this.device = device;
         this.ownsDevice = ownsDevice;
         try {
@@ -49,7 +50,31 @@ public final class CudaGroupNorm implements GroupNorm {
             }
             throw e;
         }
-        this.planner = new LaunchPlanner(device.multiprocessorCount());
+        this.planner = new LaunchPlanner(device.multiprocessorCount(),
+                tuning != null ? tuning : LaunchPlanner.Tuning.forDevice(kernels.maxDynamicShared));
+    }
+
+    private CudaGroupNorm(CudaDevice device, boolean ownsDevice) {
+        this(device, ownsDevice, null);
+    }
+
+    /**
+     * Opens device {@code ordinal} with a different limit on the shared memory a fused (one-pass) kernel may stage:
+     * 0 turns fusion off, larger values fuse bigger slices at the cost of occupancy. A knob for benchmarking kernel
+     * versions; {@link #open(int)} picks the default (100 KiB, two blocks per SM).
+     */
+    public static CudaGroupNorm open(int ordinal, int fusedSharedLimitBytes) {
+        if (fusedSharedLimitBytes < 0) {
+            throw new IllegalArgumentException("fusedSharedLimitBytes must be >= 0, got " + fusedSharedLimitBytes);
+        }
+        CudaDevice device = CudaDevice.open(ordinal);
+        int max = Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
+        return new CudaGroupNorm(device, true, new LaunchPlanner.Tuning(Math.min(fusedSharedLimitBytes, max), 16));
+    }
+
+    /** For tests: the backend with chosen planner tuning, so every kernel path runs on small shapes. */
+    static CudaGroupNorm withTuning(CudaDevice device, LaunchPlanner.Tuning tuning) {
+        return new CudaGroupNorm(device, true, tuning);
     }
 
     /** Opens device 0. @throws IllegalStateException with the reason when CUDA is unavailable. */
@@ -242,12 +267,23 @@ public final class CudaGroupNorm implements GroupNorm {
         int c = spec.channels();
         int g = spec.groups();
 
+        LaunchPlanner.Shape fused = planner.forwardFused(spec);
+        if (fused != null) {
+            kernels.launch(kernels.forwardFused, fused, stream, KernelArgs.create().pointer(x).pointer(gamma)
+                    .pointer(beta).pointer(y).pointer(mean).pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps()));
+            return;
+        }
         LaunchPlanner.Shape stats = planner.forwardStats(spec);
-        kernels.launch(kernels.forwardStats, stats.gridX, stats.gridY, stats.block, stream,
-                KernelArgs.create().pointer(x).pointer(mean).pointer(rstd).i64(spec.sliceLength()).f32(spec.eps()));
-
-        LaunchPlanner.Shape apply = planner.rows(spec);
-        kernels.launch(kernels.forwardApply, apply.gridX, apply.gridY, apply.block, stream,
+        if (stats.gridY == 1) {
+            kernels.launch(kernels.forwardStats, stats, stream, KernelArgs.create().pointer(x).pointer(mean)
+                    .pointer(rstd).i64(spec.sliceLength()).f32(spec.eps()));
+        } else {
+            reserve(spec);
+            kernels.launch(kernels.forwardSplitStats, stats, stream, KernelArgs.create().pointer(x)
+                    .pointer(workspace.address()).pointer(counters.address())
+                    .pointer(mean).pointer(rstd).i64(spec.sliceLength()).f32(spec.eps()));
+        }
+        kernels.launch(kernels.forwardApply, planner.rows(spec), stream,
                 KernelArgs.create().pointer(x).pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(y)
                         .i32(c).i32(g).i64(hw));
     }
@@ -258,35 +294,60 @@ public final class CudaGroupNorm implements GroupNorm {
         device.makeCurrent();
         reserve(spec);
         long rows = (long) spec.batch() * spec.channels();
-        long sumDyXhat = workspace.address();
+        long sumDyXhat = workspace.address() + partialsBytes(spec);
         long sumDy = sumDyXhat + rows * Sizeof.FLOAT;
         long hw = spec.spatialSize();
         int n = spec.batch();
         int c = spec.channels();
         int g = spec.groups();
 
-        LaunchPlanner.Shape sums = planner.channelSums(spec);
-        kernels.launch(kernels.backwardChannelSums, sums.gridX, sums.gridY, sums.block, stream,
-                KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(sumDyXhat)
-                        .pointer(sumDy).i32(c).i32(g).i64(hw));
-
-        LaunchPlanner.Shape params = planner.perChannel(spec);
-        kernels.launch(kernels.backwardGammaBeta, params.gridX, params.gridY, params.block, stream,
+        LaunchPlanner.Shape fused = planner.backwardFused(spec);
+        if (fused != null) {
+            kernels.launch(kernels.backwardFused, fused, stream, KernelArgs.create().pointer(dy).pointer(x)
+                    .pointer(mean).pointer(rstd).pointer(gamma).pointer(sumDyXhat).pointer(sumDy).pointer(dx)
+                    .i32(c).i32(g).i64(hw));
+        } else {
+            kernels.launch(kernels.backwardChannelSums, planner.channelSums(spec), stream,
+                    KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(sumDyXhat)
+                            .pointer(sumDy).i32(c).i32(g).i64(hw));
+        }
+        kernels.launch(kernels.backwardGammaBeta, planner.perChannel(spec), stream,
                 KernelArgs.create().pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
+        if (fused == null) {
+            kernels.launch(kernels.backwardDx, planner.rows(spec), stream,
+                    KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(gamma)
+                            .pointer(sumDyXhat).pointer(sumDy).pointer(dx).i32(c).i32(g).i64(hw));
+        }
+    }
 
-        LaunchPlanner.Shape rowsShape = planner.rows(spec);
-        kernels.launch(kernels.backwardDx, rowsShape.gridX, rowsShape.gridY, rowsShape.block, stream,
-                KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(gamma)
-                        .pointer(sumDyXhat).pointer(sumDy).pointer(dx).i32(c).i32(g).i64(hw));
+    /** Which kernels a forward and a backward of {@code spec} launch, e.g. {@code fwd fused; bwd fused+gamma_beta}. */
+    public String plan(GroupNormSpec spec) {
+        requireSpec(spec);
+        String fwd;
+        if (planner.forwardFused(spec) != null) {
+            fwd = "fused";
+        } else {
+            int splits = planner.forwardStats(spec).gridY;
+            fwd = (splits == 1 ? "stats" : "split_stats(" + splits + ")") + "+apply";
+        }
+        String bwd = planner.backwardFused(spec) != null ? "fused+gamma_beta" : "channel_sums+gamma_beta+dx";
+        return "fwd " + fwd + "; bwd " + bwd;
+    }
+
+    // Workspace: partial Welford states of split statistics [3·N·G·splits], then the backward per-(n, c) sums
+    // [2·N·C]; both are written before they are read. Counters [N·G] live apart: they must start at zero, and every
+    // split-statistics launch leaves them at zero, so they are cleared only when they grow.
+    private long partialsBytes(GroupNormSpec spec) {
+        return 3L * spec.sliceCount() * planner.maxStatsSplits(spec) * Sizeof.FLOAT;
     }
 
     /**
-     * Makes sure the backward workspace fits {@code spec}, so later device-level calls allocate nothing. Growing it
-     * waits for the device first, since queued kernels may still use the old one.
+     * Makes sure the workspace fits {@code spec}, so later device-level calls allocate nothing. Growing it waits for
+     * the device first, since queued kernels may still use the old one.
      */
     public void reserve(GroupNormSpec spec) {
         requireSpec(spec);
-        long need = 2L * spec.batch() * spec.channels();
+        long need = partialsBytes(spec) / Sizeof.FLOAT + 2L * spec.batch() * spec.channels();
         if (workspace == null || workspace.count() < need) {
             if (workspace != null) {
                 device.synchronize();
@@ -294,6 +355,22 @@ public final class CudaGroupNorm implements GroupNorm {
                 workspace = null;
             }
             workspace = device.allocateFloats(need);
+        }
+        if (counters == null || counters.count() < spec.sliceCount()) {
+            if (counters != null) {
+                device.synchronize();
+                counters.close();
+                counters = null;
+            }
+            DeviceBuffer c = device.allocateFloats(spec.sliceCount());
+            try {
+                device.driver().memsetD32Async(c.address(), 0, c.count(), 0);
+                device.synchronize();
+            } catch (RuntimeException e) {
+                c.close();
+                throw e;
+            }
+            counters = c;
         }
     }
 
@@ -372,6 +449,9 @@ public final class CudaGroupNorm implements GroupNorm {
             try {
                 if (workspace != null) {
                     workspace.close();
+                }
+                if (counters != null) {
+                    counters.close();
                 }
             } finally {
                 if (ownsDevice) {

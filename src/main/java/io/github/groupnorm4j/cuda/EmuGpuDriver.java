@@ -221,6 +221,14 @@ public final class EmuGpuDriver implements GpuDriver {
     }
 
     @Override
+    public void allowDynamicSharedMemory(Kernel kernel, int bytes) {
+        if (bytes < 0 || bytes > maxSharedMemoryPerBlockOptin()) {
+            throw new CudaException("cuFuncSetAttribute(" + kernel.name() + ")", CUresult.CUDA_ERROR_INVALID_VALUE,
+                    bytes + " bytes of dynamic shared memory exceed the device's " + maxSharedMemoryPerBlockOptin());
+        }
+    }
+
+    @Override
     public synchronized Kernel function(Module module, String name) {
         PtxModule m = ((EModule) module).module();
         if (!m.entries().contains(name)) {

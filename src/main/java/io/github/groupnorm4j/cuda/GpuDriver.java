@@ -70,6 +70,9 @@ public interface GpuDriver extends AutoCloseable {
     /** Looks up entry {@code name} in {@code module}. */
     Kernel function(Module module, String name);
 
+    /** Lets {@code kernel} be launched with up to {@code bytes} of dynamic shared memory (beyond the 48 KiB default). */
+    void allowDynamicSharedMemory(Kernel kernel, int bytes);
+
     /** Queues {@code kernel} on {@code stream} with {@code args} (one per kernel parameter, in order). */
     void launch(Kernel kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
                 long stream, KernelArgs args);

@@ -16,7 +16,12 @@ final class GroupNormKernels {
 
     final String ptxTarget;
     final GpuDriver.Kernel forwardStats;
+    final GpuDriver.Kernel forwardSplitStats;
     final GpuDriver.Kernel forwardApply;
+    final GpuDriver.Kernel forwardFused;
+    final GpuDriver.Kernel backwardFused;
+    /** Dynamic shared memory the fused kernels may use on this device. */
+    final int maxDynamicShared;
     final GpuDriver.Kernel backwardChannelSums;
     final GpuDriver.Kernel backwardGammaBeta;
     final GpuDriver.Kernel backwardDx;
@@ -35,7 +40,14 @@ final class GroupNormKernels {
         GpuDriver.Module forward = load(driver, "groupnorm_forward");
         GpuDriver.Module backward = load(driver, "groupnorm_backward");
         this.forwardStats = driver.function(forward, "groupnorm_forward_stats");
+        this.forwardSplitStats = driver.function(forward, "groupnorm_forward_split_stats");
         this.forwardApply = driver.function(forward, "groupnorm_forward_apply");
+        this.forwardFused = driver.function(forward, "groupnorm_forward_fused");
+        this.backwardFused = driver.function(backward, "groupnorm_backward_fused");
+        // Static shared memory of these kernels is under 1 KiB (the reduction scratch).
+        this.maxDynamicShared = Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
+        driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
+        driver.allowDynamicSharedMemory(backwardFused, maxDynamicShared);
         this.backwardChannelSums = driver.function(backward, "groupnorm_backward_channel_sums");
         this.backwardGammaBeta = driver.function(backward, "groupnorm_backward_gamma_beta");
         this.backwardDx = driver.function(backward, "groupnorm_backward_dx");
@@ -60,13 +72,15 @@ final class GroupNormKernels {
         }
     }
 
-    /** The one launch path: a 1-D block on a 1- or 2-D grid, no dynamic shared memory. */
-    void launch(GpuDriver.Kernel f, long gridX, int gridY, int block, long stream, KernelArgs args) {
+    /** The one launch path: a 1-D block on a 1- or 2-D grid, as the planner shaped it. */
+    void launch(GpuDriver.Kernel f, LaunchPlanner.Shape shape, long stream, KernelArgs args) {
+        long gridX = shape.gridX;
+        int gridY = shape.gridY;
         if (gridX < 1 || gridX > Integer.MAX_VALUE || gridY < 1 || gridY > 65535) {
             throw new IllegalArgumentException(f.name() + ": grid (" + gridX + ", " + gridY
                     + ") is outside CUDA's limits (x < 2^31, y <= 65535)");
         }
-        device.driver().launch(f, (int) gridX, gridY, 1, block, 1, 1, 0, stream, args);
+        device.driver().launch(f, (int) gridX, gridY, 1, shape.block, 1, 1, shape.sharedBytes, stream, args);
     }
 
     CudaDevice device() {

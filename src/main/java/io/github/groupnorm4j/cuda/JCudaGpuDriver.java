@@ -15,6 +15,7 @@ import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
@@ -185,6 +186,14 @@ public final class JCudaGpuDriver implements GpuDriver {
         CUmodule module = new CUmodule();
         check("cuModuleLoadData(" + resourceName + ")", JCudaDriver.cuModuleLoadData(module, terminated));
         return new JModule(resourceName, module);
+    }
+
+    @Override
+    public void allowDynamicSharedMemory(Kernel kernel, int bytes) {
+        JKernel k = (JKernel) kernel;
+        check("cuFuncSetAttribute(" + k.name() + ", MAX_DYNAMIC_SHARED_SIZE_BYTES=" + bytes + ")",
+                JCudaDriver.cuFuncSetAttribute(k.function(),
+                        CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes));
     }
 
     @Override

@@ -3,54 +3,110 @@ package io.github.groupnorm4j.cuda;
 import io.github.groupnorm4j.GroupNormSpec;
 
 /**
- * Chooses grid and block sizes from the shape and the device's SM count. Kept apart from the launches so the
- * choices can be unit-tested without a GPU.
+ * Chooses kernels, grids and blocks from the shape and the device (SM count, shared memory). Kept apart from the
+ * launches so the choices can be unit-tested without a GPU.
+ *
+ * <p>Forward: one fused launch when a slice fits in shared memory and there are enough slices (or the tensor is
+ * small): x read once. Otherwise statistics, split over several blocks per slice when N·G blocks cannot fill the
+ * GPU, then the elementwise map. Backward: fused (x and dy in shared memory) plus dγ/dβ when a slice pair fits,
+ * otherwise channel sums, dγ/dβ and dx.
  */
 final class LaunchPlanner {
     /** Resident threads per SM we aim to fill on every supported architecture (sm_75 holds 1024, sm_80+ 2048). */
     private static final int TARGET_THREADS_PER_SM = 2048;
     private static final int MAX_GRID_Y = 65535;
+    /** Shared memory a fused block may stage: small enough for two blocks per SM on sm_80+ (228 KiB per SM). */
+    static final int FUSED_SHARED_BUDGET = 100 * 1024;
+    /** Below this many bytes one launch matters more than filling every SM. */
+    static final long SMALL_TENSOR_BYTES = 2L << 20;
+
+    /**
+     * Tuning knobs; tests set them to force each path on small shapes. {@code fusedSharedLimit}: bytes a fused block
+     * may stage (0 disables fusion); {@code minElementsPerThread}: the least work per thread of a split-statistics
+     * block.
+     */
+    record Tuning(int fusedSharedLimit, int minElementsPerThread) {
+        static Tuning forDevice(int maxDynamicShared) {
+            return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16);
+        }
+    }
 
     private final int multiprocessors;
+    private final Tuning tuning;
 
-    LaunchPlanner(int multiprocessors) {
+    LaunchPlanner(int multiprocessors, Tuning tuning) {
         if (multiprocessors < 1) {
             throw new IllegalArgumentException("multiprocessors must be >= 1, got " + multiprocessors);
         }
         this.multiprocessors = multiprocessors;
+        this.tuning = tuning;
     }
 
     static final class Shape {
         final long gridX;
         final int gridY;
         final int block;
+        final int sharedBytes;
 
-        Shape(long gridX, int gridY, int block) {
+        Shape(long gridX, int gridY, int block, int sharedBytes) {
             this.gridX = gridX;
             this.gridY = gridY;
             this.block = block;
+            this.sharedBytes = sharedBytes;
         }
 
         @Override
         public String toString() {
-            return "grid=(" + gridX + "," + gridY + ") block=" + block;
+            return "grid=(" + gridX + "," + gridY + ") block=" + block + (sharedBytes > 0 ? " smem=" + sharedBytes : "");
         }
     }
 
-    /** One block per (n, g) slice; wide blocks because N·G can be as small as 32. */
+    /** The fused forward (one block per slice, slice staged in shared memory), or null when it does not apply. */
+    Shape forwardFused(GroupNormSpec spec) {
+        return fused(spec, 4L * spec.sliceLength() + 8L * spec.channelsPerGroup());
+    }
+
+    /** The fused backward (x and dy staged), or null when it does not apply. */
+    Shape backwardFused(GroupNormSpec spec) {
+        return fused(spec, 8L * spec.sliceLength() + 8L * spec.channelsPerGroup());
+    }
+
+    private Shape fused(GroupNormSpec spec, long sharedBytes) {
+        boolean fits = sharedBytes <= tuning.fusedSharedLimit();
+        boolean worthIt = spec.sliceCount() >= multiprocessors || spec.elementCount() * Float.BYTES <= SMALL_TENSOR_BYTES;
+        if (!fits || !worthIt) {
+            return null;
+        }
+        return new Shape(spec.sliceCount(), 1, threadsFor(spec.sliceLength(), 512), (int) sharedBytes);
+    }
+
+    /**
+     * Statistics: grid (N·G, splits). Splits only when N·G blocks hold fewer than about two waves of resident
+     * threads, and never below {@code minElementsPerThread} per thread; splits == 1 means the single-block kernel.
+     */
     Shape forwardStats(GroupNormSpec spec) {
-        return new Shape(spec.sliceCount(), 1, threadsFor(spec.sliceLength(), 1024));
+        int block = threadsFor(spec.sliceLength(), 512);
+        long wantBlocks = 2L * multiprocessors * (TARGET_THREADS_PER_SM / block);
+        long byOccupancy = ceilDiv(wantBlocks, spec.sliceCount());
+        long byWork = ceilDiv(spec.sliceLength(), (long) tuning.minElementsPerThread() * block);
+        int splits = (int) Math.max(1, Math.min(MAX_GRID_Y, Math.min(byOccupancy, byWork)));
+        return new Shape(spec.sliceCount(), splits, block, 0);
+    }
+
+    /** The most splits {@link #forwardStats} can choose for {@code spec}: sizes the workspace. */
+    int maxStatsSplits(GroupNormSpec spec) {
+        return forwardStats(spec).gridY;
     }
 
     /** One block per (n, c) row for the backward channel sums. */
     Shape channelSums(GroupNormSpec spec) {
-        return new Shape((long) spec.batch() * spec.channels(), 1, threadsFor(spec.spatialSize(), 512));
+        return new Shape((long) spec.batch() * spec.channels(), 1, threadsFor(spec.spatialSize(), 512), 0);
     }
 
     /** One thread per channel. */
     Shape perChannel(GroupNormSpec spec) {
         int block = Math.min(256, roundUp(spec.channels(), 32));
-        return new Shape(ceilDiv(spec.channels(), block), 1, block);
+        return new Shape(ceilDiv(spec.channels(), block), 1, block, 0);
     }
 
     /**
@@ -66,7 +122,7 @@ final class LaunchPlanner {
         long byOccupancy = ceilDiv(wantBlocks, rows);
         long byWork = ceilDiv(hw, 16L * block);
         int chunks = (int) Math.max(1, Math.min(MAX_GRID_Y, Math.min(byOccupancy, byWork)));
-        return new Shape(rows, chunks, block);
+        return new Shape(rows, chunks, block, 0);
     }
 
     /** A warp multiple covering {@code elements} at four per thread, between 32 and {@code max}. */

@@ -31,9 +31,16 @@ class EmuGroupNormContractTest extends GroupNormContract {
         return 90;
     }
 
+    /** Planner tuning; null = the device's defaults. Subclasses force other kernel paths. */
+    protected LaunchPlanner.Tuning tuning() {
+        return null;
+    }
+
     @Override
     protected GroupNorm open() {
-        return CudaGroupNorm.emulated(options(), computeCapability());
+        LaunchPlanner.Tuning t = tuning();
+        return t == null ? CudaGroupNorm.emulated(options(), computeCapability())
+                : CudaGroupNorm.withTuning(CudaDevice.emulated(options(), computeCapability()), t);
     }
 
     private CudaGroupNorm emulated() {

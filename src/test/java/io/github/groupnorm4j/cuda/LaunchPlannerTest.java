@@ -11,7 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class LaunchPlannerTest {
-    private final LaunchPlanner h100 = new LaunchPlanner(132);
+    private final LaunchPlanner h100 = new LaunchPlanner(132, LaunchPlanner.Tuning.forDevice(227 * 1024));
 
     private static List<GroupNormSpec> allSpecs() {
         List<GroupNormSpec> specs = new ArrayList<>(BenchCase.suite());
@@ -23,8 +23,16 @@ class LaunchPlannerTest {
     @Test
     void everyShapeIsWithinCudaLimits() {
         for (GroupNormSpec s : allSpecs()) {
-            for (LaunchPlanner.Shape shape : List.of(h100.forwardStats(s), h100.rows(s), h100.channelSums(s),
-                    h100.perChannel(s))) {
+            List<LaunchPlanner.Shape> shapes = new ArrayList<>(List.of(h100.forwardStats(s), h100.rows(s),
+                    h100.channelSums(s), h100.perChannel(s)));
+            if (h100.forwardFused(s) != null) {
+                shapes.add(h100.forwardFused(s));
+                assertTrue(h100.forwardFused(s).sharedBytes <= LaunchPlanner.FUSED_SHARED_BUDGET, s.toString());
+            }
+            if (h100.backwardFused(s) != null) {
+                shapes.add(h100.backwardFused(s));
+            }
+            for (LaunchPlanner.Shape shape : shapes) {
                 assertTrue(shape.block % 32 == 0 && shape.block >= 32 && shape.block <= 1024, s + " " + shape);
                 assertTrue(shape.gridX >= 1 && shape.gridX <= Integer.MAX_VALUE, s + " " + shape);
                 assertTrue(shape.gridY >= 1 && shape.gridY <= 65535, s + " " + shape);
@@ -43,6 +51,19 @@ class LaunchPlannerTest {
         GroupNormSpec tiny = GroupNormSpec.builder().batch(1).channels(4).groups(2).spatial(1).build();
         assertEquals(1, h100.rows(tiny).gridY);
         assertEquals(32, h100.rows(tiny).block);
+    }
+
+    @Test
+    void kernelPathsForThePerformanceSuite() {
+        List<GroupNormSpec> suite = BenchCase.suite();
+        // [1,256,128x128]: 32 slices of 512 KiB: split statistics over many blocks, not fused.
+        assertEquals(null, h100.forwardFused(suite.get(0)));
+        assertTrue(h100.forwardStats(suite.get(0)).gridY > 4, h100.forwardStats(suite.get(0)).toString());
+        // [32,256,56x56]: 1024 slices of 98 KiB: fused forward (x read once); the backward pair does not fit.
+        assertEquals(1024, h100.forwardFused(suite.get(2)).gridX);
+        assertEquals(null, h100.backwardFused(suite.get(2)));
+        // [4,1280,8x8] (1.25 MiB): one launch forward, fused backward.
+        assertTrue(h100.forwardFused(suite.get(3)) != null && h100.backwardFused(suite.get(3)) != null);
     }
 
     @Test
