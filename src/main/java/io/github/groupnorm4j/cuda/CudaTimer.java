@@ -4,7 +4,7 @@ import jcuda.driver.CUstream;
 
 /**
  * Times work queued on a stream with device events (GPU time, not host time). Between samples it can overwrite a
- * scratch buffer twice the L2 size, so a timed run never finds the previous run's data in L2. On the emulator every
+ * scratch buffer of at least twice the L2 size ({@link #scrubBytes}), so a timed run never finds the previous run's data in L2. On the emulator every
  * time is 0 and there is no L2 to flush.
  */
 public final class CudaTimer implements AutoCloseable {
@@ -12,6 +12,15 @@ public final class CudaTimer implements AutoCloseable {
     private final long start;
     private final long stop;
     private final DeviceBuffer l2Scrubber;
+
+    /**
+     * The scrub buffer: at least twice the L2 and at least 512 MiB. The size beyond 2×L2 is deliberate: writing it
+     * keeps the GPU busy for long enough (about 0.15 ms) that the host has queued the timed launches before the start
+     * event is reached, so the events time the kernels, not the host's launch latency.
+     */
+    static long scrubBytes(CudaDevice device) {
+        return Math.max(2L * device.l2CacheBytes(), 512L << 20);
+    }
 
     public CudaTimer(CudaDevice device) {
         this.device = device;
@@ -23,7 +32,7 @@ public final class CudaTimer implements AutoCloseable {
         try {
             s = d.createEvent();
             // The emulator has no cache to scrub (and a 100 MiB buffer would only cost heap).
-            b = device.isEmulated() ? null : device.allocateFloats(Math.max(1, 2L * device.l2CacheBytes() / Float.BYTES));
+            b = device.isEmulated() ? null : device.allocateFloats(scrubBytes(device) / Float.BYTES);
         } catch (RuntimeException e) {
             if (s != 0) {
                 d.destroyEvent(s);

@@ -17,6 +17,7 @@ import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
+import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 
@@ -208,10 +209,15 @@ public final class JCudaGpuDriver implements GpuDriver {
     public void launch(Kernel kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
                        int sharedBytes, long stream, KernelArgs args) {
         JKernel k = (JKernel) kernel;
-        check("cuLaunchKernel(" + k.name() + ", grid=(" + gridX + "," + gridY + (gridZ == 1 ? "" : "," + gridZ)
-                        + "), block=" + blockX + (blockY == 1 && blockZ == 1 ? "" : "x" + blockY + "x" + blockZ) + ")",
-                JCudaDriver.cuLaunchKernel(k.function(), gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
-                        stream(stream), params(args), null));
+        int result = JCudaDriver.cuLaunchKernel(k.function(), gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
+                stream(stream), params(args), null);
+        if (result != CUresult.CUDA_SUCCESS) {
+            // The message is built only on failure: launches are on the per-call hot path.
+            throw new CudaException("cuLaunchKernel(" + k.name() + ", grid=(" + gridX + "," + gridY
+                    + (gridZ == 1 ? "" : "," + gridZ) + "), block=" + blockX
+                    + (blockY == 1 && blockZ == 1 ? "" : "x" + blockY + "x" + blockZ) + ", smem=" + sharedBytes + ")",
+                    result);
+        }
     }
 
     /** The kernelParams array: one pointer per parameter, to a host copy of its value. */
