@@ -11,9 +11,12 @@
 
 using groupnorm4j::acc_t;
 
-// Per-row (n, c) sums of dy*xhat and dy.
-// Launch: grid (N*C), block any multiple of 32 up to 1024 (512 typical, 32..128 for small HW).
-// Traffic: reads dy and x once (8*N*C*HW bytes), writes 8*N*C bytes.
+// Per-row (n, c) partial sums of dy*xhat and dy, one per chunk of the row, so that small
+// batches still get enough blocks (rows alone are only N*C). The partials are combined in a
+// fixed order by groupnorm_backward_dx, so the result is deterministic.
+// Launch: grid (N*C, chunks), block any multiple of 32 up to 1024 (512 typical, 32..128 for
+// small HW). Partial (row, chunk) goes to index row*chunks + chunk.
+// Traffic: reads dy and x once (8*N*C*HW bytes), writes 8*N*C*chunks bytes.
 extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
 groupnorm_backward_channel_sums(const float* __restrict__ dy, const float* __restrict__ x,
                                 const float* __restrict__ mean, const float* __restrict__ rstd,
@@ -24,11 +27,13 @@ groupnorm_backward_channel_sums(const float* __restrict__ dy, const float* __res
     const long long slice = row / (C / G);
     const acc_t slice_mean = __ldg(mean + slice);
     const long long row_begin = row * hw;
+    const long long begin = chunk_boundary(row_begin, hw, blockIdx.y, gridDim.y);
+    const long long end = chunk_boundary(row_begin, hw, blockIdx.y + 1, gridDim.y);
 
     // .x accumulates dy*(x - mean) (rstd applied once at the end), .y accumulates dy.
     float2 sums = Float2Sum{}.identity();
     for_each_in_range(
-        row_begin, row_begin + hw, float4_phase(x), same_float4_phase(x, dy),
+        begin, end, float4_phase(x), same_float4_phase(x, dy),
         [&](long long i) {
             const acc_t g = __ldg(dy + i);
             sums.x = fmaf(g, __ldg(x + i) - slice_mean, sums.x);
@@ -46,8 +51,9 @@ groupnorm_backward_channel_sums(const float* __restrict__ dy, const float* __res
 
     sums = block_allreduce(sums, Float2Sum{});
     if (threadIdx.x == 0) {
-        sum_dy_xhat[row] = sums.x * __ldg(rstd + slice);
-        sum_dy[row] = sums.y;
+        const long long at = row * gridDim.y + blockIdx.y;
+        sum_dy_xhat[at] = sums.x * __ldg(rstd + slice);
+        sum_dy[at] = sums.y;
     }
 }
 
@@ -72,16 +78,19 @@ groupnorm_backward_gamma_beta(const float* __restrict__ sum_dy_xhat, const float
 }
 
 // dx for one chunk of row (n, c). Each block first re-derives a and b of its group from the
-// Cg per-channel sums (cheap: Cg << HW) instead of a separate kernel and an [N*G] buffer;
-// every block of a group does the same fixed-order reduction, so they agree bit for bit.
+// Cg*sum_chunks partial sums (cheap: Cg << HW) instead of a separate kernel and an [N*G] buffer;
+// every block of a group does the same fixed-order reduction, so they agree bit for bit. The
+// first chunk of each row of sample 0 also reduces dgamma[c] and dbeta[c] over n and chunks,
+// which saves the separate parameter-gradient launch (dgamma/dbeta may be null to skip it).
 // Launch: grid (N*C, chunks), block any multiple of 32 up to 1024; chunks as in forward_apply.
-// Traffic: reads dy and x once, writes dx once (12*N*C*HW bytes) plus 8*N*C*chunks*Cg
-// bytes of (L2-resident) channel sums.
+// Traffic: reads dy and x once, writes dx once (12*N*C*HW bytes) plus 8*N*C*chunks*Cg*sum_chunks
+// bytes of (L2-resident) partial sums.
 extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
 groupnorm_backward_dx(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ mean,
                       const float* __restrict__ rstd, const float* __restrict__ gamma,
-                      const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
-                      float* __restrict__ dx, int C, int G, long long hw) {
+                      const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy, int sum_chunks,
+                      float* __restrict__ dx, float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C,
+                      int G, long long hw) {
     using namespace groupnorm4j;
     const long long row = blockIdx.x;
     const int channels_per_group = C / G;
@@ -92,12 +101,30 @@ groupnorm_backward_dx(const float* __restrict__ dy, const float* __restrict__ x,
 
     // .x = a = sum gamma*sum_dy, .y = b = sum gamma*sum_dy_xhat over the group's channels.
     float2 ab = Float2Sum{}.identity();
-    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+    const int partials = channels_per_group * sum_chunks;
+    for (int p = threadIdx.x; p < partials; p += blockDim.x) {
+        const int k = p / sum_chunks;
+        const long long at = (group_first_row + k) * sum_chunks + p % sum_chunks;
         const acc_t gk = gamma != nullptr ? __ldg(gamma + group_first_channel + k) : acc_t(1);
-        ab.x = fmaf(gk, __ldg(sum_dy + group_first_row + k), ab.x);
-        ab.y = fmaf(gk, __ldg(sum_dy_xhat + group_first_row + k), ab.y);
+        ab.x = fmaf(gk, __ldg(sum_dy + at), ab.x);
+        ab.y = fmaf(gk, __ldg(sum_dy_xhat + at), ab.y);
     }
     ab = block_allreduce(ab, Float2Sum{});
+
+    if (row < C && blockIdx.y == 0 && dgamma != nullptr) {
+        // dgamma[c], dbeta[c]: over samples n and chunks, in a fixed order.
+        float2 grads = Float2Sum{}.identity();
+        for (int p = threadIdx.x; p < N * sum_chunks; p += blockDim.x) {
+            const long long at = (static_cast<long long>(p / sum_chunks) * C + channel) * sum_chunks + p % sum_chunks;
+            grads.x += __ldg(sum_dy_xhat + at);
+            grads.y += __ldg(sum_dy + at);
+        }
+        grads = block_allreduce(grads, Float2Sum{});
+        if (threadIdx.x == 0) {
+            dgamma[channel] = grads.x;
+            dbeta[channel] = grads.y;
+        }
+    }
 
     const acc_t slice_mean = __ldg(mean + slice);
     const acc_t r = __ldg(rstd + slice);

@@ -293,9 +293,8 @@ public final class CudaGroupNorm implements GroupNorm {
         checkDeviceLimits(spec);
         device.makeCurrent();
         reserve(spec);
-        long rows = (long) spec.batch() * spec.channels();
         long sumDyXhat = workspace.address() + partialsBytes(spec);
-        long sumDy = sumDyXhat + rows * Sizeof.FLOAT;
+        long sumDy = sumDyXhat + sumsCount(spec) * Sizeof.FLOAT;
         long hw = spec.spatialSize();
         int n = spec.batch();
         int c = spec.channels();
@@ -306,18 +305,16 @@ public final class CudaGroupNorm implements GroupNorm {
             kernels.launch(kernels.backwardFused, fused, stream, KernelArgs.create().pointer(dy).pointer(x)
                     .pointer(mean).pointer(rstd).pointer(gamma).pointer(sumDyXhat).pointer(sumDy).pointer(dx)
                     .i32(c).i32(g).i64(hw));
-        } else {
-            kernels.launch(kernels.backwardChannelSums, planner.channelSums(spec), stream,
-                    KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(sumDyXhat)
-                            .pointer(sumDy).i32(c).i32(g).i64(hw));
+            kernels.launch(kernels.backwardGammaBeta, planner.perChannel(spec), stream, KernelArgs.create()
+                    .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
+            return;
         }
-        kernels.launch(kernels.backwardGammaBeta, planner.perChannel(spec), stream,
-                KernelArgs.create().pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
-        if (fused == null) {
-            kernels.launch(kernels.backwardDx, planner.rows(spec), stream,
-                    KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(gamma)
-                            .pointer(sumDyXhat).pointer(sumDy).pointer(dx).i32(c).i32(g).i64(hw));
-        }
+        LaunchPlanner.Shape sums = planner.channelSums(spec);
+        kernels.launch(kernels.backwardChannelSums, sums, stream, KernelArgs.create().pointer(dy).pointer(x)
+                .pointer(mean).pointer(rstd).pointer(sumDyXhat).pointer(sumDy).i32(c).i32(g).i64(hw));
+        kernels.launch(kernels.backwardDx, planner.rows(spec), stream, KernelArgs.create().pointer(dy).pointer(x)
+                .pointer(mean).pointer(rstd).pointer(gamma).pointer(sumDyXhat).pointer(sumDy).i32(sums.gridY)
+                .pointer(dx).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw));
     }
 
     /** Which kernels a forward and a backward of {@code spec} launch, e.g. {@code fwd fused; bwd fused+gamma_beta}. */
@@ -330,13 +327,23 @@ public final class CudaGroupNorm implements GroupNorm {
             int splits = planner.forwardStats(spec).gridY;
             fwd = (splits == 1 ? "stats" : "split_stats(" + splits + ")") + "+apply";
         }
-        String bwd = planner.backwardFused(spec) != null ? "fused+gamma_beta" : "channel_sums+gamma_beta+dx";
+        String bwd;
+        if (planner.backwardFused(spec) != null) {
+            bwd = "fused+gamma_beta";
+        } else {
+            int chunks = planner.channelSums(spec).gridY;
+            bwd = "channel_sums" + (chunks == 1 ? "" : "(" + chunks + ")") + "+dx";
+        }
         return "fwd " + fwd + "; bwd " + bwd;
     }
 
-    // Workspace: partial Welford states of split statistics [3·N·G·splits], then the backward per-(n, c) sums
-    // [2·N·C]; both are written before they are read. Counters [N·G] live apart: they must start at zero, and every
+    // Workspace: partial Welford states of split statistics [3·N·G·splits], then the backward per-(n, c, chunk)
+    // sums [2·N·C·chunks]; both are written before they are read. Counters [N·G] live apart: they must start at zero, and every
     // split-statistics launch leaves them at zero, so they are cleared only when they grow.
+    private long sumsCount(GroupNormSpec spec) {
+        return (long) spec.batch() * spec.channels() * planner.channelSums(spec).gridY;
+    }
+
     private long partialsBytes(GroupNormSpec spec) {
         return 3L * spec.sliceCount() * planner.maxStatsSplits(spec) * Sizeof.FLOAT;
     }
@@ -347,7 +354,7 @@ public final class CudaGroupNorm implements GroupNorm {
      */
     public void reserve(GroupNormSpec spec) {
         requireSpec(spec);
-        long need = partialsBytes(spec) / Sizeof.FLOAT + 2L * spec.batch() * spec.channels();
+        long need = partialsBytes(spec) / Sizeof.FLOAT + 2L * sumsCount(spec);
         if (workspace == null || workspace.count() < need) {
             if (workspace != null) {
                 device.synchronize();

@@ -9,7 +9,8 @@ import io.github.groupnorm4j.GroupNormSpec;
  * <p>Forward: one fused launch when a slice fits in shared memory and there are enough slices (or the tensor is
  * small): x read once. Otherwise statistics, split over several blocks per slice when N·G blocks cannot fill the
  * GPU, then the elementwise map. Backward: fused (x and dy in shared memory) plus dγ/dβ when a slice pair fits,
- * otherwise channel sums, dγ/dβ and dx.
+ * otherwise channel sums (rows split when N·C blocks cannot fill the GPU), then dx, which also reduces dγ/dβ:
+ * two launches either way.
  */
 final class LaunchPlanner {
     /** Resident threads per SM we aim to fill on every supported architecture (sm_75 holds 1024, sm_80+ 2048). */
@@ -98,9 +99,19 @@ final class LaunchPlanner {
         return forwardStats(spec).gridY;
     }
 
-    /** One block per (n, c) row for the backward channel sums. */
+    /**
+     * Backward channel sums: grid (N·C, chunks), rows split only while the grid holds fewer than about two waves of
+     * resident threads (small batches), each chunk at least {@code minElementsPerThread} per thread.
+     */
     Shape channelSums(GroupNormSpec spec) {
-        return new Shape((long) spec.batch() * spec.channels(), 1, threadsFor(spec.spatialSize(), 512), 0);
+        long rows = (long) spec.batch() * spec.channels();
+        long hw = spec.spatialSize();
+        int block = threadsFor(hw, 512);
+        long wantBlocks = 2L * multiprocessors * (TARGET_THREADS_PER_SM / block);
+        long byOccupancy = ceilDiv(wantBlocks, rows);
+        long byWork = ceilDiv(hw, (long) tuning.minElementsPerThread() * block);
+        int chunks = (int) Math.max(1, Math.min(MAX_GRID_Y, Math.min(byOccupancy, byWork)));
+        return new Shape(rows, chunks, block, 0);
     }
 
     /** One thread per channel. */
