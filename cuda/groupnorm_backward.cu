@@ -57,24 +57,20 @@ groupnorm_backward_channel_sums(const float* __restrict__ dy, const float* __res
     }
 }
 
-// dgamma[c] = sum over n and chunks of sum_dy_xhat[(n*C + c)*chunks + s], dbeta likewise, in
-// the fixed order n = 0..N-1, s = 0..chunks-1: deterministic. Used after the fused backward and
-// after a backward run in waves of samples (where no single dx launch sees every sample).
+// dgamma[c] = sum_n sum_dy_xhat[n,c], dbeta[c] = sum_n sum_dy[n,c], n in order 0..N-1.
 // Launch: grid (ceil(C/blockDim.x)), one thread per channel (block 256 typical).
-// Traffic: reads 8*N*C*chunks bytes (coalesced across c), writes 8*C bytes.
+// Traffic: reads 8*N*C bytes (coalesced across c), writes 8*C bytes.
 extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
 groupnorm_backward_gamma_beta(const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
-                              float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int chunks) {
+                              float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C) {
     using groupnorm4j::acc_t;
     const long long channel = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (channel >= C) return;
     acc_t total_dy_xhat = 0, total_dy = 0;
     for (int n = 0; n < N; ++n) {
-        for (int s = 0; s < chunks; ++s) {
-            const long long idx = (static_cast<long long>(n) * C + channel) * chunks + s;
-            total_dy_xhat += __ldg(sum_dy_xhat + idx);
-            total_dy += __ldg(sum_dy + idx);
-        }
+        const long long idx = static_cast<long long>(n) * C + channel;
+        total_dy_xhat += __ldg(sum_dy_xhat + idx);
+        total_dy += __ldg(sum_dy + idx);
     }
     // dgamma/dbeta are null-safe so the same launch serves models without affine params.
     if (dgamma != nullptr) dgamma[channel] = total_dy_xhat;

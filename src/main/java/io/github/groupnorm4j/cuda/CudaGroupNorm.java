@@ -51,8 +51,7 @@ public final class CudaGroupNorm implements GroupNorm {
             throw e;
         }
         this.planner = new LaunchPlanner(device.multiprocessorCount(),
-                tuning != null ? tuning : LaunchPlanner.Tuning.forDevice(kernels.maxDynamicShared,
-                        device.l2CacheBytes()));
+                tuning != null ? tuning : LaunchPlanner.Tuning.forDevice(kernels.maxDynamicShared));
     }
 
     private CudaGroupNorm(CudaDevice device, boolean ownsDevice) {
@@ -70,9 +69,7 @@ public final class CudaGroupNorm implements GroupNorm {
         }
         CudaDevice device = CudaDevice.open(ordinal);
         int max = Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
-        LaunchPlanner.Tuning defaults = LaunchPlanner.Tuning.forDevice(max, device.l2CacheBytes());
-        return new CudaGroupNorm(device, true, new LaunchPlanner.Tuning(Math.min(fusedSharedLimitBytes, max),
-                defaults.minElementsPerThread(), defaults.waveBytes()));
+        return new CudaGroupNorm(device, true, new LaunchPlanner.Tuning(Math.min(fusedSharedLimitBytes, max), 16));
     }
 
     /** For tests: the backend with chosen planner tuning, so every kernel path runs on small shapes. */
@@ -276,33 +273,19 @@ public final class CudaGroupNorm implements GroupNorm {
                     .pointer(beta).pointer(y).pointer(mean).pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps()));
             return;
         }
-        // Two passes: statistics, then the map re-reading x. Run them in waves of samples whose x fits in L2, so
-        // the re-read comes from L2 rather than HBM.
-        GroupNormSpec wave = forwardWave(spec);
-        LaunchPlanner.Shape stats = planner.forwardStats(wave);
-        LaunchPlanner.Shape apply = planner.rows(wave);
-        if (stats.gridY > 1) {
+        LaunchPlanner.Shape stats = planner.forwardStats(spec);
+        if (stats.gridY == 1) {
+            kernels.launch(kernels.forwardStats, stats, stream, KernelArgs.create().pointer(x).pointer(mean)
+                    .pointer(rstd).i64(spec.sliceLength()).f32(spec.eps()));
+        } else {
             reserve(spec);
+            kernels.launch(kernels.forwardSplitStats, stats, stream, KernelArgs.create().pointer(x)
+                    .pointer(workspace.address()).pointer(counters.address())
+                    .pointer(mean).pointer(rstd).i64(spec.sliceLength()).f32(spec.eps()));
         }
-        long waveElements = wave.elementCount();
-        long waveSlices = wave.sliceCount();
-        for (int first = 0; first < spec.batch(); first += wave.batch()) {
-            int w = first / wave.batch();
-            long xw = x + w * waveElements * Sizeof.FLOAT;
-            long yw = y + w * waveElements * Sizeof.FLOAT;
-            long meanW = mean + w * waveSlices * Sizeof.FLOAT;
-            long rstdW = rstd + w * waveSlices * Sizeof.FLOAT;
-            if (stats.gridY == 1) {
-                kernels.launch(kernels.forwardStats, stats, stream, KernelArgs.create().pointer(xw).pointer(meanW)
-                        .pointer(rstdW).i64(spec.sliceLength()).f32(spec.eps()));
-            } else {
-                kernels.launch(kernels.forwardSplitStats, stats, stream, KernelArgs.create().pointer(xw)
-                        .pointer(workspace.address()).pointer(counters.address())
-                        .pointer(meanW).pointer(rstdW).i64(spec.sliceLength()).f32(spec.eps()));
-            }
-            kernels.launch(kernels.forwardApply, apply, stream, KernelArgs.create().pointer(xw).pointer(meanW)
-                    .pointer(rstdW).pointer(gamma).pointer(beta).pointer(yw).i32(c).i32(g).i64(hw));
-        }
+        kernels.launch(kernels.forwardApply, planner.rows(spec), stream,
+                KernelArgs.create().pointer(x).pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(y)
+                        .i32(c).i32(g).i64(hw));
     }
 
     private void backwardAt(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long dx,
@@ -323,50 +306,15 @@ public final class CudaGroupNorm implements GroupNorm {
                     .pointer(mean).pointer(rstd).pointer(gamma).pointer(sumDyXhat).pointer(sumDy).pointer(dx)
                     .i32(c).i32(g).i64(hw));
             kernels.launch(kernels.backwardGammaBeta, planner.perChannel(spec), stream, KernelArgs.create()
-                    .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(1));
+                    .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
             return;
         }
-        // Two passes over x and dy: channel sums, then dx re-reading both; in waves of samples whose x and dy fit
-        // in L2. With one wave, dx also reduces dγ/dβ (two launches); with several, a last launch does.
-        GroupNormSpec wave = backwardWave(spec);
-        boolean oneWave = wave.batch() == n;
-        LaunchPlanner.Shape sums = planner.channelSums(wave);
-        LaunchPlanner.Shape rows = planner.rows(wave);
-        long waveElements = wave.elementCount();
-        long waveSums = (long) wave.batch() * c * sums.gridY;
-        for (int first = 0; first < n; first += wave.batch()) {
-            int w = first / wave.batch();
-            long off = w * waveElements * Sizeof.FLOAT;
-            long meanW = mean + (long) w * wave.sliceCount() * Sizeof.FLOAT;
-            long rstdW = rstd + (long) w * wave.sliceCount() * Sizeof.FLOAT;
-            long sdxW = sumDyXhat + w * waveSums * Sizeof.FLOAT;
-            long sdW = sumDy + w * waveSums * Sizeof.FLOAT;
-            kernels.launch(kernels.backwardChannelSums, sums, stream, KernelArgs.create().pointer(dy + off)
-                    .pointer(x + off).pointer(meanW).pointer(rstdW).pointer(sdxW).pointer(sdW).i32(c).i32(g)
-                    .i64(hw));
-            kernels.launch(kernels.backwardDx, rows, stream, KernelArgs.create().pointer(dy + off).pointer(x + off)
-                    .pointer(meanW).pointer(rstdW).pointer(gamma).pointer(sdxW).pointer(sdW).i32(sums.gridY)
-                    .pointer(dx + off).pointer(oneWave ? dgamma : 0).pointer(oneWave ? dbeta : 0).i32(wave.batch())
-                    .i32(c).i32(g).i64(hw));
-        }
-        if (!oneWave) {
-            kernels.launch(kernels.backwardGammaBeta, planner.perChannel(spec), stream, KernelArgs.create()
-                    .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(sums.gridY));
-        }
-    }
-
-    /** The samples one forward wave covers (all of them when x fits in the wave budget). */
-    private GroupNormSpec forwardWave(GroupNormSpec spec) {
-        return waveOf(spec, planner.samplesPerWave(spec, (long) spec.channels() * spec.spatialSize() * Float.BYTES));
-    }
-
-    /** The samples one backward wave covers: x and dy are both re-read. */
-    private GroupNormSpec backwardWave(GroupNormSpec spec) {
-        return waveOf(spec, planner.samplesPerWave(spec, 2L * spec.channels() * spec.spatialSize() * Float.BYTES));
-    }
-
-    private static GroupNormSpec waveOf(GroupNormSpec spec, int samples) {
-        return samples == spec.batch() ? spec : spec.toBuilder().batch(samples).build();
+        LaunchPlanner.Shape sums = planner.channelSums(spec);
+        kernels.launch(kernels.backwardChannelSums, sums, stream, KernelArgs.create().pointer(dy).pointer(x)
+                .pointer(mean).pointer(rstd).pointer(sumDyXhat).pointer(sumDy).i32(c).i32(g).i64(hw));
+        kernels.launch(kernels.backwardDx, planner.rows(spec), stream, KernelArgs.create().pointer(dy).pointer(x)
+                .pointer(mean).pointer(rstd).pointer(gamma).pointer(sumDyXhat).pointer(sumDy).i32(sums.gridY)
+                .pointer(dx).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw));
     }
 
     /** Which kernels a forward and a backward of {@code spec} launch, e.g. {@code fwd fused; bwd fused+gamma_beta}. */
@@ -376,19 +324,15 @@ public final class CudaGroupNorm implements GroupNorm {
         if (planner.forwardFused(spec) != null) {
             fwd = "fused";
         } else {
-            GroupNormSpec wave = forwardWave(spec);
-            int splits = planner.forwardStats(wave).gridY;
-            fwd = (splits == 1 ? "stats" : "split_stats(" + splits + ")") + "+apply"
-                    + (wave.batch() == spec.batch() ? "" : " x" + spec.batch() / wave.batch() + " waves");
+            int splits = planner.forwardStats(spec).gridY;
+            fwd = (splits == 1 ? "stats" : "split_stats(" + splits + ")") + "+apply";
         }
         String bwd;
         if (planner.backwardFused(spec) != null) {
             bwd = "fused+gamma_beta";
         } else {
-            GroupNormSpec wave = backwardWave(spec);
-            int chunks = planner.channelSums(wave).gridY;
-            bwd = "channel_sums" + (chunks == 1 ? "" : "(" + chunks + ")") + "+dx"
-                    + (wave.batch() == spec.batch() ? "" : " x" + spec.batch() / wave.batch() + " waves, +gamma_beta");
+            int chunks = planner.channelSums(spec).gridY;
+            bwd = "channel_sums" + (chunks == 1 ? "" : "(" + chunks + ")") + "+dx";
         }
         return "fwd " + fwd + "; bwd " + bwd;
     }
@@ -397,12 +341,11 @@ public final class CudaGroupNorm implements GroupNorm {
     // sums [2·N·C·chunks]; both are written before they are read. Counters [N·G] live apart: they must start at zero, and every
     // split-statistics launch leaves them at zero, so they are cleared only when they grow.
     private long sumsCount(GroupNormSpec spec) {
-        return (long) spec.batch() * spec.channels() * planner.channelSums(backwardWave(spec)).gridY;
+        return (long) spec.batch() * spec.channels() * planner.channelSums(spec).gridY;
     }
 
     private long partialsBytes(GroupNormSpec spec) {
-        GroupNormSpec wave = forwardWave(spec);
-        return 3L * wave.sliceCount() * planner.maxStatsSplits(wave) * Sizeof.FLOAT;
+        return 3L * spec.sliceCount() * planner.maxStatsSplits(spec) * Sizeof.FLOAT;
     }
 
     /**
@@ -420,13 +363,13 @@ public final class CudaGroupNorm implements GroupNorm {
             }
             workspace = device.allocateFloats(need);
         }
-        if (counters == null || counters.count() < forwardWave(spec).sliceCount()) {
+        if (counters == null || counters.count() < spec.sliceCount()) {
             if (counters != null) {
                 device.synchronize();
                 counters.close();
                 counters = null;
             }
-            DeviceBuffer c = device.allocateFloats(forwardWave(spec).sliceCount());
+            DeviceBuffer c = device.allocateFloats(spec.sliceCount());
             try {
                 device.driver().memsetD32Async(c.address(), 0, c.count(), 0);
                 device.synchronize();

@@ -26,10 +26,9 @@ final class LaunchPlanner {
      * may stage (0 disables fusion); {@code minElementsPerThread}: the least work per thread of a split-statistics
      * block.
      */
-    record Tuning(int fusedSharedLimit, int minElementsPerThread, long waveBytes) {
-        /** Defaults for a device: fused blocks up to 100 KiB, re-read waves of half the L2 (its near partition). */
-        static Tuning forDevice(int maxDynamicShared, long l2Bytes) {
-            return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16, Math.max(1, l2Bytes / 2));
+    record Tuning(int fusedSharedLimit, int minElementsPerThread) {
+        static Tuning forDevice(int maxDynamicShared) {
+            return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16);
         }
     }
 
@@ -93,21 +92,6 @@ final class LaunchPlanner {
         long byWork = ceilDiv(spec.sliceLength(), (long) tuning.minElementsPerThread() * block);
         int splits = (int) Math.max(1, Math.min(MAX_GRID_Y, Math.min(byOccupancy, byWork)));
         return new Shape(spec.sliceCount(), splits, block, 0);
-    }
-
-    /**
-     * Samples per wave for a two-pass path whose second pass re-reads {@code bytesPerSample} per sample: the
-     * largest divisor of N whose re-read fits in {@code waveBytes}, so the re-read hits L2 instead of HBM. All waves
-     * are equal, which keeps the workspace layout of every wave the same. N itself when everything fits.
-     */
-    int samplesPerWave(GroupNormSpec spec, long bytesPerSample) {
-        int n = spec.batch();
-        for (int d = n; d > 1; d--) {
-            if (n % d == 0 && d * bytesPerSample <= tuning.waveBytes()) {
-                return d;
-            }
-        }
-        return 1;
     }
 
     /** The most splits {@link #forwardStats} can choose for {@code spec}: sizes the workspace. */

@@ -8,6 +8,6 @@ class CudaFusedPathTest extends CudaGroupNormTest {
     @Override
     protected GroupNorm open() {
         return CudaAvailability.probe().isAvailable()
-                ? CudaGroupNorm.withTuning(CudaDevice.open(0), new LaunchPlanner.Tuning(200 * 1024, 16, Long.MAX_VALUE)) : null;
+                ? CudaGroupNorm.withTuning(CudaDevice.open(0), new LaunchPlanner.Tuning(200 * 1024, 16)) : null;
     }
 }

@@ -11,6 +11,6 @@ class CudaSplitPathTest extends CudaGroupNormTest {
     @Override
     protected GroupNorm open() {
         return CudaAvailability.probe().isAvailable()
-                ? CudaGroupNorm.withTuning(CudaDevice.open(0), new LaunchPlanner.Tuning(0, 1, 1)) : null;
+                ? CudaGroupNorm.withTuning(CudaDevice.open(0), new LaunchPlanner.Tuning(0, 1)) : null;
     }
 }

@@ -10,7 +10,7 @@ import io.github.groupnorm4j.emu.Schedule;
 class EmuFusedPathGroupNormContractTest extends EmuGroupNormContractTest {
     @Override
     protected LaunchPlanner.Tuning tuning() {
-        return new LaunchPlanner.Tuning(200 * 1024, 16, Long.MAX_VALUE);
+        return new LaunchPlanner.Tuning(200 * 1024, 16);
     }
 
     @Override

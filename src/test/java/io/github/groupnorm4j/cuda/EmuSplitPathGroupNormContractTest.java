@@ -8,6 +8,6 @@ package io.github.groupnorm4j.cuda;
 class EmuSplitPathGroupNormContractTest extends EmuGroupNormContractTest {
     @Override
     protected LaunchPlanner.Tuning tuning() {
-        return new LaunchPlanner.Tuning(0, 1, 1);
+        return new LaunchPlanner.Tuning(0, 1);
     }
 }

@@ -11,7 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class LaunchPlannerTest {
-    private final LaunchPlanner h100 = new LaunchPlanner(132, LaunchPlanner.Tuning.forDevice(227 * 1024, 60L << 20));
+    private final LaunchPlanner h100 = new LaunchPlanner(132, LaunchPlanner.Tuning.forDevice(227 * 1024));
 
     private static List<GroupNormSpec> allSpecs() {
         List<GroupNormSpec> specs = new ArrayList<>(BenchCase.suite());
@@ -64,21 +64,6 @@ class LaunchPlannerTest {
         assertEquals(null, h100.backwardFused(suite.get(2)));
         // [4,1280,8x8] (1.25 MiB): one launch forward, fused backward.
         assertTrue(h100.forwardFused(suite.get(3)) != null && h100.backwardFused(suite.get(3)) != null);
-    }
-
-    @Test
-    void wavesKeepTheReReadInL2() {
-        List<GroupNormSpec> suite = BenchCase.suite();
-        long perSample8x64x64 = 128L * 8 * 64 * 64 * 4;
-        // 16 MiB per sample against a 30 MiB budget: one sample per wave.
-        assertEquals(1, h100.samplesPerWave(suite.get(4), perSample8x64x64));
-        // Backward of [32,256,56x56]: 6.1 MiB of x and dy per sample: the largest divisor of 32 that fits is 4.
-        assertEquals(4, h100.samplesPerWave(suite.get(2), 2L * 256 * 56 * 56 * 4));
-        // Everything fits: one wave of all samples.
-        assertEquals(4, h100.samplesPerWave(suite.get(3), 2L * 1280 * 64 * 4));
-        // A prime batch larger than the budget allows falls back to one sample per wave.
-        GroupNormSpec seven = GroupNormSpec.builder().batch(7).channels(64).spatial(256, 256).groups(32).build();
-        assertEquals(1, h100.samplesPerWave(seven, 64L * 256 * 256 * 4 * 2));
     }
 
     @Test
