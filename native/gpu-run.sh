@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs on the lent GPU machine (no Maven, no network), from the kit that native/make-gpu-kit.sh built:
 #   bash target/gpu-kit/gpu-run.sh            logs go to $OUT (the device tool's output folder) or ./gpu-out
-# Steps: nvidia-smi; the JUnit suite (gpu-tagged tests run for real); check and bench on cuda; compute-sanitizer
-# memcheck/racecheck/synccheck/initcheck on a small forward+backward; PyTorch side by side (accuracy and timing);
-# JMH host overhead. Every step runs even if an earlier one failed; the exit status says whether any failed.
+# Steps: nvidia-smi; the gpu-tagged JUnit tests; check and bench (three kernel versions) on cuda; compute-sanitizer
+# memcheck/racecheck/synccheck/initcheck on two forward+backward shapes; PyTorch side by side (accuracy, timing);
+# JMH host overhead; an advisory Nsight Compute pass. Every step runs even if an earlier one failed; the exit status
+# says whether any failed.
 set -uo pipefail
 kit=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-$PWD/gpu-out}
@@ -52,8 +53,17 @@ done
 python3 "$kit/torch_compare.py" inputs "$tmp"
 step torch-accuracy "$out/torch.txt" python3 "$kit/torch_compare.py" accuracy "$java" "$jar" "$tmp"
 step torch-bench "$out/torch.txt" python3 "$kit/torch_compare.py" bench "$out/bench.txt"
-step jmh "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \
+step jmh "$log" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \
   -f 1 -wi 2 -i 3 -w 1s -r 1s
+# Nsight Compute speed-of-light of the first kernels of one bench pass (each suite shape's forward and backward
+# kernels in order), to see which kernel is far from the memory roofline. Advisory: a failure here (no counter
+# access) does not fail the kit.
+if command -v ncu >/dev/null 2>&1; then
+  echo "=== ncu (advisory) ===" | tee -a "$log"
+  timeout 240 ncu --section SpeedOfLight --kernel-name regex:groupnorm --launch-count 24 --target-processes all \
+    "$java" -jar "$jar" bench --device cuda --warmup 0 --repeat 1 > "$out/profile.txt" 2>&1
+  echo "=== ncu: exit $? ===" | tee -a "$log"
+fi
 if [ ${#failed[@]} -eq 0 ]; then echo "gpu kit: all steps passed" | tee -a "$log"; exit 0; fi
 echo "gpu kit: FAILED steps: ${failed[*]}" | tee -a "$log"
 exit 1
