@@ -429,6 +429,7 @@ final class PtxParser {
                 }
             }
         }
+        rejectRecursionWithLocals(order);
         int[] slotBase = new int[order.size()];
         int[] pcBase = new int[order.size()];
         int[] localBase = new int[order.size()];
@@ -514,23 +515,35 @@ final class PtxParser {
                 e.dynamicSharedOffset, locals, fixups, align(entry.frameBytes(), 16));
     }
 
-    private int skipBlock(int i, Stmt header) {
-        if (i >= stmts.size() || stmts.get(i).kind != '{') {
-            return i;
-        }
-        int depth = 0;
-        for (int k = i; k < stmts.size(); k++) {
-            char kind = stmts.get(k).kind;
-            if (kind == '{') {
-                depth++;
-            } else if (kind == '}') {
-                depth--;
-                if (depth == 0) {
-                    return k + 1;
+    /**
+     * Each function's .local memory is one region per thread, not one per activation, so a recursive function that
+     * uses .local would share it between activations: reject that at load instead of mis-executing it.
+     */
+    private void rejectRecursionWithLocals(List<Unit> linked) {
+        for (Unit u : linked) {
+            if (u.entry() || u.code().localBytes == 0) {
+                continue;
+            }
+            // Can u reach itself through calls?
+            java.util.ArrayDeque<String> work = new java.util.ArrayDeque<>();
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            work.push(u.code().name);
+            while (!work.isEmpty()) {
+                Unit f = units.get(work.pop());
+                for (Insn in : f.code().code) {
+                    if (in.op != Op.CALL) {
+                        continue;
+                    }
+                    if (in.call.callee.equals(u.code().name)) {
+                        throw error(u.line(), "recursive function " + u.code().name + " uses .local memory, which the"
+                                + " emulator keeps once per thread rather than once per call: not supported");
+                    }
+                    if (seen.add(in.call.callee) && units.containsKey(in.call.callee)) {
+                        work.push(in.call.callee);
+                    }
                 }
             }
         }
-        throw error(header.line, "unterminated function body");
     }
 
     // ------------------------------------------------------------------ literals and types
