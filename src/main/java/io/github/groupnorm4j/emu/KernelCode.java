@@ -31,10 +31,14 @@ final class KernelCode {
     final List<GlobalFixup> globalFixups;
     /** Bytes of the entry's own .param frame (call-site parameters); callee frames stack after it. */
     final int frameBytes;
+    /** CTAs per cluster ({@code .reqnctapercluster}; 1×1×1 without clusters), run together by the emulator. */
+    final Dim3 clusterDims;
+    final boolean explicitCluster;
 
     KernelCode(String module, String name, List<Param> params, int paramBytes, int slots, long[] slotTemplate,
                int[] specialSlots, int[] specialKinds, Insn[] code, int staticSharedBytes, int dynamicSharedOffset,
-               int localBytes, List<GlobalFixup> globalFixups, int frameBytes) {
+               int localBytes, List<GlobalFixup> globalFixups, int frameBytes, Dim3 clusterDims,
+               boolean explicitCluster) {
         this.module = module;
         this.name = name;
         this.params = List.copyOf(params);
@@ -49,5 +53,7 @@ final class KernelCode {
         this.localBytes = localBytes;
         this.globalFixups = List.copyOf(globalFixups);
         this.frameBytes = frameBytes;
+        this.clusterDims = clusterDims;
+        this.explicitCluster = explicitCluster;
     }
 }

@@ -25,6 +25,9 @@ final class Launch {
     private static final byte WAIT_BAR = 1;
     private static final byte WAIT_WARP = 2;
     private static final byte DONE = 3;
+    private static final byte WAIT_CLUSTER = 4;
+    /** Generic addresses of another CTA's shared memory (from mapa): {@code DSMEM_WINDOW + rank<<32 + offset}. */
+    static final long DSMEM_WINDOW = 0x0000_1800_0000_0000L;
 
     private final Emulator emu;
     private final GlobalMemory memory;
@@ -43,8 +46,14 @@ final class Launch {
     private final boolean lockstep;
     private final long budget;
     private final int slots;
+    /** Threads per CTA, CTAs per cluster (run together), and all threads of a cluster. */
+    private final int bt;
+    private final int ctas;
+    private final Dim3 clusterDims;
     private final int n;
     private final int warps;
+    /** Shared memory per CTA, rounded to 16 bytes: CTA r's window starts at r·sharedStride in {@link #shared}. */
+    private final int sharedStride;
 
     // per-block state, reused across blocks
     private final long[] regs;
@@ -67,14 +76,24 @@ final class Launch {
     private final int[] r2Tid;
     private final int[] r2EpochB;
     private final int[] r2EpochW;
-    private final int[] barArrived = new int[16];
-    private final int[] barExpected = new int[16];
-    private final int[] barFirstPc = new int[16];
-    private final boolean[] barMixedPc = new boolean[16];
+    private final int[] wEpochC;
+    private final int[] r1EpochC;
+    private final int[] r2EpochC;
+    /** Block barriers, per CTA: index cta·16 + id. */
+    private final int[] barArrived;
+    private final int[] barExpected;
+    private final int[] barFirstPc;
+    private final boolean[] barMixedPc;
     private final int[] warpEpoch;
-    private int blockEpoch;
+    /** Per CTA: completed block-wide barriers, and non-exited threads. */
+    private final int[] ctaEpoch;
+    private final int[] ctaLive;
+    /** Cluster barrier: completed phases, arrivals in the current phase, and the phase each thread arrived in. */
+    private int clusterEpoch;
+    private int clusterArrived;
+    private final int[] arrivedPhase;
     private int live;
-    private Dim3 blockIdx;
+    private final Dim3[] ctaIdx;
     private long executed;
     private boolean aborted;
 
@@ -96,20 +115,43 @@ final class Launch {
         this.lockstep = emu.options().schedule() == Schedule.LOCKSTEP;
         this.budget = emu.options().instructionBudget();
         this.slots = k.slots;
-        this.n = (int) block.volume();
+        this.bt = (int) block.volume();
+        this.clusterDims = k.clusterDims;
+        this.ctas = (int) clusterDims.volume();
+        if (grid.x() % clusterDims.x() != 0 || grid.y() % clusterDims.y() != 0 || grid.z() % clusterDims.z() != 0) {
+            throw new IllegalArgumentException(k.name + ": grid " + grid + " is not a multiple of its cluster "
+                    + clusterDims);
+        }
+        if (ctas > 1 && bt % 32 != 0) {
+            throw new IllegalArgumentException(k.name + ": the emulator runs clusters only with blocks of whole warps,"
+                    + " got " + bt + " threads");
+        }
+        this.n = ctas * bt;
         this.warps = (n + 31) / 32;
+        this.sharedStride = (sharedBytes + 15) & ~15;
+        this.ctaIdx = new Dim3[ctas];
+        this.ctaEpoch = new int[ctas];
+        this.ctaLive = new int[ctas];
+        this.barArrived = new int[16 * ctas];
+        this.barExpected = new int[16 * ctas];
+        this.barFirstPc = new int[16 * ctas];
+        this.barMixedPc = new boolean[16 * ctas];
+        this.arrivedPhase = new int[n];
         this.regs = new long[n * slots];
         this.pc = new int[n];
         this.state = new byte[n];
         this.waitMask = new int[n];
-        this.shared = new byte[sharedBytes];
+        this.shared = new byte[sharedStride * ctas];
         this.local = new byte[n][];
         this.frames = new byte[n][];
         this.fp = new int[n];
         this.calls = new CallStack[n];
         this.warpEpoch = new int[warps];
-        int words = sanitize ? (sharedBytes + 3) / 4 : 0;
-        this.sharedWritten = new boolean[sanitize ? sharedBytes : 0];
+        int words = sanitize ? sharedStride * ctas / 4 : 0;
+        this.sharedWritten = new boolean[sanitize ? sharedStride * ctas : 0];
+        this.wEpochC = new int[words];
+        this.r1EpochC = new int[words];
+        this.r2EpochC = new int[words];
         this.wTid = new int[words];
         this.wEpochB = new int[words];
         this.wEpochW = new int[words];
@@ -122,7 +164,8 @@ final class Launch {
     }
 
     long run() {
-        long blocks = grid.volume();
+        Dim3 clusterGrid = new Dim3(grid.x() / clusterDims.x(), grid.y() / clusterDims.y(), grid.z() / clusterDims.z());
+        long blocks = clusterGrid.volume();
         long[] order = null;
         if (!lockstep && blocks <= 1 << 20) {
             order = new long[(int) blocks];
@@ -138,18 +181,24 @@ final class Launch {
         }
         for (long b = 0; b < blocks && !aborted; b++) {
             long linear = order != null ? order[(int) b] : b;
-            int bx = (int) (linear % grid.x());
-            int by = (int) ((linear / grid.x()) % grid.y());
-            int bz = (int) (linear / ((long) grid.x() * grid.y()));
-            runBlock(new Dim3(bx, by, bz));
+            int cx = (int) (linear % clusterGrid.x());
+            int cy = (int) ((linear / clusterGrid.x()) % clusterGrid.y());
+            int cz = (int) (linear / ((long) clusterGrid.x() * clusterGrid.y()));
+            for (int r = 0; r < ctas; r++) {
+                int rx = r % clusterDims.x();
+                int ry = (r / clusterDims.x()) % clusterDims.y();
+                int rz = r / (clusterDims.x() * clusterDims.y());
+                ctaIdx[r] = new Dim3(cx * clusterDims.x() + rx, cy * clusterDims.y() + ry, cz * clusterDims.z() + rz);
+            }
+            runCluster();
         }
         return executed;
     }
 
     // ------------------------------------------------------------------ block setup and scheduling
 
-    private void runBlock(Dim3 idx) {
-        blockIdx = idx;
+    /** Runs the CTAs of one cluster together (a cluster of one CTA is just a block). */
+    private void runCluster() {
         java.util.Arrays.fill(shared, (byte) 0);
         if (sanitize) {
             java.util.Arrays.fill(sharedWritten, false);
@@ -159,7 +208,11 @@ final class Launch {
         }
         java.util.Arrays.fill(barArrived, 0);
         java.util.Arrays.fill(warpEpoch, 0);
-        blockEpoch = 0;
+        java.util.Arrays.fill(ctaEpoch, 0);
+        java.util.Arrays.fill(ctaLive, bt);
+        java.util.Arrays.fill(arrivedPhase, -1);
+        clusterEpoch = 0;
+        clusterArrived = 0;
         live = n;
         for (int t = 0; t < n; t++) {
             System.arraycopy(template, 0, regs, t * slots, slots);
@@ -205,10 +258,13 @@ final class Launch {
 
     private void initSpecials(int t) {
         int base = t * slots;
-        int tx = t % block.x();
-        int ty = (t / block.x()) % block.y();
-        int tz = t / (block.x() * block.y());
-        int lane = t & 31;
+        int cta = t / bt;
+        int lt = t % bt;
+        Dim3 blockIdx = ctaIdx[cta];
+        int tx = lt % block.x();
+        int ty = (lt / block.x()) % block.y();
+        int tz = lt / (block.x() * block.y());
+        int lane = lt & 31;
         for (int s = 0; s < k.specialSlots.length; s++) {
             long v;
             switch (k.specialKinds[s]) {
@@ -225,8 +281,23 @@ final class Launch {
                 case SpecialReg.NCTAID_Y: v = grid.y(); break;
                 case SpecialReg.NCTAID_Z: v = grid.z(); break;
                 case SpecialReg.LANEID: v = lane; break;
-                case SpecialReg.WARPID: v = t >>> 5; break;
-                case SpecialReg.NWARPID: v = warps; break;
+                case SpecialReg.WARPID: v = lt >>> 5; break;
+                case SpecialReg.NWARPID: v = (bt + 31) / 32; break;
+                case SpecialReg.CLUSTER_CTARANK: v = cta; break;
+                case SpecialReg.CLUSTER_NCTARANK: v = ctas; break;
+                case SpecialReg.CLUSTER_CTAID_X: v = cta % clusterDims.x(); break;
+                case SpecialReg.CLUSTER_CTAID_Y: v = (cta / clusterDims.x()) % clusterDims.y(); break;
+                case SpecialReg.CLUSTER_CTAID_Z: v = cta / (clusterDims.x() * clusterDims.y()); break;
+                case SpecialReg.CLUSTER_NCTAID_X: v = clusterDims.x(); break;
+                case SpecialReg.CLUSTER_NCTAID_Y: v = clusterDims.y(); break;
+                case SpecialReg.CLUSTER_NCTAID_Z: v = clusterDims.z(); break;
+                case SpecialReg.CLUSTERID_X: v = blockIdx.x() / clusterDims.x(); break;
+                case SpecialReg.CLUSTERID_Y: v = blockIdx.y() / clusterDims.y(); break;
+                case SpecialReg.CLUSTERID_Z: v = blockIdx.z() / clusterDims.z(); break;
+                case SpecialReg.NCLUSTERID_X: v = grid.x() / clusterDims.x(); break;
+                case SpecialReg.NCLUSTERID_Y: v = grid.y() / clusterDims.y(); break;
+                case SpecialReg.NCLUSTERID_Z: v = grid.z() / clusterDims.z(); break;
+                case SpecialReg.IS_EXPLICIT_CLUSTER: v = k.explicitCluster ? 1 : 0; break;
                 case SpecialReg.LANEMASK_EQ: v = 1L << lane; break;
                 case SpecialReg.LANEMASK_LT: v = (1L << lane) - 1; break;
                 case SpecialReg.LANEMASK_LE: v = (2L << lane) - 1; break;
@@ -633,6 +704,18 @@ final class Launch {
                     pc[t] = p;
                     barrierArrive(t, in, true);
                     return;
+                case Op.BAR_CLUSTER_ARRIVE:
+                    clusterArrive(t);
+                    break;
+                case Op.BAR_CLUSTER_WAIT:
+                    if (clusterWait(t, in)) {
+                        pc[t] = p;
+                        return;
+                    }
+                    break;
+                case Op.MAPA:
+                    r[base + in.d] = mapa(t, in, r[base + in.a], (int) zext(r[base + in.b], 32));
+                    break;
                 case Op.BAR_WARP_SYNC:
                 case Op.SHFL:
                 case Op.VOTE:
@@ -869,10 +952,15 @@ final class Launch {
     private boolean resolve(int t, Insn in, long addr, int len, boolean write) {
         int space = in.flags >> 8;
         long a = addr;
+        int cta = t / bt;
         if (space == Op.SPACE_GENERIC) {
             if (a >= SHARED_WINDOW && a < SHARED_WINDOW + WINDOW_SIZE) {
                 space = Op.SPACE_SHARED;
                 a -= SHARED_WINDOW;
+            } else if (a >= DSMEM_WINDOW && a < DSMEM_WINDOW + ctas * WINDOW_SIZE) {
+                space = Op.SPACE_SHARED;
+                cta = (int) ((a - DSMEM_WINDOW) >>> 32);
+                a = (a - DSMEM_WINDOW) & (WINDOW_SIZE - 1);
             } else if (a >= LOCAL_WINDOW && a < LOCAL_WINDOW + WINDOW_SIZE) {
                 space = Op.SPACE_LOCAL;
                 a -= LOCAL_WINDOW;
@@ -880,12 +968,26 @@ final class Launch {
                 space = Op.SPACE_GLOBAL;
             }
         }
-        targetSpace = space;
         if (sanitize && (addr % len) != 0) {
             report(Finding.Category.MISALIGNED, t, in, String.format("%d-byte %s at 0x%x is not %d-byte aligned",
                     len, write ? "store" : "load", addr, len));
             return false;
         }
+        if (space == Op.SPACE_DSMEM) {
+            // shared::cluster addresses: (rank + 1) << 24 | offset from mapa; below 1 << 24, the CTA's own window.
+            long rank = a >>> 24;
+            if (rank > 0) {
+                if (rank > ctas) {
+                    report(Finding.Category.OUT_OF_BOUNDS, t, in, String.format("shared::cluster address 0x%x names"
+                            + " CTA rank %d of a %d-CTA cluster", a, rank - 1, ctas));
+                    return false;
+                }
+                cta = (int) rank - 1;
+                a &= (1 << 24) - 1;
+            }
+            space = Op.SPACE_SHARED;
+        }
+        targetSpace = space;
         switch (space) {
             case Op.SPACE_SHARED:
                 if (a < 0 || a + len > sharedBytes) {
@@ -894,7 +996,7 @@ final class Launch {
                     return false;
                 }
                 target = shared;
-                targetOff = (int) a;
+                targetOff = cta * sharedStride + (int) a;
                 return true;
             case Op.SPACE_LOCAL:
                 if (a < 0 || a + len > k.localBytes) {
@@ -942,6 +1044,31 @@ final class Launch {
                 return true;
             }
         }
+    }
+
+    /**
+     * mapa: the address of the same shared-memory location in CTA {@code rank} of the cluster. Generic in, generic
+     * out ({@link #DSMEM_WINDOW}); shared::cta offsets in, shared::cluster addresses out ((rank + 1) << 24 | offset).
+     */
+    private long mapa(int t, Insn in, long a, int rank) {
+        if (rank >= ctas) {
+            report(Finding.Category.OUT_OF_BOUNDS, t, in, "mapa to CTA rank " + rank + " of a " + ctas + "-CTA cluster");
+            return 0;
+        }
+        if ((in.flags >> 8) == Op.SPACE_GENERIC) {
+            long off;
+            if (a >= SHARED_WINDOW && a < SHARED_WINDOW + WINDOW_SIZE) {
+                off = a - SHARED_WINDOW;
+            } else if (a >= DSMEM_WINDOW && a < DSMEM_WINDOW + ctas * WINDOW_SIZE) {
+                off = (a - DSMEM_WINDOW) & (WINDOW_SIZE - 1);
+            } else {
+                report(Finding.Category.OUT_OF_BOUNDS, t, in, String.format("mapa of 0x%x, which is not a shared-memory"
+                        + " address", a));
+                return 0;
+            }
+            return DSMEM_WINDOW + ((long) rank << 32) + off;
+        }
+        return ((long) (rank + 1) << 24) | (zext(a, 32) & ((1 << 24) - 1));
     }
 
     /** The thread's frame stack, grown to hold {@code needed} bytes; null past the limit. */
@@ -1180,12 +1307,16 @@ final class Launch {
 
     // ------------------------------------------------------------------ shared-memory race detection
 
-    /** Whether an access by {@code prev} at epochs (b, w) happens before the current access of {@code t}. */
-    private boolean ordered(int prev, int b, int w, int t) {
-        if (prev == t) {
+    /**
+     * Whether an access by {@code prev} at epochs (its CTA's barrier count b, its warp's w, the cluster's c)
+     * happens before the current access of {@code t}.
+     */
+    private boolean ordered(int prev, int b, int w, int c, int t) {
+        if (prev == t || clusterEpoch > c) {
             return true;
         }
-        if (blockEpoch > b) {
+        int cta = prev / bt;
+        if (cta == t / bt && ctaEpoch[cta] > b) {
             return true;
         }
         return (prev >>> 5) == (t >>> 5) && warpEpoch[t >>> 5] > w;
@@ -1193,38 +1324,41 @@ final class Launch {
 
     private void raceOnRead(int t, Insn in, int wd) {
         int wt = wTid[wd] - 1;
-        if (wt >= 0 && !ordered(wt, wEpochB[wd], wEpochW[wd], t)) {
-            reportRace(t, in, wd, "read", wt, "written");
+        if (wt >= 0 && !ordered(wt, wEpochB[wd], wEpochW[wd], wEpochC[wd], t)) {
+            reportRace(t, in, wd, "read", wt, "wrote");
         }
         int we = warpEpoch[t >>> 5];
         int r1 = r1Tid[wd] - 1;
-        if (r1 < 0 || r1 == t || ordered(r1, r1EpochB[wd], r1EpochW[wd], t)) {
+        if (r1 < 0 || r1 == t || ordered(r1, r1EpochB[wd], r1EpochW[wd], r1EpochC[wd], t)) {
             r1Tid[wd] = t + 1;
-            r1EpochB[wd] = blockEpoch;
+            r1EpochB[wd] = ctaEpoch[t / bt];
             r1EpochW[wd] = we;
+            r1EpochC[wd] = clusterEpoch;
         } else {
             r2Tid[wd] = t + 1;
-            r2EpochB[wd] = blockEpoch;
+            r2EpochB[wd] = ctaEpoch[t / bt];
             r2EpochW[wd] = we;
+            r2EpochC[wd] = clusterEpoch;
         }
     }
 
     private void raceOnWrite(int t, Insn in, int wd) {
         int wt = wTid[wd] - 1;
-        if (wt >= 0 && !ordered(wt, wEpochB[wd], wEpochW[wd], t)) {
-            reportRace(t, in, wd, "write", wt, "written");
+        if (wt >= 0 && !ordered(wt, wEpochB[wd], wEpochW[wd], wEpochC[wd], t)) {
+            reportRace(t, in, wd, "write", wt, "wrote");
         }
         int r1 = r1Tid[wd] - 1;
-        if (r1 >= 0 && !ordered(r1, r1EpochB[wd], r1EpochW[wd], t)) {
+        if (r1 >= 0 && !ordered(r1, r1EpochB[wd], r1EpochW[wd], r1EpochC[wd], t)) {
             reportRace(t, in, wd, "write", r1, "read");
         }
         int r2 = r2Tid[wd] - 1;
-        if (r2 >= 0 && !ordered(r2, r2EpochB[wd], r2EpochW[wd], t)) {
+        if (r2 >= 0 && !ordered(r2, r2EpochB[wd], r2EpochW[wd], r2EpochC[wd], t)) {
             reportRace(t, in, wd, "write", r2, "read");
         }
         wTid[wd] = t + 1;
-        wEpochB[wd] = blockEpoch;
+        wEpochB[wd] = ctaEpoch[t / bt];
         wEpochW[wd] = warpEpoch[t >>> 5];
+        wEpochC[wd] = clusterEpoch;
         r1Tid[wd] = 0;
         r2Tid[wd] = 0;
     }
@@ -1244,48 +1378,55 @@ final class Launch {
             abort();
             return;
         }
+        int cta = t / bt;
+        int bi = cta * 16 + id;
         int expected = in.b >= 0 ? (int) zext(regs[t * slots + in.b], 32) : 0;
-        if (barArrived[id] == 0) {
-            barExpected[id] = expected;
-            barFirstPc[id] = pc[t];
-            barMixedPc[id] = false;
-        } else if (barFirstPc[id] != pc[t] && wait) {
-            barMixedPc[id] = true;
+        if (barArrived[bi] == 0) {
+            barExpected[bi] = expected;
+            barFirstPc[bi] = pc[t];
+            barMixedPc[bi] = false;
+        } else if (barFirstPc[bi] != pc[t] && wait) {
+            barMixedPc[bi] = true;
         }
-        barArrived[id]++;
+        barArrived[bi]++;
         if (wait) {
             state[t] = WAIT_BAR;
-            waitMask[t] = id;
+            waitMask[t] = bi;
         }
-        tryReleaseBarrier(id, t, in);
+        tryReleaseBarrier(bi, t, in);
     }
 
-    private void tryReleaseBarrier(int id, int t, Insn in) {
-        int arrived = barArrived[id];
+    /** Releases CTA barrier slot {@code bi} (cta·16 + id) once every thread it waits for has arrived. */
+    private void tryReleaseBarrier(int bi, int t, Insn in) {
+        int arrived = barArrived[bi];
         if (arrived == 0) {
             return;
         }
-        int expected = barExpected[id] > 0 ? barExpected[id] : live;
+        int cta = bi / 16;
+        int id = bi % 16;
+        int ctaLiveNow = ctaLive[cta];
+        int expected = barExpected[bi] > 0 ? barExpected[bi] : ctaLiveNow;
         if (arrived < expected) {
             return;
         }
-        Insn first = code[barFirstPc[id]];
-        if (sanitize && barMixedPc[id]) {
+        Insn first = code[barFirstPc[bi]];
+        if (sanitize && barMixedPc[bi]) {
             report(Finding.Category.BARRIER_DIVERGENCE, t, in, "threads of the block reached barrier " + id
                     + " from different instructions (PTX lines " + first.line + " and " + in.line + "):"
                     + " a barrier in divergent code");
-        } else if (sanitize && barExpected[id] == 0 && live < n) {
-            report(Finding.Category.BARRIER_DIVERGENCE, t, in, (n - live) + " of the block's " + n
+        } else if (sanitize && barExpected[bi] == 0 && ctaLiveNow < bt) {
+            report(Finding.Category.BARRIER_DIVERGENCE, t, in, (bt - ctaLiveNow) + " of the block's " + bt
                     + " threads exited without reaching barrier " + id + ": a barrier in divergent code");
         }
+        int lo = cta * bt;
+        int hi = lo + bt;
         // bar.red: reduce the predicate over the threads waiting here
         int popc = 0;
         boolean all = true;
         boolean any = false;
-        boolean isRed = first.op == Op.BAR_RED;
-        if (isRed) {
-            for (int u = 0; u < n; u++) {
-                if (state[u] == WAIT_BAR && waitMask[u] == id) {
+        if (first.op == Op.BAR_RED) {
+            for (int u = lo; u < hi; u++) {
+                if (state[u] == WAIT_BAR && waitMask[u] == bi) {
                     Insn ui = code[pc[u]];
                     boolean pv = regs[u * slots + ui.c] != 0;
                     if ((ui.flags & Op.CC) != 0) {
@@ -1297,8 +1438,8 @@ final class Launch {
                 }
             }
         }
-        for (int u = 0; u < n; u++) {
-            if (state[u] == WAIT_BAR && waitMask[u] == id) {
+        for (int u = lo; u < hi; u++) {
+            if (state[u] == WAIT_BAR && waitMask[u] == bi) {
                 Insn ui = code[pc[u]];
                 if (ui.op == Op.BAR_RED) {
                     regs[u * slots + ui.d] = ui.mode == 0 ? popc : ui.mode == 1 ? (all ? 1 : 0) : (any ? 1 : 0);
@@ -1307,9 +1448,48 @@ final class Launch {
                 pc[u]++;
             }
         }
-        barArrived[id] = 0;
-        if (barExpected[id] == 0 || barExpected[id] >= live) {
-            blockEpoch++;
+        barArrived[bi] = 0;
+        if (barExpected[bi] == 0 || barExpected[bi] >= ctaLiveNow) {
+            ctaEpoch[cta]++;
+        }
+    }
+
+    // ------------------------------------------------------------------ cluster barrier
+
+    /** barrier.cluster.arrive: counts toward the current phase and goes on. */
+    private void clusterArrive(int t) {
+        arrivedPhase[t] = clusterEpoch;
+        clusterArrived++;
+        tryCompleteClusterPhase();
+    }
+
+    /** barrier.cluster.wait: goes on once the phase the thread arrived in has completed. Returns whether it waits. */
+    private boolean clusterWait(int t, Insn in) {
+        if (arrivedPhase[t] < 0) {
+            report(Finding.Category.BARRIER_DIVERGENCE, t, in, "barrier.cluster.wait without a matching"
+                    + " barrier.cluster.arrive");
+            return false;
+        }
+        if (arrivedPhase[t] < clusterEpoch) {
+            arrivedPhase[t] = -1;
+            return false;
+        }
+        state[t] = WAIT_CLUSTER;
+        return true;
+    }
+
+    private void tryCompleteClusterPhase() {
+        if (clusterArrived == 0 || clusterArrived < live) {
+            return;
+        }
+        clusterEpoch++;
+        clusterArrived = 0;
+        for (int u = 0; u < n; u++) {
+            if (state[u] == WAIT_CLUSTER) {
+                state[u] = RUN;
+                arrivedPhase[u] = -1;
+                pc[u]++;
+            }
         }
     }
 
@@ -1571,12 +1751,15 @@ final class Launch {
     private void exitThread(int t) {
         state[t] = DONE;
         live--;
+        int cta = t / bt;
+        ctaLive[cta]--;
         // Exited threads no longer count: barriers and warp groups waiting on them may now complete.
         for (int id = 0; id < 16; id++) {
-            if (barArrived[id] > 0) {
-                tryReleaseBarrier(id, t, code[pc[t]]);
+            if (barArrived[cta * 16 + id] > 0) {
+                tryReleaseBarrier(cta * 16 + id, t, code[pc[t]]);
             }
         }
+        tryCompleteClusterPhase();
         int warpBase = t & ~31;
         for (int l = 0; l < 32; l++) {
             int u = warpBase + l;
@@ -1612,7 +1795,8 @@ final class Launch {
             if (state[t] == DONE) {
                 continue;
             }
-            String what = (state[t] == RUN ? "running at" : state[t] == WAIT_BAR ? "waiting at barrier, " : "waiting at")
+            String what = (state[t] == RUN ? "running at" : state[t] == WAIT_BAR ? "waiting at barrier, "
+                    : state[t] == WAIT_CLUSTER ? "waiting at cluster barrier," : "waiting at")
                     + " PTX line " + code[pc[t]].line + " `" + code[pc[t]].text + "`";
             groups.computeIfAbsent(what, x -> new ArrayList<>()).add(t);
         }
@@ -1637,7 +1821,8 @@ final class Launch {
     // ------------------------------------------------------------------ reporting
 
     private Dim3 threadIndex(int t) {
-        return new Dim3(t % block.x(), (t / block.x()) % block.y(), t / (block.x() * block.y()));
+        int lt = t % bt;
+        return new Dim3(lt % block.x(), (lt / block.x()) % block.y(), lt / (block.x() * block.y()));
     }
 
     private void report(Finding.Category c, int t, Insn in, String message) {
@@ -1648,6 +1833,6 @@ final class Launch {
         if (!reported.add(c + "@" + in.line + ":" + in.text)) {
             return;
         }
-        findings.add(new Finding(c, k.name, blockIdx, threadIndex(t), in.line, in.text, message));
+        findings.add(new Finding(c, k.name, ctaIdx[t / bt], threadIndex(t), in.line, in.text, message));
     }
 }

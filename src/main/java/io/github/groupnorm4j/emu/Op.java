@@ -108,6 +108,9 @@ final class Op {
     static final int MATCH_ALL = 121;
     static final int CALL = 123;
     static final int RET = 124;
+    static final int BAR_CLUSTER_ARRIVE = 125;
+    static final int BAR_CLUSTER_WAIT = 126;
+    static final int MAPA = 127;
     static final int REDUX = 122;
 
     /** Ops at which a thread stops and waits for others. */
@@ -130,6 +133,8 @@ final class Op {
     static final int SPACE_LOCAL = 3;
     static final int SPACE_PARAM = 4;
     static final int SPACE_CONST = 5;
+    /** shared::cluster: this CTA's or (after mapa) another CTA's shared memory in the cluster. */
+    static final int SPACE_DSMEM = 6;
 
     // comparisons
     static final int CMP_EQ = 0;

@@ -367,6 +367,17 @@ final class PtxParser {
                 }
             }
         }
+        java.util.regex.Matcher cluster = java.util.regex.Pattern
+                .compile("\\.reqnctapercluster\\s+(\\d+)\\s*(?:,\\s*(\\d+))?\\s*(?:,\\s*(\\d+))?").matcher(h);
+        if (cluster.find()) {
+            fb.clusterDims = new Dim3(Integer.parseInt(cluster.group(1)),
+                    cluster.group(2) == null ? 1 : Integer.parseInt(cluster.group(2)),
+                    cluster.group(3) == null ? 1 : Integer.parseInt(cluster.group(3)));
+            if (fb.clusterDims.volume() < 1 || fb.clusterDims.volume() > 16) {
+                throw error(header.line, "cluster of " + fb.clusterDims + " CTAs: expected 1 to 16");
+            }
+        }
+        fb.explicitCluster = h.contains(".explicitcluster") || cluster.find(0);
         if (retDecl != null && !retDecl.isEmpty()) {
             if (retDecl.contains(",")) {
                 throw error(header.line, "functions with several return values are not supported");
@@ -512,7 +523,7 @@ final class PtxParser {
         return new KernelCode(module, e.name, e.params, e.paramBytes, slots, template,
                 specialSlots.stream().mapToInt(Integer::intValue).toArray(),
                 specialKinds.stream().mapToInt(Integer::intValue).toArray(), code, e.staticSharedBytes,
-                e.dynamicSharedOffset, locals, fixups, align(entry.frameBytes(), 16));
+                e.dynamicSharedOffset, locals, fixups, align(entry.frameBytes(), 16), e.clusterDims, e.explicitCluster);
     }
 
     /**
@@ -673,6 +684,8 @@ final class PtxParser {
         private final List<Object[]> branchFixups = new ArrayList<>();
         private int sinkSlot = -1;
         private final boolean entry;
+        private Dim3 clusterDims = new Dim3(1, 1, 1);
+        private boolean explicitCluster;
         /** Frame-resident .param variables (a .func's formals and return value, call-site params), scoped. */
         private final Deque<Map<String, int[]>> frameScopes = new ArrayDeque<>();
         private int frameBytes;
@@ -1191,6 +1204,21 @@ final class PtxParser {
                 case "vote":
                     decodeVote(in, mods, ops, line);
                     return;
+                case "mapa": {
+                    need(in, ops, 3);
+                    String type = lastType(mods, in);
+                    int sp = space(mods, in);
+                    if (sp != Op.SPACE_GENERIC && sp != Op.SPACE_DSMEM) {
+                        throw unsupported(in, "mapa on " + mods[1]);
+                    }
+                    in.op = Op.MAPA;
+                    in.flags = sp << 8;
+                    in.width = typeBits(type);
+                    in.d = dst(ops.get(0), line);
+                    in.a = src(ops.get(1), Op.T_U, in.width, line);
+                    in.b = src(ops.get(2), Op.T_U, 32, line);
+                    return;
+                }
                 case "activemask":
                     need(in, ops, 1);
                     in.op = Op.ACTIVEMASK;
@@ -1713,7 +1741,7 @@ final class PtxParser {
                 switch (mods[k]) {
                     case "global": s = Op.SPACE_GLOBAL; break;
                     case "shared": case "shared::cta": s = Op.SPACE_SHARED; break;
-                    case "shared::cluster": throw unsupported(in, "distributed shared memory (shared::cluster)");
+                    case "shared::cluster": s = Op.SPACE_DSMEM; break;
                     case "local": s = Op.SPACE_LOCAL; break;
                     case "param": case "param::entry": s = Op.SPACE_PARAM; break;
                     case "const": s = Op.SPACE_CONST; break;
@@ -1836,7 +1864,17 @@ final class PtxParser {
                 return;
             }
             if (has(mods, "cluster")) {
-                throw unsupported(in, "cluster barriers");
+                if (has(mods, "arrive")) {
+                    in.op = Op.BAR_CLUSTER_ARRIVE;
+                } else if (has(mods, "wait")) {
+                    in.op = Op.BAR_CLUSTER_WAIT;
+                } else {
+                    throw unsupported(in, "barrier.cluster needs .arrive or .wait");
+                }
+                if (!ops.isEmpty()) {
+                    throw error(line, "'" + in.text + "' takes no operands");
+                }
+                return;
             }
             if (has(mods, "red")) {
                 in.op = Op.BAR_RED;
@@ -2049,7 +2087,7 @@ final class PtxParser {
             }
             KernelCode code = new KernelCode(module, name, params, paramBytes, slots, template, specialSlotArr,
                     specialKindArr, insns, hasExternShared ? dynamicOffset : sharedBytes, dynamicOffset, localBytes,
-                    fixups, frameBytes);
+                    fixups, frameBytes, clusterDims, explicitCluster);
             int[] formalOffsets = formals.stream().mapToInt(f -> f[0]).toArray();
             int[] formalSizes = formals.stream().mapToInt(f -> f[1]).toArray();
             return new Unit(code, entry, frameBytes, formalOffsets, formalSizes, retOffset, retSize, localSlots,

@@ -31,6 +31,21 @@ final class SpecialReg {
     static final int GRIDID = 23;
     static final int DYNAMIC_SMEM_SIZE = 24;
     static final int TOTAL_SMEM_SIZE = 25;
+    static final int CLUSTER_CTARANK = 26;
+    static final int CLUSTER_NCTARANK = 27;
+    static final int CLUSTER_CTAID_X = 28;
+    static final int CLUSTER_CTAID_Y = 29;
+    static final int CLUSTER_CTAID_Z = 30;
+    static final int CLUSTER_NCTAID_X = 31;
+    static final int CLUSTER_NCTAID_Y = 32;
+    static final int CLUSTER_NCTAID_Z = 33;
+    static final int CLUSTERID_X = 34;
+    static final int CLUSTERID_Y = 35;
+    static final int CLUSTERID_Z = 36;
+    static final int NCLUSTERID_X = 37;
+    static final int NCLUSTERID_Y = 38;
+    static final int NCLUSTERID_Z = 39;
+    static final int IS_EXPLICIT_CLUSTER = 40;
 
     static int byName(String name) {
         switch (name) {
@@ -60,6 +75,21 @@ final class SpecialReg {
             case "%gridid": return GRIDID;
             case "%dynamic_smem_size": return DYNAMIC_SMEM_SIZE;
             case "%total_smem_size": return TOTAL_SMEM_SIZE;
+            case "%cluster_ctarank": return CLUSTER_CTARANK;
+            case "%cluster_nctarank": return CLUSTER_NCTARANK;
+            case "%cluster_ctaid.x": return CLUSTER_CTAID_X;
+            case "%cluster_ctaid.y": return CLUSTER_CTAID_Y;
+            case "%cluster_ctaid.z": return CLUSTER_CTAID_Z;
+            case "%cluster_nctaid.x": return CLUSTER_NCTAID_X;
+            case "%cluster_nctaid.y": return CLUSTER_NCTAID_Y;
+            case "%cluster_nctaid.z": return CLUSTER_NCTAID_Z;
+            case "%clusterid.x": return CLUSTERID_X;
+            case "%clusterid.y": return CLUSTERID_Y;
+            case "%clusterid.z": return CLUSTERID_Z;
+            case "%nclusterid.x": return NCLUSTERID_X;
+            case "%nclusterid.y": return NCLUSTERID_Y;
+            case "%nclusterid.z": return NCLUSTERID_Z;
+            case "%is_explicit_cluster": return IS_EXPLICIT_CLUSTER;
             default: return -1;
         }
     }
