@@ -200,3 +200,96 @@ groupnorm_forward_split_stats(const float* __restrict__ x, float* __restrict__ p
         counters[slice] = 0;
     }
 }
+
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+#include <cooperative_groups.h>
+
+namespace groupnorm4j {
+constexpr unsigned kSliceCluster = 8;  // CTAs per slice: the portable cluster size
+}
+
+// One pass for slices too large for one block's shared memory: a cluster of 8 CTAs shares a
+// slice, each staging 1/8 of it. The CTAs exchange their Welford partials through distributed
+// shared memory and every CTA merges all eight in rank order (so all agree, bit for bit), then
+// normalises its staged part. x is read once and y written once, in one launch, and small
+// batches still get 8*N*G blocks. compute_90 only.
+// Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 1024, dynamic shared memory
+// 4*ceil(slice_len/8 rounded up to 4) + 8*Cg bytes. gamma/beta may be null.
+// Traffic: reads x once, writes y once (8*N*C*HW bytes) plus 8*N*G + 8*C bytes.
+extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)
+__launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
+groupnorm_forward_cluster(const float* __restrict__ x, const float* __restrict__ gamma,
+                          const float* __restrict__ beta, float* __restrict__ y, float* __restrict__ mean,
+                          float* __restrict__ rstd, int C, int G, long long hw, float eps) {
+    using namespace groupnorm4j;
+    namespace cg = cooperative_groups;
+    extern __shared__ float4 dynamic_smem[];
+    __shared__ WelfordState cta_partial;
+    cg::cluster_group cluster = cg::this_cluster();
+    const unsigned rank = cluster.block_rank();
+    const int channels_per_group = C / G;
+    const long long slice = blockIdx.x / kSliceCluster;
+    const long long slice_len = static_cast<long long>(channels_per_group) * hw;
+    const long long slice_begin = slice * slice_len;
+    const long long begin = chunk_boundary(slice_begin, slice_len, rank, kSliceCluster);
+    const long long end = chunk_boundary(slice_begin, slice_len, rank + 1, kSliceCluster);
+    const long long staged_len = (slice_len + kSliceCluster - 1) / kSliceCluster + 4;  // chunks round up to 4
+    float* staged = reinterpret_cast<float*>(dynamic_smem);
+    float* channel_scale = staged + staged_len;
+    float* channel_shift = channel_scale + channels_per_group;
+
+    const acc_t shift = __ldg(x + slice_begin);  // one origin for the whole slice, as in split_stats
+    WelfordState stats = WelfordCombine{}.identity();
+    for_each_in_range(
+        begin, end, float4_phase(x), true,
+        [&](long long i) {
+            const float v = __ldg(x + i);
+            staged[i - begin] = v;
+            welford_add(stats, v - shift);
+        },
+        [&](long long i) {
+            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
+            float* s = staged + (i - begin);
+            s[0] = v.x;
+            s[1] = v.y;
+            s[2] = v.z;
+            s[3] = v.w;
+            welford_add4(stats, make_float4(v.x - shift, v.y - shift, v.z - shift, v.w - shift));
+        });
+    stats = block_allreduce(stats, WelfordCombine{});
+    if (threadIdx.x == 0) cta_partial = stats;
+    cluster.sync();  // every CTA's partial is published
+
+    WelfordState merged = WelfordCombine{}.identity();
+    for (unsigned r = 0; r < kSliceCluster; ++r) {
+        merged = WelfordCombine{}(merged, *cluster.map_shared_rank(&cta_partial, r));
+    }
+    cluster.sync();  // no CTA leaves (and frees its shared memory) while another still reads its partial
+    const acc_t m = shift + merged.mean;
+    const acc_t r = rsqrtf(fmaxf(merged.m2 / merged.count, acc_t(0)) + eps);
+    if (rank == 0 && threadIdx.x == 0) {
+        mean[slice] = m;
+        rstd[slice] = r;
+    }
+    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
+    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+        channel_scale[k] = r * (gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1));
+        channel_shift[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
+    }
+    __syncthreads();
+
+    const unsigned hw32 = static_cast<unsigned>(hw);
+    const unsigned chunk_offset = static_cast<unsigned>(begin - slice_begin);
+    auto normalise = [&](long long i) {
+        const unsigned j = static_cast<unsigned>(i - begin);
+        const unsigned k = (j + chunk_offset) / hw32;
+        return fmaf(staged[j] - m, channel_scale[k], channel_shift[k]);
+    };
+    for_each_in_range(
+        begin, end, float4_phase(y), true, [&](long long i) { y[i] = normalise(i); },
+        [&](long long i) {
+            *reinterpret_cast<float4*>(y + i) =
+                make_float4(normalise(i), normalise(i + 1), normalise(i + 2), normalise(i + 3));
+        });
+}
+#endif

@@ -33,9 +33,10 @@ step junit "$out/junit.txt" "$java" -jar "$kit"/lib/junit-platform-console-stand
   --class-path "$cp" --scan-class-path "$kit/test-classes" --include-tag gpu --disable-banner --details=tree
 step check "$out/check.txt" "$java" -jar "$jar" check --device cuda
 step bench "$out/bench.txt" "$java" -jar "$jar" bench --device cuda
-# Kernel versions side by side: one-pass kernels off, and allowed up to 200 KiB (one block per SM).
-for kib in 0 200; do
-  step "bench-fused-limit-$kib" "$out/bench-variants.txt" "$java" -jar "$jar" bench --device cuda --fused-limit-kib $kib
+# Kernel versions side by side: one-pass kernels off; allowed up to 200 KiB (one block per SM); and the sm_90
+# cluster forward (a slice shared by 8 CTAs through distributed shared memory), off by default until timed here.
+for variant in "--fused-limit-kib 0" "--fused-limit-kib 200" "--cluster-forward on"; do
+  step "bench $variant" "$out/bench-variants.txt" "$java" -jar "$jar" bench --device cuda $variant
 done
 # Sanitize both kernel paths: a small shape (fused kernels) and one with a 1.4 MB slice at N*G = 2 (split
 # statistics, elementwise map, three-launch backward).

@@ -44,6 +44,11 @@ final class BenchCommand {
             throw new UsageException("bench: --repeat must be >= 1, got " + repeat);
         }
         int fusedLimitKiB = a.intValue("fused-limit-kib", -1);
+        String clusterFlag = a.get("cluster-forward", "off");
+        if (!clusterFlag.equals("on") && !clusterFlag.equals("off")) {
+            throw new UsageException("bench: --cluster-forward must be on or off, got '" + clusterFlag + "'");
+        }
+        boolean clusterForward = clusterFlag.equals("on");
         if (a.has("fused-limit-kib") && (fusedLimitKiB < 0 || fusedLimitKiB > 1024)) {
             throw new UsageException("bench: --fused-limit-kib must be in [0, 1024], got " + fusedLimitKiB);
         }
@@ -51,10 +56,10 @@ final class BenchCommand {
             if (!CudaAvailability.probe().isAvailable()) {
                 throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
             }
-            return benchCuda(warmup, repeat, fusedLimitKiB);
+            return benchCuda(warmup, repeat, fusedLimitKiB, clusterForward);
         }
-        if (fusedLimitKiB >= 0) {
-            throw new UsageException("bench: --fused-limit-kib applies to --device cuda only");
+        if (fusedLimitKiB >= 0 || clusterForward) {
+            throw new UsageException("bench: --fused-limit-kib and --cluster-forward apply to --device cuda only");
         }
         return benchCpu(warmup, repeat);
     }
@@ -74,12 +79,15 @@ final class BenchCommand {
                 bwdMs, BenchCase.backwardBytes(spec) / bwdMs / 1e6, plan);
     }
 
-    private int benchCuda(int warmup, int repeat, int fusedLimitKiB) {
-        try (CudaGroupNorm gn = fusedLimitKiB < 0 ? CudaGroupNorm.open() : CudaGroupNorm.open(0, fusedLimitKiB * 1024);
+    private int benchCuda(int warmup, int repeat, int fusedLimitKiB, boolean clusterForward) {
+        int fusedLimit = fusedLimitKiB < 0 ? CudaGroupNorm.DEFAULT_FUSED_SHARED_LIMIT_BYTES : fusedLimitKiB * 1024;
+        try (CudaGroupNorm gn = fusedLimitKiB < 0 && !clusterForward ? CudaGroupNorm.open()
+                : CudaGroupNorm.open(0, fusedLimit, clusterForward);
              CudaTimer timer = new CudaTimer(gn.device())) {
             CudaDevice dev = gn.device();
             header(gn.name() + ", " + dev.multiprocessorCount() + " SMs, L2 " + (dev.l2CacheBytes() >> 20) + " MiB"
-                    + (fusedLimitKiB < 0 ? "" : ", fused-kernel shared-memory limit " + fusedLimitKiB + " KiB"),
+                    + (fusedLimitKiB < 0 ? "" : ", fused-kernel shared-memory limit " + fusedLimitKiB + " KiB")
+                    + (clusterForward ? ", cluster forward on" : ""),
                     warmup, repeat);
             try (CudaStream stream = CudaStream.create(dev)) {
                 for (GroupNormSpec spec : BenchCase.suite()) {

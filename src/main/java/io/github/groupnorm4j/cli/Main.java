@@ -47,9 +47,10 @@ public final class Main {
             "           reference (default auto: cuda when available, otherwise the PTX on the emulator)",
             "  sanitize [--device emu] [--schedule S] [--seed N]   forward+backward of the shape suite on the emulator",
             "           with its sanitizer; prints every finding, exits 1 if there is any",
-            "  bench    [--device cpu|cuda|auto] [--warmup W] [--repeat R] [--fused-limit-kib K]",
+            "  bench    [--device cpu|cuda|auto] [--warmup W] [--repeat R] [--fused-limit-kib K] [--cluster-forward on]",
             "           forward/backward timing on the performance suite; K limits the shared memory of the",
-            "           one-pass kernels (0 = off), to time kernel versions",
+            "           one-pass kernels (0 = off); --cluster-forward on adds the sm_90 cluster forward; to time",
+            "           kernel versions",
             "  forward  --x X.npy --groups G [--gamma g.npy --beta b.npy] [--eps E] [--device D] --out DIR",
             "           writes DIR/y.npy, DIR/mean.npy, DIR/rstd.npy (mean/rstd shaped [N, G])",
             "  backward --dy DY.npy --x X.npy --groups G [--gamma g.npy] [--eps E] [--device D] --out DIR",
@@ -93,7 +94,7 @@ public final class Main {
                     return sanitize(Args.parse(command, argv, 1, Set.of("device", "schedule", "seed")));
                 case "bench":
                     return new BenchCommand(out).run(
-                            Args.parse(command, argv, 1, Set.of("device", "warmup", "repeat", "fused-limit-kib")));
+                            Args.parse(command, argv, 1, Set.of("device", "warmup", "repeat", "fused-limit-kib", "cluster-forward")));
                 default:
                     throw new UsageException("unknown command '" + command
                             + "' (commands: check, sanitize, bench, forward, backward; --help)");

@@ -31,6 +31,9 @@ public final class CudaGroupNorm implements GroupNorm {
     /** The legacy default stream; used by the host-array API. */
     private static final CUstream DEFAULT_STREAM = null;
 
+    /** The shared memory a one-pass kernel may stage by default: two blocks per SM on sm_80+. */
+    public static final int DEFAULT_FUSED_SHARED_LIMIT_BYTES = LaunchPlanner.FUSED_SHARED_BUDGET;
+
     private final CudaDevice device;
     private final boolean ownsDevice;
     private final GroupNormKernels kernels;
@@ -64,12 +67,21 @@ public final class CudaGroupNorm implements GroupNorm {
      * versions; {@link #open(int)} picks the default (100 KiB, two blocks per SM).
      */
     public static CudaGroupNorm open(int ordinal, int fusedSharedLimitBytes) {
+        return open(ordinal, fusedSharedLimitBytes, false);
+    }
+
+    /**
+     * As {@link #open(int, int)}, and with {@code clusterForward} the compute_90 one-pass forward that shares a
+     * slice across a cluster of 8 CTAs for slices too large for one block (off by default until timed on a GPU).
+     */
+    public static CudaGroupNorm open(int ordinal, int fusedSharedLimitBytes, boolean clusterForward) {
         if (fusedSharedLimitBytes < 0) {
             throw new IllegalArgumentException("fusedSharedLimitBytes must be >= 0, got " + fusedSharedLimitBytes);
         }
         CudaDevice device = CudaDevice.open(ordinal);
         int max = Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
-        return new CudaGroupNorm(device, true, new LaunchPlanner.Tuning(Math.min(fusedSharedLimitBytes, max), 16));
+        return new CudaGroupNorm(device, true,
+                new LaunchPlanner.Tuning(Math.min(fusedSharedLimitBytes, max), 16, clusterForward));
     }
 
     /** For tests: the backend with chosen planner tuning, so every kernel path runs on small shapes. */
@@ -268,9 +280,11 @@ public final class CudaGroupNorm implements GroupNorm {
         int g = spec.groups();
 
         LaunchPlanner.Shape fused = planner.forwardFused(spec);
-        if (fused != null) {
-            kernels.launch(kernels.forwardFused, fused, stream, KernelArgs.create().pointer(x).pointer(gamma)
-                    .pointer(beta).pointer(y).pointer(mean).pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps()));
+        LaunchPlanner.Shape cluster = fused == null ? planner.forwardCluster(spec, kernels.forwardCluster != null) : null;
+        if (fused != null || cluster != null) {
+            kernels.launch(fused != null ? kernels.forwardFused : kernels.forwardCluster, fused != null ? fused : cluster,
+                    stream, KernelArgs.create().pointer(x).pointer(gamma).pointer(beta).pointer(y).pointer(mean)
+                            .pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps()));
             return;
         }
         LaunchPlanner.Shape stats = planner.forwardStats(spec);
@@ -323,6 +337,8 @@ public final class CudaGroupNorm implements GroupNorm {
         String fwd;
         if (planner.forwardFused(spec) != null) {
             fwd = "fused";
+        } else if (planner.forwardCluster(spec, kernels.forwardCluster != null) != null) {
+            fwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
         } else {
             int splits = planner.forwardStats(spec).gridY;
             fwd = (splits == 1 ? "stats" : "split_stats(" + splits + ")") + "+apply";

@@ -19,6 +19,8 @@ final class GroupNormKernels {
     final GpuDriver.Kernel forwardSplitStats;
     final GpuDriver.Kernel forwardApply;
     final GpuDriver.Kernel forwardFused;
+    /** The cluster forward; only in the compute_90 build, null otherwise. */
+    final GpuDriver.Kernel forwardCluster;
     final GpuDriver.Kernel backwardFused;
     /** Dynamic shared memory the fused kernels may use on this device. */
     final int maxDynamicShared;
@@ -47,6 +49,10 @@ final class GroupNormKernels {
         // Static shared memory of these kernels is under 1 KiB (the reduction scratch).
         this.maxDynamicShared = Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
         driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
+        this.forwardCluster = cc >= 90 ? driver.function(forward, "groupnorm_forward_cluster") : null;
+        if (forwardCluster != null) {
+            driver.allowDynamicSharedMemory(forwardCluster, maxDynamicShared);
+        }
         driver.allowDynamicSharedMemory(backwardFused, maxDynamicShared);
         this.backwardChannelSums = driver.function(backward, "groupnorm_backward_channel_sums");
         this.backwardGammaBeta = driver.function(backward, "groupnorm_backward_gamma_beta");

@@ -26,11 +26,22 @@ final class LaunchPlanner {
      * may stage (0 disables fusion); {@code minElementsPerThread}: the least work per thread of a split-statistics
      * block.
      */
-    record Tuning(int fusedSharedLimit, int minElementsPerThread) {
+    record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean clusterForward) {
+        Tuning(int fusedSharedLimit, int minElementsPerThread) {
+            this(fusedSharedLimit, minElementsPerThread, false);
+        }
+
+        /**
+         * Device defaults: fused blocks up to 100 KiB. The cluster forward stays off by default until it has been
+         * timed on a GPU ({@code bench --cluster-forward}).
+         */
         static Tuning forDevice(int maxDynamicShared) {
-            return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16);
+            return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16, false);
         }
     }
+
+    /** CTAs per slice of the cluster forward; must equal kSliceCluster in cuda/groupnorm_forward.cu. */
+    static final int SLICE_CLUSTER = 8;
 
     private final int multiprocessors;
     private final Tuning tuning;
@@ -65,6 +76,22 @@ final class LaunchPlanner {
     /** The fused forward (one block per slice, slice staged in shared memory), or null when it does not apply. */
     Shape forwardFused(GroupNormSpec spec) {
         return fused(spec, 4L * spec.sliceLength() + 8L * spec.channelsPerGroup());
+    }
+
+    /**
+     * The cluster forward (compute_90: a slice shared by a cluster of {@value #SLICE_CLUSTER} CTAs, each staging an
+     * eighth in shared memory, one pass), or null when it does not apply or is not enabled.
+     */
+    Shape forwardCluster(GroupNormSpec spec, boolean hopper) {
+        if (!tuning.clusterForward() || !hopper) {
+            return null;
+        }
+        long staged = ceilDiv(spec.sliceLength(), SLICE_CLUSTER) + 4;
+        long sharedBytes = 4L * staged + 8L * spec.channelsPerGroup();
+        if (sharedBytes > FUSED_SHARED_BUDGET || (long) spec.sliceCount() * SLICE_CLUSTER > Integer.MAX_VALUE) {
+            return null;
+        }
+        return new Shape((long) spec.sliceCount() * SLICE_CLUSTER, 1, threadsFor(staged, 512), (int) sharedBytes);
     }
 
     /** The fused backward (x and dy staged), or null when it does not apply. */
