@@ -76,6 +76,65 @@ groupnorm_forward_apply(const float* __restrict__ x, const float* __restrict__ m
         });
 }
 
+namespace groupnorm4j {
+
+// Shared by the one-pass kernels (fused and cluster): stage x[begin, end) in shared memory
+// (staged[0] holds x[begin]) while accumulating this thread's Welford state of x - shift.
+__device__ __forceinline__ WelfordState stage_and_accumulate(const float* __restrict__ x, long long begin,
+                                                             long long end, acc_t shift, float* staged) {
+    WelfordState stats = WelfordCombine{}.identity();
+    for_each_in_range(
+        begin, end, float4_phase(x), true,
+        [&](long long i) {
+            const float v = __ldg(x + i);
+            staged[i - begin] = v;
+            welford_add(stats, v - shift);
+        },
+        [&](long long i) {
+            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
+            float* s = staged + (i - begin);
+            s[0] = v.x;
+            s[1] = v.y;
+            s[2] = v.z;
+            s[3] = v.w;
+            welford_add4(stats, make_float4(v.x - shift, v.y - shift, v.z - shift, v.w - shift));
+        });
+    return stats;
+}
+
+// Per-channel scale = rstd*gamma[c] and shift = beta[c] of the group's channels, into shared
+// memory; followed by a barrier so every thread sees them.
+__device__ __forceinline__ void set_channel_affine(const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                   int first_channel, int channels_per_group, acc_t r,
+                                                   float* channel_scale, float* channel_shift) {
+    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+        channel_scale[k] = r * (gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1));
+        channel_shift[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
+    }
+    __syncthreads();
+}
+
+// y[begin, end) from the staged values. `offset_in_slice` is begin's position in its slice, so
+// the channel of staged[j] is (j + offset_in_slice) / hw. Staged slices fit in shared memory,
+// hence 32-bit indices.
+__device__ __forceinline__ void write_normalised(float* __restrict__ y, long long begin, long long end,
+                                                 const float* staged, unsigned offset_in_slice, unsigned hw32,
+                                                 acc_t m, const float* channel_scale, const float* channel_shift) {
+    auto normalise = [&](long long i) {
+        const unsigned j = static_cast<unsigned>(i - begin);
+        const unsigned k = (j + offset_in_slice) / hw32;
+        return fmaf(staged[j] - m, channel_scale[k], channel_shift[k]);
+    };
+    for_each_in_range(
+        begin, end, float4_phase(y), true, [&](long long i) { y[i] = normalise(i); },
+        [&](long long i) {
+            *reinterpret_cast<float4*>(y + i) =
+                make_float4(normalise(i), normalise(i + 1), normalise(i + 2), normalise(i + 3));
+        });
+}
+
+}  // namespace groupnorm4j
+
 // One pass over memory: the whole slice is staged in shared memory while its statistics are
 // accumulated, then normalised from there, so x is read once and y written once. Used when
 // the slice fits in shared memory and there are enough slices to fill the GPU (or the tensor
@@ -98,23 +157,7 @@ groupnorm_forward_fused(const float* __restrict__ x, const float* __restrict__ g
     float* channel_shift = channel_scale + channels_per_group;
 
     const acc_t shift = __ldg(x + begin);  // see groupnorm_forward_stats: keeps Welford's means O(std)
-    WelfordState stats = WelfordCombine{}.identity();
-    for_each_in_range(
-        begin, begin + slice_len, float4_phase(x), true,
-        [&](long long i) {
-            const float v = __ldg(x + i);
-            staged[i - begin] = v;
-            welford_add(stats, v - shift);
-        },
-        [&](long long i) {
-            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
-            float* s = staged + (i - begin);
-            s[0] = v.x;
-            s[1] = v.y;
-            s[2] = v.z;
-            s[3] = v.w;
-            welford_add4(stats, make_float4(v.x - shift, v.y - shift, v.z - shift, v.w - shift));
-        });
+    WelfordState stats = stage_and_accumulate(x, begin, begin + slice_len, shift, staged);
     stats = block_allreduce(stats, WelfordCombine{});  // its barriers also publish `staged`
     const acc_t m = shift + stats.mean;
     const acc_t r = rsqrtf(fmaxf(stats.m2 / stats.count, acc_t(0)) + eps);
@@ -122,26 +165,10 @@ groupnorm_forward_fused(const float* __restrict__ x, const float* __restrict__ g
         mean[slice] = m;
         rstd[slice] = r;
     }
-    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
-    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-        channel_scale[k] = r * (gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1));
-        channel_shift[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
-    }
-    __syncthreads();
-
-    // Slices are < 2^31 elements here (they fit in shared memory), so 32-bit channel indices.
-    const unsigned hw32 = static_cast<unsigned>(hw);
-    auto normalise = [&](long long i) {
-        const unsigned j = static_cast<unsigned>(i - begin);
-        const unsigned k = j / hw32;
-        return fmaf(staged[j] - m, channel_scale[k], channel_shift[k]);
-    };
-    for_each_in_range(
-        begin, begin + slice_len, float4_phase(y), true, [&](long long i) { y[i] = normalise(i); },
-        [&](long long i) {
-            *reinterpret_cast<float4*>(y + i) =
-                make_float4(normalise(i), normalise(i + 1), normalise(i + 2), normalise(i + 3));
-        });
+    set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, r,
+                       channel_scale, channel_shift);
+    write_normalised(y, begin, begin + slice_len, staged, 0, static_cast<unsigned>(hw), m, channel_scale,
+                     channel_shift);
 }
 
 // Statistics of a slice split over gridDim.y blocks, for when N*G blocks cannot fill the GPU
@@ -239,23 +266,7 @@ groupnorm_forward_cluster(const float* __restrict__ x, const float* __restrict__
     float* channel_shift = channel_scale + channels_per_group;
 
     const acc_t shift = __ldg(x + slice_begin);  // one origin for the whole slice, as in split_stats
-    WelfordState stats = WelfordCombine{}.identity();
-    for_each_in_range(
-        begin, end, float4_phase(x), true,
-        [&](long long i) {
-            const float v = __ldg(x + i);
-            staged[i - begin] = v;
-            welford_add(stats, v - shift);
-        },
-        [&](long long i) {
-            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
-            float* s = staged + (i - begin);
-            s[0] = v.x;
-            s[1] = v.y;
-            s[2] = v.z;
-            s[3] = v.w;
-            welford_add4(stats, make_float4(v.x - shift, v.y - shift, v.z - shift, v.w - shift));
-        });
+    WelfordState stats = stage_and_accumulate(x, begin, end, shift, staged);
     stats = block_allreduce(stats, WelfordCombine{});
     if (threadIdx.x == 0) cta_partial = stats;
     cluster.sync();  // every CTA's partial is published
@@ -271,25 +282,9 @@ groupnorm_forward_cluster(const float* __restrict__ x, const float* __restrict__
         mean[slice] = m;
         rstd[slice] = r;
     }
-    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
-    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-        channel_scale[k] = r * (gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1));
-        channel_shift[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
-    }
-    __syncthreads();
-
-    const unsigned hw32 = static_cast<unsigned>(hw);
-    const unsigned chunk_offset = static_cast<unsigned>(begin - slice_begin);
-    auto normalise = [&](long long i) {
-        const unsigned j = static_cast<unsigned>(i - begin);
-        const unsigned k = (j + chunk_offset) / hw32;
-        return fmaf(staged[j] - m, channel_scale[k], channel_shift[k]);
-    };
-    for_each_in_range(
-        begin, end, float4_phase(y), true, [&](long long i) { y[i] = normalise(i); },
-        [&](long long i) {
-            *reinterpret_cast<float4*>(y + i) =
-                make_float4(normalise(i), normalise(i + 1), normalise(i + 2), normalise(i + 3));
-        });
+    set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, r,
+                       channel_scale, channel_shift);
+    write_normalised(y, begin, end, staged, static_cast<unsigned>(begin - slice_begin), static_cast<unsigned>(hw), m,
+                     channel_scale, channel_shift);
 }
 #endif
