@@ -1,66 +1,316 @@
-// groupnorm4j backward kernels.
+// groupnorm4j backward kernels: channels-first (fused, or channel sums + dx) and channels-last.
 //
-// Uses the centred form  dx = rstd * (gamma[c]*dy - a/D - xhat*b/D)  with
-//   xhat = (x - mean)*rstd, sum_dy_xhat[n,c] = sum_hw dy*xhat, sum_dy[n,c] = sum_hw dy,
+// With g = dL/dz (dy itself, or dy*SiLU'(z) when the forward applied SiLU to z = xhat*gamma + beta):
+//   dx = rstd * (gamma[c]*g - a/D - xhat*b/D),  xhat = (x - mean)*rstd,
+//   sum_dy_xhat[n,c] = sum_hw g*xhat, sum_dy[n,c] = sum_hw g,
 //   a = sum_{c' in g} gamma[c']*sum_dy[n,c'], b = sum_{c' in g} gamma[c']*sum_dy_xhat[n,c'],
-//   D = Cg*HW.
-// Centring x before multiplying by dy avoids the catastrophic cancellation of the
-// sum(dy*x) - mean*sum(dy) form when |mean| >> std. No atomics: every sum has one fixed
-// order, so results are bit-identical run to run.
-#include "reduce.cuh"
+//   D = Cg*HW, dgamma[c] = sum_n sum_dy_xhat[n,c], dbeta[c] = sum_n sum_dy[n,c].
+// Centring x before multiplying by g avoids the catastrophic cancellation of the
+// sum(dy*x) - mean*sum(dy) form when |mean| >> std, and forming xhat per element (not
+// (x - mean) times rstd at the end) keeps every product finite for inputs near the largest
+// float. g is recomputed wherever dy is read, so SiLU costs no extra pass. No atomics: every
+// sum has one fixed order, so results are bit-identical run to run. x, dy, dx are stored as T
+// (S = sizeof(T) bytes); everything else is fp32.
+#include "elements.cuh"
 
 using groupnorm4j::acc_t;
 
-// Per-row (n, c) partial sums of dy*xhat and dy, one per chunk of the row, so that small
+namespace groupnorm4j {
+
+// g and xhat of one element of a channel.
+struct ChannelGrad {
+    acc_t half_mean;
+    acc_t two_rstd;
+    acc_t gamma;
+    acc_t beta;
+    int activation;
+
+    __device__ __forceinline__ acc_t xhat(acc_t x) const { return normalised(x, half_mean, two_rstd); }
+    __device__ __forceinline__ acc_t grad(acc_t dy, acc_t xh) const {
+        return activation == kActivationNone ? dy : activation_grad(dy, fmaf(xh, gamma, beta), activation);
+    }
+};
+
+__device__ __forceinline__ ChannelGrad channel_grad(acc_t mean, acc_t rstd, const float* __restrict__ gamma,
+                                                    const float* __restrict__ beta, int channel, int activation) {
+    ChannelGrad c;
+    c.half_mean = acc_t(0.5) * mean;
+    c.two_rstd = acc_t(2) * rstd;
+    c.gamma = gamma != nullptr ? __ldg(gamma + channel) : acc_t(1);
+    c.beta = beta != nullptr ? __ldg(beta + channel) : acc_t(0);
+    c.activation = activation;
+    return c;
+}
+
+// dx of one element: rstd*(gamma*g - a/D - xhat*b/D) as coef_g*g - (coef_xhat*xhat + bias).
+struct DxMap {
+    acc_t coef_g;
+    acc_t coef_xhat;
+    acc_t bias;
+    __device__ __forceinline__ acc_t operator()(acc_t g, acc_t xh) const {
+        return fmaf(coef_g, g, -fmaf(coef_xhat, xh, bias));
+    }
+};
+
+__device__ __forceinline__ DxMap dx_map(acc_t rstd, acc_t gamma, float2 ab, acc_t inv_d) {
+    DxMap m;
+    m.coef_g = rstd * gamma;
+    m.coef_xhat = rstd * ab.y * inv_d;
+    m.bias = rstd * ab.x * inv_d;
+    return m;
+}
+
+// a = sum gamma*sum_dy (.x) and b = sum gamma*sum_dy_xhat (.y) over a group's channels, from the
+// per-(row, chunk) partials at row*chunks + chunk; the group's rows are first_row..first_row+Cg-1.
+// Whole block, fixed order (so every block of a group gets the same bits); result in every thread.
+__device__ __forceinline__ float2 group_ab(const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
+                                          int chunks, const float* __restrict__ gamma, long long first_row,
+                                          int first_channel, int channels_per_group) {
+    float2 ab = Float2Sum{}.identity();
+    const int partials = channels_per_group * chunks;
+    for (int p = threadIdx.x; p < partials; p += blockDim.x) {
+        const int k = p / chunks;
+        const long long at = (first_row + k) * chunks + p % chunks;
+        const acc_t gk = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
+        ab.x = fmaf(gk, __ldg(sum_dy + at), ab.x);
+        ab.y = fmaf(gk, __ldg(sum_dy_xhat + at), ab.y);
+    }
+    return block_allreduce(ab, Float2Sum{});
+}
+
+// dgamma[c], dbeta[c]: the partials of channel c over samples n and chunks, in a fixed order. Whole block.
+__device__ __forceinline__ void channel_param_grads(const float* __restrict__ sum_dy_xhat,
+                                                    const float* __restrict__ sum_dy, int chunks,
+                                                    float* __restrict__ dgamma, float* __restrict__ dbeta, int N,
+                                                    int C, int channel) {
+    float2 grads = Float2Sum{}.identity();
+    for (int p = threadIdx.x; p < N * chunks; p += blockDim.x) {
+        const long long at = (static_cast<long long>(p / chunks) * C + channel) * chunks + p % chunks;
+        grads.x += __ldg(sum_dy_xhat + at);
+        grads.y += __ldg(sum_dy + at);
+    }
+    grads = block_allreduce(grads, Float2Sum{});
+    if (threadIdx.x == 0) {
+        dgamma[channel] = grads.x;
+        dbeta[channel] = grads.y;
+    }
+}
+
+// Per-row (n, c) partial sums of g*xhat and g, one per chunk of the row, so that small
 // batches still get enough blocks (rows alone are only N*C). The partials are combined in a
 // fixed order by groupnorm_backward_dx, so the result is deterministic.
-// Launch: grid (N*C, chunks), block any multiple of 32 up to 1024 (512 typical, 32..128 for
+// Launch: grid (N*C, chunks), block any multiple of 32 up to 512 (512 typical, 32..128 for
 // small HW). Partial (row, chunk) goes to index row*chunks + chunk.
-// Traffic: reads dy and x once (8*N*C*HW bytes), writes 8*N*C*chunks bytes.
-extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
-groupnorm_backward_channel_sums(const float* __restrict__ dy, const float* __restrict__ x,
-                                const float* __restrict__ mean, const float* __restrict__ rstd,
-                                float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, int C, int G,
-                                long long hw) {
-    using namespace groupnorm4j;
+// Traffic: reads dy and x once (2*S*N*C*HW bytes), writes 8*N*C*chunks bytes.
+template <typename T>
+__device__ __forceinline__ void backward_channel_sums(const T* __restrict__ dy, const T* __restrict__ x,
+                                                      const float* __restrict__ mean, const float* __restrict__ rstd,
+                                                      const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                      float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
+                                                      int C, int G, long long hw, int activation) {
+    constexpr int W = Elem<T>::kVec;
     const long long row = blockIdx.x;
     const long long slice = row / (C / G);
-    const acc_t slice_mean = __ldg(mean + slice);
+    const ChannelGrad cg =
+        channel_grad(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, static_cast<int>(row % C), activation);
     const long long row_begin = row * hw;
-    const long long begin = chunk_boundary(row_begin, hw, blockIdx.y, gridDim.y);
-    const long long end = chunk_boundary(row_begin, hw, blockIdx.y + 1, gridDim.y);
+    const long long begin = chunk_boundary<W>(row_begin, hw, blockIdx.y, gridDim.y);
+    const long long end = chunk_boundary<W>(row_begin, hw, blockIdx.y + 1, gridDim.y);
 
-    // .x accumulates dy*(x - mean) (rstd applied once at the end), .y accumulates dy.
-    float2 sums = Float2Sum{}.identity();
-    for_each_in_range(
-        begin, end, float4_phase(x), same_float4_phase(x, dy),
+    float2 sums = Float2Sum{}.identity();  // .x: g*xhat, .y: g
+    auto add = [&](acc_t d, acc_t v) {
+        const acc_t xh = cg.xhat(v);
+        const acc_t g = cg.grad(d, xh);
+        sums.x = fmaf(g, xh, sums.x);
+        sums.y += g;
+    };
+    for_each_in_range<W>(
+        begin, end, vec_phase(x), same_vec_phase(x, dy), [&](long long i) { add(load_elem(dy + i), load_elem(x + i)); },
         [&](long long i) {
-            const acc_t g = __ldg(dy + i);
-            sums.x = fmaf(g, __ldg(x + i) - slice_mean, sums.x);
-            sums.y += g;
-        },
-        [&](long long i) {
-            const float4 g = __ldg(reinterpret_cast<const float4*>(dy + i));
-            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
-            sums.x = fmaf(g.x, v.x - slice_mean, sums.x);
-            sums.x = fmaf(g.y, v.y - slice_mean, sums.x);
-            sums.x = fmaf(g.z, v.z - slice_mean, sums.x);
-            sums.x = fmaf(g.w, v.w - slice_mean, sums.x);
-            sums.y += (g.x + g.y) + (g.z + g.w);
+            acc_t d[W], v[W];
+            Elem<T>::load_vec(dy + i, d);
+            Elem<T>::load_vec(x + i, v);
+#pragma unroll
+            for (int k = 0; k < W; ++k) add(d[k], v[k]);
         });
 
     sums = block_allreduce(sums, Float2Sum{});
     if (threadIdx.x == 0) {
         const long long at = row * gridDim.y + blockIdx.y;
-        sum_dy_xhat[at] = sums.x * __ldg(rstd + slice);
+        sum_dy_xhat[at] = sums.x;
         sum_dy[at] = sums.y;
     }
 }
 
+// dx for one chunk of row (n, c). Each block first re-derives a and b of its group from the
+// Cg*sum_chunks partial sums (cheap: Cg << HW) instead of a separate kernel and an [N*G] buffer;
+// every block of a group does the same fixed-order reduction, so they agree bit for bit. The
+// first chunk of each row of sample 0 also reduces dgamma[c] and dbeta[c] over n and chunks,
+// which saves the separate parameter-gradient launch (dgamma/dbeta may be null to skip it).
+// Launch: grid (N*C, chunks), block any multiple of 32 up to 512; chunks as in forward_apply.
+// Traffic: reads dy and x once, writes dx once (3*S*N*C*HW bytes) plus 8*N*C*chunks*Cg*sum_chunks
+// bytes of (L2-resident) partial sums.
+template <typename T>
+__device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* __restrict__ x,
+                                            const float* __restrict__ mean, const float* __restrict__ rstd,
+                                            const float* __restrict__ gamma, const float* __restrict__ beta,
+                                            const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
+                                            int sum_chunks, T* __restrict__ dx, float* __restrict__ dgamma,
+                                            float* __restrict__ dbeta, int N, int C, int G, long long hw,
+                                            int activation) {
+    constexpr int W = Elem<T>::kVec;
+    const long long row = blockIdx.x;
+    const int channels_per_group = C / G;
+    const int channel = static_cast<int>(row % C);
+    const long long slice = row / channels_per_group;
+    const long long group_first_row = slice * channels_per_group;
+    const int group_first_channel = channel - channel % channels_per_group;
+
+    const float2 ab = group_ab(sum_dy_xhat, sum_dy, sum_chunks, gamma, group_first_row, group_first_channel,
+                               channels_per_group);
+    if (row < C && blockIdx.y == 0 && dgamma != nullptr) {
+        channel_param_grads(sum_dy_xhat, sum_dy, sum_chunks, dgamma, dbeta, N, C, channel);
+    }
+
+    const acc_t r = __ldg(rstd + slice);
+    const ChannelGrad cg = channel_grad(__ldg(mean + slice), r, gamma, beta, channel, activation);
+    const DxMap map = dx_map(r, cg.gamma, ab, acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw)));
+    auto grad_x = [&](acc_t d, acc_t v) {
+        const acc_t xh = cg.xhat(v);
+        return map(cg.grad(d, xh), xh);
+    };
+
+    const long long row_begin = row * hw;
+    const long long begin = chunk_boundary<W>(row_begin, hw, blockIdx.y, gridDim.y);
+    const long long end = chunk_boundary<W>(row_begin, hw, blockIdx.y + 1, gridDim.y);
+    for_each_in_range<W>(
+        begin, end, vec_phase(x), same_vec_phase(x, dy) && same_vec_phase(x, dx),
+        [&](long long i) { store_elem(dx + i, grad_x(load_elem(dy + i), load_elem(x + i))); },
+        [&](long long i) {
+            acc_t d[W], v[W];
+            Elem<T>::load_vec(dy + i, d);
+            Elem<T>::load_vec(x + i, v);
+#pragma unroll
+            for (int k = 0; k < W; ++k) v[k] = grad_x(d[k], v[k]);
+            Elem<T>::store_vec(dx + i, v);
+        });
+}
+
+// Backward in one block per slice with x and dy staged in shared memory: per-channel sums,
+// the group's a and b, and dx, reading x and dy once and writing dx once. Also writes the
+// per-(n, c) sums for groupnorm_backward_gamma_beta, the only other launch.
+// Launch: grid (N*G), block any multiple of 32 up to 512, dynamic shared memory
+// 16*Cg + 2*S*slice_len bytes. gamma/beta may be null.
+// Traffic: reads dy and x once, writes dx once (3*S*N*C*HW bytes) plus 8*N*C bytes of sums.
+template <typename T>
+__device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T* __restrict__ x,
+                                               const float* __restrict__ mean, const float* __restrict__ rstd,
+                                               const float* __restrict__ gamma, const float* __restrict__ beta,
+                                               float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
+                                               T* __restrict__ dx, int C, int G, long long hw, int activation) {
+    constexpr int W = Elem<T>::kVec;
+    extern __shared__ float4 dynamic_smem[];
+    const int channels_per_group = C / G;
+    const long long slice = blockIdx.x;
+    const long long slice_len = static_cast<long long>(channels_per_group) * hw;
+    const long long begin = slice * slice_len;
+    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
+    float* channel_dy_xhat = reinterpret_cast<float*>(dynamic_smem);
+    float* channel_dy = channel_dy_xhat + channels_per_group;
+    float* channel_gamma = channel_dy + channels_per_group;
+    float* channel_beta = channel_gamma + channels_per_group;
+    T* staged_x = reinterpret_cast<T*>(channel_beta + channels_per_group);
+    T* staged_dy = staged_x + slice_len;
+
+    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+        channel_gamma[k] = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
+        channel_beta[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
+    }
+    for_each_in_range<W>(
+        begin, begin + slice_len, vec_phase(x), same_vec_phase(x, dy),
+        [&](long long i) {
+            staged_x[i - begin] = __ldg(x + i);
+            staged_dy[i - begin] = __ldg(dy + i);
+        },
+        [&](long long i) {
+            const uint4 raw_x = __ldg(reinterpret_cast<const uint4*>(x + i));
+            const uint4 raw_dy = __ldg(reinterpret_cast<const uint4*>(dy + i));
+            const T* ex = reinterpret_cast<const T*>(&raw_x);
+            const T* ed = reinterpret_cast<const T*>(&raw_dy);
+#pragma unroll
+            for (int k = 0; k < W; ++k) {
+                staged_x[i - begin + k] = ex[k];
+                staged_dy[i - begin + k] = ed[k];
+            }
+        });
+    __syncthreads();
+
+    const acc_t r = __ldg(rstd + slice);
+    const acc_t half_mean = acc_t(0.5) * __ldg(mean + slice);
+    const acc_t two_rstd = acc_t(2) * r;
+    const unsigned hw32 = static_cast<unsigned>(hw);
+    // g and xhat of staged element j (channel k).
+    auto element = [&](unsigned j, unsigned k, acc_t& g, acc_t& xh) {
+        xh = normalised(Elem<T>::widen(staged_x[j]), half_mean, two_rstd);
+        const acc_t d = Elem<T>::widen(staged_dy[j]);
+        g = activation == kActivationNone ? d
+                                          : activation_grad(d, fmaf(xh, channel_gamma[k], channel_beta[k]), activation);
+    };
+    const unsigned lane = threadIdx.x % kWarpSize;
+    const unsigned warps = blockDim.x / kWarpSize;
+    // One warp per channel, lanes striding over the row: a fixed order, so deterministic.
+    for (unsigned k = threadIdx.x / kWarpSize; k < static_cast<unsigned>(channels_per_group); k += warps) {
+        float2 sums = Float2Sum{}.identity();
+        for (unsigned j = k * hw32 + lane; j < (k + 1) * hw32; j += kWarpSize) {
+            acc_t g, xh;
+            element(j, k, g, xh);
+            sums.x = fmaf(g, xh, sums.x);
+            sums.y += g;
+        }
+        sums = warp_reduce_to_lane0(sums, Float2Sum{});
+        if (lane == 0) {
+            channel_dy_xhat[k] = sums.x;
+            channel_dy[k] = sums.y;
+            const long long row = slice * channels_per_group + k;
+            sum_dy_xhat[row] = sums.x;
+            sum_dy[row] = sums.y;
+        }
+    }
+    __syncthreads();
+
+    float2 ab = Float2Sum{}.identity();
+    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+        ab.x = fmaf(channel_gamma[k], channel_dy[k], ab.x);
+        ab.y = fmaf(channel_gamma[k], channel_dy_xhat[k], ab.y);
+    }
+    ab = block_allreduce(ab, Float2Sum{});
+    const acc_t inv_d = acc_t(1) / static_cast<acc_t>(slice_len);
+    const acc_t coef_xhat = r * ab.y * inv_d;
+    const acc_t bias = r * ab.x * inv_d;
+
+    auto grad = [&](long long i) {
+        const unsigned j = static_cast<unsigned>(i - begin);
+        const unsigned k = j / hw32;
+        acc_t g, xh;
+        element(j, k, g, xh);
+        return fmaf(r * channel_gamma[k], g, -fmaf(coef_xhat, xh, bias));
+    };
+    for_each_in_range<W>(
+        begin, begin + slice_len, vec_phase(dx), true, [&](long long i) { store_elem(dx + i, grad(i)); },
+        [&](long long i) {
+            acc_t v[W];
+#pragma unroll
+            for (int k = 0; k < W; ++k) v[k] = grad(i + k);
+            Elem<T>::store_vec(dx + i, v);
+        });
+}
+
+}  // namespace groupnorm4j
+
 // dgamma[c] = sum_n sum_dy_xhat[n,c], dbeta[c] = sum_n sum_dy[n,c], n in order 0..N-1.
 // Launch: grid (ceil(C/blockDim.x)), one thread per channel (block 256 typical).
 // Traffic: reads 8*N*C bytes (coalesced across c), writes 8*C bytes.
-extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
+extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)
 groupnorm_backward_gamma_beta(const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
                               float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C) {
     using groupnorm4j::acc_t;
@@ -77,177 +327,190 @@ groupnorm_backward_gamma_beta(const float* __restrict__ sum_dy_xhat, const float
     if (dbeta != nullptr) dbeta[channel] = total_dy;
 }
 
-// dx for one chunk of row (n, c). Each block first re-derives a and b of its group from the
-// Cg*sum_chunks partial sums (cheap: Cg << HW) instead of a separate kernel and an [N*G] buffer;
-// every block of a group does the same fixed-order reduction, so they agree bit for bit. The
-// first chunk of each row of sample 0 also reduces dgamma[c] and dbeta[c] over n and chunks,
-// which saves the separate parameter-gradient launch (dgamma/dbeta may be null to skip it).
-// Launch: grid (N*C, chunks), block any multiple of 32 up to 1024; chunks as in forward_apply.
-// Traffic: reads dy and x once, writes dx once (12*N*C*HW bytes) plus 8*N*C*chunks*Cg*sum_chunks
-// bytes of (L2-resident) partial sums.
-extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
-groupnorm_backward_dx(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ mean,
-                      const float* __restrict__ rstd, const float* __restrict__ gamma,
-                      const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy, int sum_chunks,
-                      float* __restrict__ dx, float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C,
-                      int G, long long hw) {
-    using namespace groupnorm4j;
-    const long long row = blockIdx.x;
-    const int channels_per_group = C / G;
-    const int channel = static_cast<int>(row % C);
-    const long long slice = row / channels_per_group;
-    const long long group_first_row = slice * channels_per_group;
-    const int group_first_channel = channel - channel % channels_per_group;
-
-    // .x = a = sum gamma*sum_dy, .y = b = sum gamma*sum_dy_xhat over the group's channels.
-    float2 ab = Float2Sum{}.identity();
-    const int partials = channels_per_group * sum_chunks;
-    for (int p = threadIdx.x; p < partials; p += blockDim.x) {
-        const int k = p / sum_chunks;
-        const long long at = (group_first_row + k) * sum_chunks + p % sum_chunks;
-        const acc_t gk = gamma != nullptr ? __ldg(gamma + group_first_channel + k) : acc_t(1);
-        ab.x = fmaf(gk, __ldg(sum_dy + at), ab.x);
-        ab.y = fmaf(gk, __ldg(sum_dy_xhat + at), ab.y);
-    }
-    ab = block_allreduce(ab, Float2Sum{});
-
-    if (row < C && blockIdx.y == 0 && dgamma != nullptr) {
-        // dgamma[c], dbeta[c]: over samples n and chunks, in a fixed order.
-        float2 grads = Float2Sum{}.identity();
-        for (int p = threadIdx.x; p < N * sum_chunks; p += blockDim.x) {
-            const long long at = (static_cast<long long>(p / sum_chunks) * C + channel) * sum_chunks + p % sum_chunks;
-            grads.x += __ldg(sum_dy_xhat + at);
-            grads.y += __ldg(sum_dy + at);
-        }
-        grads = block_allreduce(grads, Float2Sum{});
-        if (threadIdx.x == 0) {
-            dgamma[channel] = grads.x;
-            dbeta[channel] = grads.y;
-        }
+#define GROUPNORM4J_BACKWARD_NCHW(T, suffix)                                                                       \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                   \
+        groupnorm_backward_channel_sums_##suffix(                                                                  \
+            const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                     \
+            const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \
+            float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, int C, int G, long long hw,               \
+            int activation) {                                                                                      \
+        groupnorm4j::backward_channel_sums(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, C, G, hw,          \
+                                           activation);                                                            \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads) groupnorm_backward_dx_##suffix(   \
+        const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                         \
+        const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,           \
+        const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy, int sum_chunks,                   \
+        T* __restrict__ dx, float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G,            \
+        long long hw, int activation) {                                                                            \
+        groupnorm4j::backward_dx(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, sum_chunks, dx, dgamma,      \
+                                 dbeta, N, C, G, hw, activation);                                                  \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                   \
+        groupnorm_backward_fused_##suffix(const T* __restrict__ dy, const T* __restrict__ x,                       \
+                                          const float* __restrict__ mean, const float* __restrict__ rstd,          \
+                                          const float* __restrict__ gamma, const float* __restrict__ beta,         \
+                                          float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,             \
+                                          T* __restrict__ dx, int C, int G, long long hw, int activation) {        \
+        groupnorm4j::backward_fused(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw,             \
+                                    activation);                                                                   \
     }
 
-    const acc_t slice_mean = __ldg(mean + slice);
-    const acc_t r = __ldg(rstd + slice);
-    const acc_t inv_d = acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
-    // dx = coef_dy*dy - coef_x*(x - mean) - bias, i.e. rstd*(gamma*dy - a/D - xhat*b/D).
-    const acc_t coef_dy = r * (gamma != nullptr ? __ldg(gamma + channel) : acc_t(1));
-    const acc_t coef_x = r * r * ab.y * inv_d;
-    const acc_t bias = r * ab.x * inv_d;
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NCHW)
 
-    const long long row_begin = row * hw;
-    const long long begin = chunk_boundary(row_begin, hw, blockIdx.y, gridDim.y);
-    const long long end = chunk_boundary(row_begin, hw, blockIdx.y + 1, gridDim.y);
-    const bool can_vectorize = same_float4_phase(x, dy) && same_float4_phase(x, dx);
+// ===========================================================================
+// Channels-last: x, dy, dx are [N, HW, C]. Three launches: per-(n, c, row chunk) sums (the same
+// partial layout as channel-first, so the group and parameter reductions are shared), the
+// group coefficients a, b with dgamma/dbeta, then dx.
+// ===========================================================================
+namespace groupnorm4j {
 
-    for_each_in_range(
-        begin, end, float4_phase(x), can_vectorize,
-        [&](long long i) {
-            dx[i] = fmaf(coef_dy, __ldg(dy + i), -fmaf(coef_x, __ldg(x + i) - slice_mean, bias));
-        },
-        [&](long long i) {
-            const float4 g = __ldg(reinterpret_cast<const float4*>(dy + i));
-            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
-            *reinterpret_cast<float4*>(dx + i) =
-                make_float4(fmaf(coef_dy, g.x, -fmaf(coef_x, v.x - slice_mean, bias)),
-                            fmaf(coef_dy, g.y, -fmaf(coef_x, v.y - slice_mean, bias)),
-                            fmaf(coef_dy, g.z, -fmaf(coef_x, v.z - slice_mean, bias)),
-                            fmaf(coef_dy, g.w, -fmaf(coef_x, v.w - slice_mean, bias)));
-        });
-}
-
-// Backward in one block per slice with x and dy staged in shared memory: per-channel sums,
-// the group's a and b, and dx, reading x and dy once and writing dx once. Also writes the
-// per-(n, c) sums for groupnorm_backward_gamma_beta, the only other launch.
-// Launch: grid (N*G), block any multiple of 32 up to 1024, dynamic shared memory
-// 8*slice_len + 8*Cg bytes. gamma may be null.
-// Traffic: reads dy and x once, writes dx once (12*N*C*HW bytes) plus 8*N*C bytes of sums.
-extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
-groupnorm_backward_fused(const float* __restrict__ dy, const float* __restrict__ x,
-                         const float* __restrict__ mean, const float* __restrict__ rstd,
-                         const float* __restrict__ gamma, float* __restrict__ sum_dy_xhat,
-                         float* __restrict__ sum_dy, float* __restrict__ dx, int C, int G, long long hw) {
-    using namespace groupnorm4j;
+// Partial sums of g*xhat and g per (n, c, row chunk); lanes of a column merged in lane order.
+// Launch: grid (N*row_chunks, ceil(C/V/cols)), block >= cols up to 256, dynamic shared memory
+// 8*V*cols*lanes bytes. Partial (n, c, chunk) goes to (n*C + c)*row_chunks + chunk.
+// Traffic: reads dy and x once (2*S*N*HW*C bytes), writes 8*N*C*row_chunks bytes.
+template <typename T, int V>
+__device__ __forceinline__ void nhwc_channel_sums(const T* __restrict__ dy, const T* __restrict__ x,
+                                                  const float* __restrict__ mean, const float* __restrict__ rstd,
+                                                  const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                  float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, int C,
+                                                  int G, long long hw, int cols, int row_chunks, int activation) {
     extern __shared__ float4 dynamic_smem[];
+    float2* lane_sums = reinterpret_cast<float2*>(dynamic_smem);
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks);
     const int channels_per_group = C / G;
-    const long long slice = blockIdx.x;
-    const long long slice_len = static_cast<long long>(channels_per_group) * hw;
-    const long long begin = slice * slice_len;
-    float* staged_x = reinterpret_cast<float*>(dynamic_smem);
-    float* staged_dy = staged_x + slice_len;
-    float* channel_dy_xhat = staged_dy + slice_len;
-    float* channel_dy = channel_dy_xhat + channels_per_group;
-
-    const bool can_vectorize = same_float4_phase(x, dy);
-    for_each_in_range(
-        begin, begin + slice_len, float4_phase(x), can_vectorize,
-        [&](long long i) {
-            staged_x[i - begin] = __ldg(x + i);
-            staged_dy[i - begin] = __ldg(dy + i);
-        },
-        [&](long long i) {
-            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
-            const float4 g = __ldg(reinterpret_cast<const float4*>(dy + i));
-            const long long j = i - begin;
-            staged_x[j] = v.x;
-            staged_x[j + 1] = v.y;
-            staged_x[j + 2] = v.z;
-            staged_x[j + 3] = v.w;
-            staged_dy[j] = g.x;
-            staged_dy[j + 1] = g.y;
-            staged_dy[j + 2] = g.z;
-            staged_dy[j + 3] = g.w;
-        });
-    __syncthreads();
-
-    const acc_t slice_mean = __ldg(mean + slice);
-    const acc_t r = __ldg(rstd + slice);
-    const unsigned hw32 = static_cast<unsigned>(hw);
-    const unsigned lane = threadIdx.x % kWarpSize;
-    const unsigned warps = blockDim.x / kWarpSize;
-    // One warp per channel, lanes striding over the row: a fixed order, so deterministic.
-    for (unsigned k = threadIdx.x / kWarpSize; k < static_cast<unsigned>(channels_per_group); k += warps) {
-        float2 sums = Float2Sum{}.identity();
-        for (unsigned j = k * hw32 + lane; j < (k + 1) * hw32; j += kWarpSize) {
-            const acc_t g = staged_dy[j];
-            sums.x = fmaf(g, staged_x[j] - slice_mean, sums.x);
-            sums.y += g;
+    float2 sums[V];
+#pragma unroll
+    for (int k = 0; k < V; ++k) sums[k] = Float2Sum{}.identity();
+    if (t.active) {
+        ChannelGrad cg[V];
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+            const int c = t.c0 + k;
+            const long long slice = t.n * G + c / channels_per_group;
+            cg[k] = channel_grad(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, c, activation);
         }
-        sums = warp_reduce_to_lane0(sums, Float2Sum{});
-        if (lane == 0) {
-            channel_dy_xhat[k] = sums.x * r;
-            channel_dy[k] = sums.y;
-            const long long row = slice * channels_per_group + k;
-            sum_dy_xhat[row] = sums.x * r;
-            sum_dy[row] = sums.y;
+        const long long sample = t.n * hw * C;
+        for (long long r = t.row_begin + t.lane; r < t.row_end; r += t.lanes) {
+            const long long at = sample + r * C + t.c0;
+            acc_t d[V], v[V];
+            load_channels<T, V>(dy + at, d);
+            load_channels<T, V>(x + at, v);
+#pragma unroll
+            for (int k = 0; k < V; ++k) {
+                const acc_t xh = cg[k].xhat(v[k]);
+                const acc_t g = cg[k].grad(d[k], xh);
+                sums[k].x = fmaf(g, xh, sums[k].x);
+                sums[k].y += g;
+            }
         }
     }
-    __syncthreads();
-
-    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
-    float2 ab = Float2Sum{}.identity();
-    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-        const acc_t gk = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
-        ab.x = fmaf(gk, channel_dy[k], ab.x);
-        ab.y = fmaf(gk, channel_dy_xhat[k], ab.y);
-    }
-    ab = block_allreduce(ab, Float2Sum{});
-    const acc_t inv_d = acc_t(1) / static_cast<acc_t>(slice_len);
-    const acc_t coef_x = r * r * ab.y * inv_d;
-    const acc_t bias = r * ab.x * inv_d;
-    // Reuse channel_dy_xhat as the per-channel rstd*gamma, now that a and b are known.
-    __syncthreads();
-    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-        channel_dy_xhat[k] = r * (gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1));
+    if (t.lane < t.lanes) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) lane_sums[(t.lane * cols + t.col) * V + k] = sums[k];
     }
     __syncthreads();
-
-    auto grad = [&](long long i) {
-        const unsigned j = static_cast<unsigned>(i - begin);
-        return fmaf(channel_dy_xhat[j / hw32], staged_dy[j], -fmaf(coef_x, staged_x[j] - slice_mean, bias));
-    };
-    for_each_in_range(
-        begin, begin + slice_len, float4_phase(dx), true, [&](long long i) { dx[i] = grad(i); },
-        [&](long long i) {
-            *reinterpret_cast<float4*>(dx + i) = make_float4(grad(i), grad(i + 1), grad(i + 2), grad(i + 3));
-        });
+    if (t.lane == 0 && t.active) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+            float2 total = Float2Sum{}.identity();
+            for (int l = 0; l < t.lanes; ++l) total = Float2Sum{}(total, lane_sums[(l * cols + t.col) * V + k]);
+            const long long at = (t.n * C + t.c0 + k) * row_chunks + t.chunk;
+            sum_dy_xhat[at] = total.x;
+            sum_dy[at] = total.y;
+        }
+    }
 }
+
+// dx from the group coefficients; each thread keeps its V channels' maps in registers.
+// Launch: as nhwc_channel_sums, no shared memory.
+// Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
+template <typename T, int V>
+__device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __restrict__ x,
+                                        const float* __restrict__ mean, const float* __restrict__ rstd,
+                                        const float* __restrict__ gamma, const float* __restrict__ beta,
+                                        const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G,
+                                        long long hw, int cols, int row_chunks, int activation) {
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks);
+    if (!t.active) return;
+    const int channels_per_group = C / G;
+    const acc_t inv_d = acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
+    ChannelGrad cg[V];
+    DxMap map[V];
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+        const int c = t.c0 + k;
+        const long long slice = t.n * G + c / channels_per_group;
+        const acc_t r = __ldg(rstd + slice);
+        cg[k] = channel_grad(__ldg(mean + slice), r, gamma, beta, c, activation);
+        map[k] = dx_map(r, cg[k].gamma, group_coefs[slice], inv_d);
+    }
+    const long long sample = t.n * hw * C;
+    for (long long r = t.row_begin + t.lane; r < t.row_end; r += t.lanes) {
+        const long long at = sample + r * C + t.c0;
+        acc_t d[V], v[V];
+        load_channels<T, V>(dy + at, d);
+        load_channels<T, V>(x + at, v);
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+            const acc_t xh = cg[k].xhat(v[k]);
+            v[k] = map[k](cg[k].grad(d[k], xh), xh);
+        }
+        store_channels<T, V>(dx + at, v);
+    }
+}
+
+}  // namespace groupnorm4j
+
+// Blocks 0..N*G-1: a and b of slice blockIdx.x into group_coefs (x = a, y = b); blocks N*G..N*G+C-1:
+// dgamma and dbeta of one channel (skipped when dgamma is null). Reads the partial sums of any
+// layout (index row*chunks + chunk).
+// Launch: grid (N*G + C), block any multiple of 32 up to 512 (128 typical).
+// Traffic: reads 16*N*C*chunks bytes (L2-resident), writes 8*N*G + 8*C bytes.
+extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)
+groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy, int chunks,
+                               const float* __restrict__ gamma, float2* __restrict__ group_coefs,
+                               float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G) {
+    using namespace groupnorm4j;
+    const long long slices = static_cast<long long>(N) * G;
+    const int channels_per_group = C / G;
+    if (blockIdx.x < slices) {
+        const long long slice = blockIdx.x;
+        const float2 ab = group_ab(sum_dy_xhat, sum_dy, chunks, gamma, slice * channels_per_group,
+                                   static_cast<int>(slice % G) * channels_per_group, channels_per_group);
+        if (threadIdx.x == 0) group_coefs[slice] = ab;
+    } else if (dgamma != nullptr) {
+        channel_param_grads(sum_dy_xhat, sum_dy, chunks, dgamma, dbeta, N, C, static_cast<int>(blockIdx.x - slices));
+    }
+}
+
+#define GROUPNORM4J_BACKWARD_NHWC(T, suffix)                                                                       \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads)                                   \
+        groupnorm_backward_nhwc_channel_sums_##suffix(                                                             \
+            const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                     \
+            const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \
+            float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, int C, int G, long long hw, int cols,     \
+            int row_chunks, int activation, int vectorized) {                                                      \
+        if (vectorized) {                                                                                          \
+            groupnorm4j::nhwc_channel_sums<T, groupnorm4j::Elem<T>::kVec>(                                         \
+                dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, C, G, hw, cols, row_chunks, activation);      \
+        } else {                                                                                                   \
+            groupnorm4j::nhwc_channel_sums<T, 1>(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, C, G, hw,    \
+                                                 cols, row_chunks, activation);                                    \
+        }                                                                                                          \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads) groupnorm_backward_nhwc_dx_##suffix( \
+        const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                         \
+        const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,           \
+        const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G, long long hw, int cols,          \
+        int row_chunks, int activation, int vectorized) {                                                          \
+        if (vectorized) {                                                                                          \
+            groupnorm4j::nhwc_dx<T, groupnorm4j::Elem<T>::kVec>(dy, x, mean, rstd, gamma, beta, group_coefs, dx,   \
+                                                                C, G, hw, cols, row_chunks, activation);           \
+        } else {                                                                                                   \
+            groupnorm4j::nhwc_dx<T, 1>(dy, x, mean, rstd, gamma, beta, group_coefs, dx, C, G, hw, cols,            \
+                                       row_chunks, activation);                                                    \
+        }                                                                                                          \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC)

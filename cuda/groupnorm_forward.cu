@@ -1,115 +1,145 @@
-// groupnorm4j forward kernels.
+// groupnorm4j forward kernels: channels-first (one-pass, split and two-pass) and channels-last.
 //
-// Layout: x is [N, C, HW] contiguous fp32. Slice (n, g) = Cg*HW contiguous elements
-// starting at (n*C + g*Cg)*HW; row (n, c) = HW contiguous elements starting at (n*C + c)*HW.
-// Two passes: per-slice statistics, then a per-row affine map, so the apply pass can be
-// spread over many more blocks (N*C*chunks) than there are slices (N*G).
-#include "reduce.cuh"
+// Channels-first layout: x is [N, C, HW] contiguous, stored as T (fp32, fp16 or bf16; see elements.cuh).
+// Slice (n, g) = Cg*HW contiguous elements starting at (n*C + g*Cg)*HW; row (n, c) = HW
+// contiguous elements starting at (n*C + c)*HW. mean and rstd are fp32 [N*G]; gamma and beta
+// fp32 [C] (null when not affine). `activation` is 0 (none) or 1 (SiLU after the affine map).
+// Byte counts below use S = sizeof(T).
+#include "elements.cuh"
 
 using groupnorm4j::acc_t;
 
+namespace groupnorm4j {
+
+// Welford of x[begin, end) - shift over the block's threads (this thread's share only).
+template <typename T>
+__device__ __forceinline__ WelfordState accumulate_range(const T* __restrict__ x, long long begin, long long end,
+                                                         acc_t shift) {
+    constexpr int W = Elem<T>::kVec;
+    WelfordState stats = WelfordCombine{}.identity();
+    for_each_in_range<W>(
+        begin, end, vec_phase(x), true, [&](long long i) { welford_add(stats, load_elem(x + i) - shift); },
+        [&](long long i) {
+            acc_t v[W];
+            Elem<T>::load_vec(x + i, v);
+#pragma unroll
+            for (int k = 0; k < W; ++k) v[k] -= shift;
+            welford_add_vec(stats, v);
+        });
+    return stats;
+}
+
+// Mean and rstd from a block-merged Welford state of x - shift; when it overflowed (inputs near
+// the largest finite float) the slice is read again through `load` by the rescaling fallback.
+template <typename Load>
+__device__ __forceinline__ SliceStats finish_stats(const WelfordState& merged, acc_t shift, acc_t eps, Load load,
+                                                   long long slice_len) {
+    if (!stats_are_finite(merged)) return rescaled_slice_stats(load, slice_len, eps);  // block-uniform branch
+    SliceStats out;
+    out.mean = shift + merged.mean;
+    out.rstd = rsqrtf(fmaxf(merged.m2 / merged.count, acc_t(0)) + eps);
+    return out;
+}
+
+template <typename T>
+struct SliceLoader {  // logical index in a contiguous slice -> value
+    const T* base;
+    __device__ __forceinline__ acc_t operator()(long long i) const { return load_elem(base + i); }
+};
+
 // Per-slice mean and rstd with Welford + Chan merges (stable for mean 1e4, std 1, where
 // sum/sum-of-squares would lose every significant bit of the variance).
-// Launch: grid (N*G), block any multiple of 32 in [32, 1024] (512 typical).
-// Traffic: reads x once (4*N*C*HW bytes), writes 8*N*G bytes.
-extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
-groupnorm_forward_stats(const float* __restrict__ x, float* __restrict__ mean, float* __restrict__ rstd,
-                        long long slice_len, float eps) {
-    using namespace groupnorm4j;
+// Launch: grid (N*G), block any multiple of 32 in [32, 512] (512 typical).
+// Traffic: reads x once (S*N*C*HW bytes), writes 8*N*G bytes.
+template <typename T>
+__device__ __forceinline__ void forward_stats(const T* __restrict__ x, float* __restrict__ mean,
+                                              float* __restrict__ rstd, long long slice_len, float eps) {
     const long long slice = blockIdx.x;
     const long long begin = slice * slice_len;
-
     // Welford runs on x - x[begin]. Variance is shift-invariant, and with the shift the
     // running means are O(std) instead of O(|mean|): unshifted fp32 means at 1e4 are only
     // resolved to ~5e-4, and that rounding leaks into m2 at first order through every
     // Chan merge (measured ~1e-4 relative rstd error without the shift, ~1e-7 with it).
     // x - shift is exact whenever x and the shift are within a factor of 2 (Sterbenz).
-    const acc_t shift = __ldg(x + begin);
-    WelfordState stats = WelfordCombine{}.identity();
-    for_each_in_range(
-        begin, begin + slice_len, float4_phase(x), true,
-        [&](long long i) { welford_add(stats, __ldg(x + i) - shift); },
-        [&](long long i) {
-            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
-            welford_add4(stats, make_float4(v.x - shift, v.y - shift, v.z - shift, v.w - shift));
-        });
-
+    const acc_t shift = load_elem(x + begin);
+    WelfordState stats = accumulate_range(x, begin, begin + slice_len, shift);
     stats = block_allreduce(stats, WelfordCombine{});
+    const SliceStats s = finish_stats(stats, shift, eps, SliceLoader<T>{x + begin}, slice_len);
     if (threadIdx.x == 0) {
-        const acc_t variance = fmaxf(stats.m2 / stats.count, acc_t(0));  // biased
-        mean[slice] = shift + stats.mean;
-        rstd[slice] = rsqrtf(variance + eps);
+        mean[slice] = s.mean;
+        rstd[slice] = s.rstd;
     }
 }
 
-// y = (x - mean)*scale + beta[c] per row, scale = rstd*gamma[c] folded once per block.
-// Centring first costs one FADD per element but keeps y accurate when |mean| >> std: the
-// folded form x*scale + (beta - mean*scale) cancels two O(|mean|*scale) terms and doubles
-// the error the fp32 mean already carries.
-// Launch: grid (N*C, chunks), block any multiple of 32 up to 1024; chunk y of row
-// blockIdx.x covers chunk_boundary(y)..chunk_boundary(y+1). gamma/beta may be null.
-// Traffic: reads x once and writes y once (8*N*C*HW bytes) plus 8*N*G + 8*C bytes.
-extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
-groupnorm_forward_apply(const float* __restrict__ x, const float* __restrict__ mean,
-                        const float* __restrict__ rstd, const float* __restrict__ gamma,
-                        const float* __restrict__ beta, float* __restrict__ y, int C, int G, long long hw) {
-    using namespace groupnorm4j;
+// y = activate((x - mean)*rstd*gamma[c] + beta[c]) per row, with the per-channel constants
+// folded once per block.
+// Launch: grid (N*C, chunks), block any multiple of 32 up to 512; chunk y of row blockIdx.x
+// covers chunk_boundary(y)..chunk_boundary(y+1). gamma/beta may be null.
+// Traffic: reads x once and writes y once (2*S*N*C*HW bytes) plus 8*N*G + 8*C bytes.
+template <typename T>
+__device__ __forceinline__ void forward_apply(const T* __restrict__ x, const float* __restrict__ mean,
+                                              const float* __restrict__ rstd, const float* __restrict__ gamma,
+                                              const float* __restrict__ beta, T* __restrict__ y, int C, int G,
+                                              long long hw, int activation) {
+    constexpr int W = Elem<T>::kVec;
     const long long row = blockIdx.x;
     const int channel = static_cast<int>(row % C);
     const long long slice = row / (C / G);
-
-    const acc_t m = __ldg(mean + slice);
-    const acc_t scale = __ldg(rstd + slice) * (gamma != nullptr ? __ldg(gamma + channel) : acc_t(1));
-    const acc_t shift = beta != nullptr ? __ldg(beta + channel) : acc_t(0);
+    const ChannelAffine affine = channel_affine(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, channel);
 
     const long long row_begin = row * hw;
-    const long long begin = chunk_boundary(row_begin, hw, blockIdx.y, gridDim.y);
-    const long long end = chunk_boundary(row_begin, hw, blockIdx.y + 1, gridDim.y);
-
-    for_each_in_range(
-        begin, end, float4_phase(x), same_float4_phase(x, y),
-        [&](long long i) { y[i] = fmaf(__ldg(x + i) - m, scale, shift); },
+    const long long begin = chunk_boundary<W>(row_begin, hw, blockIdx.y, gridDim.y);
+    const long long end = chunk_boundary<W>(row_begin, hw, blockIdx.y + 1, gridDim.y);
+    for_each_in_range<W>(
+        begin, end, vec_phase(x), same_vec_phase(x, y),
+        [&](long long i) { store_elem(y + i, activate(affine(load_elem(x + i)), activation)); },
         [&](long long i) {
-            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
-            *reinterpret_cast<float4*>(y + i) = make_float4(fmaf(v.x - m, scale, shift), fmaf(v.y - m, scale, shift),
-                                                            fmaf(v.z - m, scale, shift), fmaf(v.w - m, scale, shift));
+            acc_t v[W];
+            Elem<T>::load_vec(x + i, v);
+#pragma unroll
+            for (int k = 0; k < W; ++k) v[k] = activate(affine(v[k]), activation);
+            Elem<T>::store_vec(y + i, v);
         });
 }
 
-namespace groupnorm4j {
-
 // Shared by the one-pass kernels (fused and cluster): stage x[begin, end) in shared memory
-// (staged[0] holds x[begin]) while accumulating this thread's Welford state of x - shift.
-__device__ __forceinline__ WelfordState stage_and_accumulate(const float* __restrict__ x, long long begin,
-                                                             long long end, acc_t shift, float* staged) {
+// (staged[0] holds x[begin], in the storage type, so 16-bit tensors stage twice the elements)
+// while accumulating this thread's Welford state of x - shift.
+template <typename T>
+__device__ __forceinline__ WelfordState stage_and_accumulate(const T* __restrict__ x, long long begin,
+                                                             long long end, acc_t shift, T* staged) {
+    constexpr int W = Elem<T>::kVec;
     WelfordState stats = WelfordCombine{}.identity();
-    for_each_in_range(
-        begin, end, float4_phase(x), true,
+    for_each_in_range<W>(
+        begin, end, vec_phase(x), true,
         [&](long long i) {
-            const float v = __ldg(x + i);
+            const T v = __ldg(x + i);
             staged[i - begin] = v;
-            welford_add(stats, v - shift);
+            welford_add(stats, Elem<T>::widen(v) - shift);
         },
         [&](long long i) {
-            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
-            float* s = staged + (i - begin);
-            s[0] = v.x;
-            s[1] = v.y;
-            s[2] = v.z;
-            s[3] = v.w;
-            welford_add4(stats, make_float4(v.x - shift, v.y - shift, v.z - shift, v.w - shift));
+            // One 16-byte global load; the staged copy is element-wise because begin (and so
+            // staged + (i - begin)) need not be 16-byte aligned.
+            const uint4 raw = __ldg(reinterpret_cast<const uint4*>(x + i));
+            const T* elems = reinterpret_cast<const T*>(&raw);
+            acc_t v[W];
+#pragma unroll
+            for (int k = 0; k < W; ++k) {
+                staged[i - begin + k] = elems[k];
+                v[k] = Elem<T>::widen(elems[k]) - shift;
+            }
+            welford_add_vec(stats, v);
         });
     return stats;
 }
 
-// Per-channel scale = rstd*gamma[c] and shift = beta[c] of the group's channels, into shared
-// memory; followed by a barrier so every thread sees them.
+// The per-channel affine maps of the group's channels, into shared memory; followed by a
+// barrier so every thread sees them.
 __device__ __forceinline__ void set_channel_affine(const float* __restrict__ gamma, const float* __restrict__ beta,
-                                                   int first_channel, int channels_per_group, acc_t r,
-                                                   float* channel_scale, float* channel_shift) {
+                                                   int first_channel, int channels_per_group, const SliceStats& s,
+                                                   ChannelAffine* affine) {
     for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-        channel_scale[k] = r * (gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1));
-        channel_shift[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
+        affine[k] = channel_affine(s.mean, s.rstd, gamma, beta, first_channel + k);
     }
     __syncthreads();
 }
@@ -117,58 +147,55 @@ __device__ __forceinline__ void set_channel_affine(const float* __restrict__ gam
 // y[begin, end) from the staged values. `offset_in_slice` is begin's position in its slice, so
 // the channel of staged[j] is (j + offset_in_slice) / hw. Staged slices fit in shared memory,
 // hence 32-bit indices.
-__device__ __forceinline__ void write_normalised(float* __restrict__ y, long long begin, long long end,
-                                                 const float* staged, unsigned offset_in_slice, unsigned hw32,
-                                                 acc_t m, const float* channel_scale, const float* channel_shift) {
+template <typename T>
+__device__ __forceinline__ void write_normalised(T* __restrict__ y, long long begin, long long end, const T* staged,
+                                                 unsigned offset_in_slice, unsigned hw32, const ChannelAffine* affine,
+                                                 int activation) {
+    constexpr int W = Elem<T>::kVec;
     auto normalise = [&](long long i) {
         const unsigned j = static_cast<unsigned>(i - begin);
-        const unsigned k = (j + offset_in_slice) / hw32;
-        return fmaf(staged[j] - m, channel_scale[k], channel_shift[k]);
+        return activate(affine[(j + offset_in_slice) / hw32](Elem<T>::widen(staged[j])), activation);
     };
-    for_each_in_range(
-        begin, end, float4_phase(y), true, [&](long long i) { y[i] = normalise(i); },
+    for_each_in_range<W>(
+        begin, end, vec_phase(y), true, [&](long long i) { store_elem(y + i, normalise(i)); },
         [&](long long i) {
-            *reinterpret_cast<float4*>(y + i) =
-                make_float4(normalise(i), normalise(i + 1), normalise(i + 2), normalise(i + 3));
+            acc_t v[W];
+#pragma unroll
+            for (int k = 0; k < W; ++k) v[k] = normalise(i + k);
+            Elem<T>::store_vec(y + i, v);
         });
 }
-
-}  // namespace groupnorm4j
 
 // One pass over memory: the whole slice is staged in shared memory while its statistics are
 // accumulated, then normalised from there, so x is read once and y written once. Used when
 // the slice fits in shared memory and there are enough slices to fill the GPU (or the tensor
 // is small enough that one launch matters more than parallelism).
-// Launch: grid (N*G), block any multiple of 32 up to 1024, dynamic shared memory
-// slice_len*4 + 8*Cg bytes. gamma/beta may be null.
-// Traffic: reads x once, writes y once (8*N*C*HW bytes) plus 8*N*G + 8*C bytes.
-extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
-groupnorm_forward_fused(const float* __restrict__ x, const float* __restrict__ gamma,
-                        const float* __restrict__ beta, float* __restrict__ y, float* __restrict__ mean,
-                        float* __restrict__ rstd, int C, int G, long long hw, float eps) {
-    using namespace groupnorm4j;
+// Launch: grid (N*G), block any multiple of 32 up to 512, dynamic shared memory
+// 12*Cg (rounded up to 16) + S*slice_len bytes. gamma/beta may be null.
+// Traffic: reads x once, writes y once (2*S*N*C*HW bytes) plus 8*N*G + 8*C bytes.
+template <typename T>
+__device__ __forceinline__ void forward_fused(const T* __restrict__ x, const float* __restrict__ gamma,
+                                              const float* __restrict__ beta, T* __restrict__ y,
+                                              float* __restrict__ mean, float* __restrict__ rstd, int C, int G,
+                                              long long hw, float eps, int activation) {
     extern __shared__ float4 dynamic_smem[];
     const int channels_per_group = C / G;
     const long long slice = blockIdx.x;
     const long long slice_len = static_cast<long long>(channels_per_group) * hw;
     const long long begin = slice * slice_len;
-    float* staged = reinterpret_cast<float*>(dynamic_smem);
-    float* channel_scale = staged + slice_len;
-    float* channel_shift = channel_scale + channels_per_group;
+    ChannelAffine* affine = reinterpret_cast<ChannelAffine*>(dynamic_smem);
+    T* staged = reinterpret_cast<T*>(dynamic_smem + (channels_per_group * sizeof(ChannelAffine) + 15) / 16);
 
-    const acc_t shift = __ldg(x + begin);  // see groupnorm_forward_stats: keeps Welford's means O(std)
+    const acc_t shift = load_elem(x + begin);  // see forward_stats: keeps Welford's means O(std)
     WelfordState stats = stage_and_accumulate(x, begin, begin + slice_len, shift, staged);
     stats = block_allreduce(stats, WelfordCombine{});  // its barriers also publish `staged`
-    const acc_t m = shift + stats.mean;
-    const acc_t r = rsqrtf(fmaxf(stats.m2 / stats.count, acc_t(0)) + eps);
+    const SliceStats s = finish_stats(stats, shift, eps, SliceLoader<T>{x + begin}, slice_len);
     if (threadIdx.x == 0) {
-        mean[slice] = m;
-        rstd[slice] = r;
+        mean[slice] = s.mean;
+        rstd[slice] = s.rstd;
     }
-    set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, r,
-                       channel_scale, channel_shift);
-    write_normalised(y, begin, begin + slice_len, staged, 0, static_cast<unsigned>(hw), m, channel_scale,
-                     channel_shift);
+    set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, s, affine);
+    write_normalised(y, begin, begin + slice_len, staged, 0, static_cast<unsigned>(hw), affine, activation);
 }
 
 // Statistics of a slice split over gridDim.y blocks, for when N*G blocks cannot fill the GPU
@@ -176,30 +203,24 @@ groupnorm_forward_fused(const float* __restrict__ x, const float* __restrict__ g
 // its chunk; the last block of a slice to finish (an integer counter) merges all of them in
 // chunk order, so the result does not depend on which block finished last: deterministic.
 // It then resets the counter, so the workspace is ready for the next launch.
-// Launch: grid (N*G, splits), block any multiple of 32 up to 1024. Workspace: partials
+// Launch: grid (N*G, splits), block any multiple of 32 up to 512. Workspace: partials
 // float[3*N*G*splits], counters unsigned[N*G] (zero before the first launch).
-// Traffic: reads x once (4*N*C*HW bytes), plus 12*N*G*splits bytes of partials.
-extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
-groupnorm_forward_split_stats(const float* __restrict__ x, float* __restrict__ partials,
-                              unsigned* __restrict__ counters, float* __restrict__ mean,
-                              float* __restrict__ rstd, long long slice_len, float eps) {
-    using namespace groupnorm4j;
+// Traffic: reads x once (S*N*C*HW bytes), plus 12*N*G*splits bytes of partials.
+template <typename T>
+__device__ __forceinline__ void forward_split_stats(const T* __restrict__ x, float* __restrict__ partials,
+                                                    unsigned* __restrict__ counters, float* __restrict__ mean,
+                                                    float* __restrict__ rstd, long long slice_len, float eps) {
+    constexpr int W = Elem<T>::kVec;
     __shared__ bool is_last_block;
     const long long slice = blockIdx.x;
     const unsigned splits = gridDim.y;
     const long long slice_begin = slice * slice_len;
-    const long long begin = chunk_boundary(slice_begin, slice_len, blockIdx.y, splits);
-    const long long end = chunk_boundary(slice_begin, slice_len, blockIdx.y + 1, splits);
+    const long long begin = chunk_boundary<W>(slice_begin, slice_len, blockIdx.y, splits);
+    const long long end = chunk_boundary<W>(slice_begin, slice_len, blockIdx.y + 1, splits);
 
     // One shift for the whole slice, so every chunk's mean is relative to the same origin.
-    const acc_t shift = __ldg(x + slice_begin);
-    WelfordState stats = WelfordCombine{}.identity();
-    for_each_in_range(
-        begin, end, float4_phase(x), true, [&](long long i) { welford_add(stats, __ldg(x + i) - shift); },
-        [&](long long i) {
-            const float4 v = __ldg(reinterpret_cast<const float4*>(x + i));
-            welford_add4(stats, make_float4(v.x - shift, v.y - shift, v.z - shift, v.w - shift));
-        });
+    const acc_t shift = load_elem(x + slice_begin);
+    WelfordState stats = accumulate_range(x, begin, end, shift);
     stats = block_allreduce(stats, WelfordCombine{});
 
     float* mine = partials + 3 * (slice * splits + blockIdx.y);
@@ -221,35 +242,229 @@ groupnorm_forward_split_stats(const float* __restrict__ x, float* __restrict__ p
         merged = WelfordCombine{}(merged, WelfordState{__ldcg(p), __ldcg(p + 1), __ldcg(p + 2)});
     }
     merged = block_allreduce(merged, WelfordCombine{});
+    const SliceStats s = finish_stats(merged, shift, eps, SliceLoader<T>{x + slice_begin}, slice_len);
     if (threadIdx.x == 0) {
-        mean[slice] = shift + merged.mean;
-        rstd[slice] = rsqrtf(fmaxf(merged.m2 / merged.count, acc_t(0)) + eps);
+        mean[slice] = s.mean;
+        rstd[slice] = s.rstd;
         counters[slice] = 0;
     }
 }
+
+}  // namespace groupnorm4j
+
+#define GROUPNORM4J_FORWARD_NCHW(T, suffix)                                                                        \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                 \
+        groupnorm_forward_stats_##suffix(const T* __restrict__ x, float* __restrict__ mean,                        \
+                                         float* __restrict__ rstd, long long slice_len, float eps) {               \
+        groupnorm4j::forward_stats(x, mean, rstd, slice_len, eps);                                                 \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                 \
+        groupnorm_forward_apply_##suffix(const T* __restrict__ x, const float* __restrict__ mean,                  \
+                                         const float* __restrict__ rstd, const float* __restrict__ gamma,          \
+                                         const float* __restrict__ beta, T* __restrict__ y, int C, int G,          \
+                                         long long hw, int activation) {                                           \
+        groupnorm4j::forward_apply(x, mean, rstd, gamma, beta, y, C, G, hw, activation);                           \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                 \
+        groupnorm_forward_fused_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,                 \
+                                         const float* __restrict__ beta, T* __restrict__ y,                        \
+                                         float* __restrict__ mean, float* __restrict__ rstd, int C, int G,         \
+                                         long long hw, float eps, int activation) {                                \
+        groupnorm4j::forward_fused(x, gamma, beta, y, mean, rstd, C, G, hw, eps, activation);                      \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                 \
+        groupnorm_forward_split_stats_##suffix(const T* __restrict__ x, float* __restrict__ partials,              \
+                                               unsigned* __restrict__ counters, float* __restrict__ mean,          \
+                                               float* __restrict__ rstd, long long slice_len, float eps) {         \
+        groupnorm4j::forward_split_stats(x, partials, counters, mean, rstd, slice_len, eps);                       \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NCHW)
+
+// ===========================================================================
+// Channels-last: x is [N, HW, C]. Slice (n, g) is channels g*Cg..g*Cg+Cg-1 of every position,
+// a strided set, so statistics are gathered per channel (column) first and merged per group in
+// a second step; the map then needs no division per element (each thread owns fixed channels).
+// Three launches, x read twice: stats (per channel and row chunk), finalize (per slice), apply.
+// ===========================================================================
+namespace groupnorm4j {
+
+template <typename T>
+struct NhwcSliceLoader {  // logical index (position p, channel k of the group) = p*Cg + k -> value
+    const T* base;        // x + n*HW*C + g*Cg
+    int C;
+    int channels_per_group;
+    __device__ __forceinline__ acc_t operator()(long long i) const {
+        return load_elem(base + (i / channels_per_group) * C + i % channels_per_group);
+    }
+};
+
+// Welford partials of x - shift per (n, c, row chunk); shift is the slice's first element, so
+// the partials of a slice share one origin. Lanes of a column are merged in lane order.
+// Launch: grid (N*row_chunks, ceil(C/V/cols)), block >= cols (lanes = block/cols) up to 256, dynamic shared
+// memory 12*V*cols*lanes bytes. Partial (n, c, chunk) goes to 3*((n*C + c)*row_chunks + chunk).
+// Traffic: reads x once (S*N*HW*C bytes), writes 12*N*C*row_chunks bytes.
+template <typename T, int V>
+__device__ __forceinline__ void nhwc_stats(const T* __restrict__ x, float* __restrict__ partials, int C, int G,
+                                           long long hw, int cols, int row_chunks) {
+    extern __shared__ float4 dynamic_smem[];
+    WelfordState* lane_states = reinterpret_cast<WelfordState*>(dynamic_smem);
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks);
+    const int channels_per_group = C / G;
+    const T* sample = x + t.n * hw * C;
+
+    WelfordState stats[V];
+    acc_t shift[V];
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+        stats[k] = WelfordCombine{}.identity();
+        shift[k] = 0;
+    }
+    if (t.active) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+            const int c = t.c0 + k;
+            shift[k] = load_elem(sample + (c - c % channels_per_group));
+        }
+        for (long long r = t.row_begin + t.lane; r < t.row_end; r += t.lanes) {
+            acc_t v[V];
+            load_channels<T, V>(sample + r * C + t.c0, v);
+#pragma unroll
+            for (int k = 0; k < V; ++k) welford_add(stats[k], v[k] - shift[k]);
+        }
+    }
+    if (t.lane < t.lanes) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) lane_states[(t.lane * cols + t.col) * V + k] = stats[k];
+    }
+    __syncthreads();
+    if (t.lane == 0 && t.active) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+            WelfordState merged = WelfordCombine{}.identity();
+            for (int l = 0; l < t.lanes; ++l) merged = WelfordCombine{}(merged, lane_states[(l * cols + t.col) * V + k]);
+            float* out = partials + 3 * ((t.n * C + t.c0 + k) * row_chunks + t.chunk);
+            out[0] = merged.count;
+            out[1] = merged.mean;
+            out[2] = merged.m2;
+        }
+    }
+}
+
+// Mean and rstd of slice (n, g) from its Cg*row_chunks partials, merged in a fixed order.
+// Launch: grid (N*G), block any multiple of 32 up to 256 (128 typical).
+// Traffic: reads 12*N*C*row_chunks bytes, writes 8*N*G bytes (re-reads the slice only on overflow).
+template <typename T>
+__device__ __forceinline__ void nhwc_finalize(const T* __restrict__ x, const float* __restrict__ partials,
+                                              float* __restrict__ mean, float* __restrict__ rstd, int C, int G,
+                                              long long hw, int row_chunks, float eps) {
+    const long long slice = blockIdx.x;
+    const long long n = slice / G;
+    const int channels_per_group = C / G;
+    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
+    const float* p = partials + 3 * (n * C + first_channel) * row_chunks;  // a group's partials are contiguous
+    const int count = channels_per_group * row_chunks;
+    WelfordState merged = WelfordCombine{}.identity();
+    for (int i = threadIdx.x; i < count; i += blockDim.x) {
+        merged = WelfordCombine{}(merged, WelfordState{p[3 * i], p[3 * i + 1], p[3 * i + 2]});
+    }
+    merged = block_allreduce(merged, WelfordCombine{});
+    const T* base = x + n * hw * C + first_channel;
+    const SliceStats s = finish_stats(merged, load_elem(base), eps, NhwcSliceLoader<T>{base, C, channels_per_group},
+                                      static_cast<long long>(channels_per_group) * hw);
+    if (threadIdx.x == 0) {
+        mean[slice] = s.mean;
+        rstd[slice] = s.rstd;
+    }
+}
+
+// y = activate((x - mean)*rstd*gamma[c] + beta[c]); each thread keeps its V channels' maps in
+// registers for all its rows.
+// Launch: as nhwc_stats, no shared memory.
+// Traffic: reads x once and writes y once (2*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
+template <typename T, int V>
+__device__ __forceinline__ void nhwc_apply(const T* __restrict__ x, const float* __restrict__ mean,
+                                           const float* __restrict__ rstd, const float* __restrict__ gamma,
+                                           const float* __restrict__ beta, T* __restrict__ y, int C, int G,
+                                           long long hw, int cols, int row_chunks, int activation) {
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks);
+    if (!t.active) return;
+    const int channels_per_group = C / G;
+    ChannelAffine affine[V];
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+        const int c = t.c0 + k;
+        const long long slice = t.n * G + c / channels_per_group;
+        affine[k] = channel_affine(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, c);
+    }
+    const long long sample = t.n * hw * C;
+    for (long long r = t.row_begin + t.lane; r < t.row_end; r += t.lanes) {
+        const long long at = sample + r * C + t.c0;
+        acc_t v[V];
+        load_channels<T, V>(x + at, v);
+#pragma unroll
+        for (int k = 0; k < V; ++k) v[k] = activate(affine[k](v[k]), activation);
+        store_channels<T, V>(y + at, v);
+    }
+}
+
+}  // namespace groupnorm4j
+
+// `vectorized` (host-checked: C a multiple of the vector width, tensors 16-byte aligned) picks
+// 16-byte accesses of V = W channels; otherwise one channel per thread.
+#define GROUPNORM4J_FORWARD_NHWC(T, suffix)                                                                        \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads)                                   \
+        groupnorm_forward_nhwc_stats_##suffix(const T* __restrict__ x, float* __restrict__ partials, int C, int G, \
+                                              long long hw, int cols, int row_chunks, int vectorized) {            \
+        if (vectorized) {                                                                                          \
+            groupnorm4j::nhwc_stats<T, groupnorm4j::Elem<T>::kVec>(x, partials, C, G, hw, cols, row_chunks);      \
+        } else {                                                                                                   \
+            groupnorm4j::nhwc_stats<T, 1>(x, partials, C, G, hw, cols, row_chunks);                                \
+        }                                                                                                          \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads)                                   \
+        groupnorm_forward_nhwc_finalize_##suffix(const T* __restrict__ x, const float* __restrict__ partials,      \
+                                                 float* __restrict__ mean, float* __restrict__ rstd, int C, int G, \
+                                                 long long hw, int row_chunks, float eps) {                        \
+        groupnorm4j::nhwc_finalize(x, partials, mean, rstd, C, G, hw, row_chunks, eps);                            \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads)                                   \
+        groupnorm_forward_nhwc_apply_##suffix(const T* __restrict__ x, const float* __restrict__ mean,             \
+                                              const float* __restrict__ rstd, const float* __restrict__ gamma,     \
+                                              const float* __restrict__ beta, T* __restrict__ y, int C, int G,     \
+                                              long long hw, int cols, int row_chunks, int activation,              \
+                                              int vectorized) {                                                    \
+        if (vectorized) {                                                                                          \
+            groupnorm4j::nhwc_apply<T, groupnorm4j::Elem<T>::kVec>(x, mean, rstd, gamma, beta, y, C, G, hw, cols,  \
+                                                                   row_chunks, activation);                        \
+        } else {                                                                                                   \
+            groupnorm4j::nhwc_apply<T, 1>(x, mean, rstd, gamma, beta, y, C, G, hw, cols, row_chunks, activation);  \
+        }                                                                                                          \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC)
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
 #include <cooperative_groups.h>
 
 namespace groupnorm4j {
 constexpr unsigned kSliceCluster = 8;  // CTAs per slice: the portable cluster size
-}
 
 // One pass for slices too large for one block's shared memory: a cluster of 8 CTAs shares a
 // slice, each staging 1/8 of it. The CTAs exchange their Welford partials through distributed
 // shared memory and every CTA merges all eight in rank order (so all agree, bit for bit), then
 // normalises its staged part. x is read once and y written once, in one launch, and small
 // batches still get 8*N*G blocks. compute_90 only.
-// Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 1024, dynamic shared memory
-// 4*ceil(slice_len/8 rounded up to 4) + 8*Cg bytes. gamma/beta may be null.
-// Traffic: reads x once, writes y once (8*N*C*HW bytes) plus 8*N*G + 8*C bytes.
-extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)
-__launch_bounds__(groupnorm4j::kMaxThreadsPerBlock)
-groupnorm_forward_cluster(const float* __restrict__ x, const float* __restrict__ gamma,
-                          const float* __restrict__ beta, float* __restrict__ y, float* __restrict__ mean,
-                          float* __restrict__ rstd, int C, int G, long long hw, float eps) {
-    using namespace groupnorm4j;
+// Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 512, dynamic shared memory
+// 12*Cg (rounded up to 16) + S*(ceil(slice_len/8) + 8) bytes. gamma/beta may be null.
+// Traffic: reads x once, writes y once (2*S*N*C*HW bytes) plus 8*N*G + 8*C bytes.
+template <typename T>
+__device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const float* __restrict__ gamma,
+                                                const float* __restrict__ beta, T* __restrict__ y,
+                                                float* __restrict__ mean, float* __restrict__ rstd, int C, int G,
+                                                long long hw, float eps, int activation) {
     namespace cg = cooperative_groups;
+    constexpr int W = Elem<T>::kVec;
     extern __shared__ float4 dynamic_smem[];
     __shared__ WelfordState cta_partial;
     cg::cluster_group cluster = cg::this_cluster();
@@ -258,14 +473,12 @@ groupnorm_forward_cluster(const float* __restrict__ x, const float* __restrict__
     const long long slice = blockIdx.x / kSliceCluster;
     const long long slice_len = static_cast<long long>(channels_per_group) * hw;
     const long long slice_begin = slice * slice_len;
-    const long long begin = chunk_boundary(slice_begin, slice_len, rank, kSliceCluster);
-    const long long end = chunk_boundary(slice_begin, slice_len, rank + 1, kSliceCluster);
-    const long long staged_len = (slice_len + kSliceCluster - 1) / kSliceCluster + 4;  // chunks round up to 4
-    float* staged = reinterpret_cast<float*>(dynamic_smem);
-    float* channel_scale = staged + staged_len;
-    float* channel_shift = channel_scale + channels_per_group;
+    const long long begin = chunk_boundary<W>(slice_begin, slice_len, rank, kSliceCluster);
+    const long long end = chunk_boundary<W>(slice_begin, slice_len, rank + 1, kSliceCluster);
+    ChannelAffine* affine = reinterpret_cast<ChannelAffine*>(dynamic_smem);
+    T* staged = reinterpret_cast<T*>(dynamic_smem + (channels_per_group * sizeof(ChannelAffine) + 15) / 16);
 
-    const acc_t shift = __ldg(x + slice_begin);  // one origin for the whole slice, as in split_stats
+    const acc_t shift = load_elem(x + slice_begin);  // one origin for the whole slice, as in split_stats
     WelfordState stats = stage_and_accumulate(x, begin, end, shift, staged);
     stats = block_allreduce(stats, WelfordCombine{});
     if (threadIdx.x == 0) cta_partial = stats;
@@ -276,15 +489,28 @@ groupnorm_forward_cluster(const float* __restrict__ x, const float* __restrict__
         merged = WelfordCombine{}(merged, *cluster.map_shared_rank(&cta_partial, r));
     }
     cluster.sync();  // no CTA leaves (and frees its shared memory) while another still reads its partial
-    const acc_t m = shift + merged.mean;
-    const acc_t r = rsqrtf(fmaxf(merged.m2 / merged.count, acc_t(0)) + eps);
+    // On overflow every CTA re-derives the statistics from the whole slice in global memory, with
+    // the same code and block size, so the eight still agree bit for bit.
+    const SliceStats s = finish_stats(merged, shift, eps, SliceLoader<T>{x + slice_begin}, slice_len);
     if (rank == 0 && threadIdx.x == 0) {
-        mean[slice] = m;
-        rstd[slice] = r;
+        mean[slice] = s.mean;
+        rstd[slice] = s.rstd;
     }
-    set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, r,
-                       channel_scale, channel_shift);
-    write_normalised(y, begin, end, staged, static_cast<unsigned>(begin - slice_begin), static_cast<unsigned>(hw), m,
-                     channel_scale, channel_shift);
+    set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, s, affine);
+    write_normalised(y, begin, end, staged, static_cast<unsigned>(begin - slice_begin), static_cast<unsigned>(hw),
+                     affine, activation);
 }
+}  // namespace groupnorm4j
+
+#define GROUPNORM4J_FORWARD_CLUSTER(T, suffix)                                                                     \
+    extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                  \
+        __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                                        \
+        groupnorm_forward_cluster_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,               \
+                                           const float* __restrict__ beta, T* __restrict__ y,                      \
+                                           float* __restrict__ mean, float* __restrict__ rstd, int C, int G,       \
+                                           long long hw, float eps, int activation) {                              \
+        groupnorm4j::forward_cluster(x, gamma, beta, y, mean, rstd, C, G, hw, eps, activation);                    \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_CLUSTER)
 #endif

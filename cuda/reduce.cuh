@@ -15,6 +15,9 @@ using acc_t = float;
 constexpr int kWarpSize = 32;
 constexpr int kMaxThreadsPerBlock = 1024;
 constexpr int kMaxWarpsPerBlock = kMaxThreadsPerBlock / kWarpSize;
+// The largest block the host ever launches (LaunchPlanner), and every kernel's __launch_bounds__:
+// 1024 would cap ptxas at 32 registers and spill the 16-bit vector paths.
+constexpr int kMaxLaunchThreads = 512;
 constexpr unsigned kFullWarpMask = 0xffffffffu;
 
 // ---------------------------------------------------------------------------
@@ -144,57 +147,102 @@ __device__ __forceinline__ T block_allreduce(T value, Combine combine) {
 }
 
 // ---------------------------------------------------------------------------
-// Contiguous range walking with 16-byte vector access.
+// Contiguous range walking with 16-byte vector access. W is the elements per 16 bytes
+// (4 fp32, 8 fp16/bf16); indices are in elements.
 // ---------------------------------------------------------------------------
 
-// Position of p inside its 16-byte line, in floats (0..3).
-__device__ __forceinline__ unsigned float4_phase(const void* p) {
-    return static_cast<unsigned>((reinterpret_cast<std::uintptr_t>(p) / sizeof(float)) & 3u);
+// Position of p inside its 16-byte line, in elements of `elem_bytes` (0..W-1).
+__device__ __forceinline__ unsigned vec_phase(const void* p, unsigned elem_bytes) {
+    return static_cast<unsigned>((reinterpret_cast<std::uintptr_t>(p) % 16u) / elem_bytes);
 }
 
 // True when all the arrays walked together sit at the same 16-byte phase, i.e. one
-// index split gives aligned float4 addresses in every one of them.
-__device__ __forceinline__ bool same_float4_phase(const void* a, const void* b) {
-    return float4_phase(a) == float4_phase(b);
+// index split gives aligned vector addresses in every one of them.
+__device__ __forceinline__ bool same_vec_phase(const void* a, const void* b) {
+    return reinterpret_cast<std::uintptr_t>(a) % 16u == reinterpret_cast<std::uintptr_t>(b) % 16u;
 }
 
 __device__ __forceinline__ long long min_ll(long long a, long long b) { return a < b ? a : b; }
 
-// Calls scalar_op(i) or vector_op(i) (the latter covering i..i+3) exactly once for each
+// Calls scalar_op(i) or vector_op(i) (the latter covering i..i+W-1) exactly once for each
 // index of [begin, end), spread over the block's threads. Indices are relative to arrays
 // whose element 0 has 16-byte phase `base_phase`; vector_op only ever gets indices whose
-// address is 16-byte aligned. Layout: scalar head up to the first aligned index, float4
+// address is 16-byte aligned. Layout: scalar head up to the first aligned index, vector
 // body, scalar tail. Correct for every length and alignment, including empty ranges.
-template <typename ScalarOp, typename VectorOp>
+template <int W, typename ScalarOp, typename VectorOp>
 __device__ __forceinline__ void for_each_in_range(long long begin, long long end, unsigned base_phase,
                                                   bool can_vectorize, ScalarOp scalar_op, VectorOp vector_op) {
+    static_assert(W == 4 || W == 8, "16-byte vectors of 4- or 2-byte elements");
     const long long tid = threadIdx.x;
     const long long nthreads = blockDim.x;
     long long head_end = begin;
     long long body_end = begin;
     if (can_vectorize && end > begin) {
-        const unsigned misalign = (base_phase + static_cast<unsigned>(begin & 3)) & 3u;
-        head_end = min_ll(end, begin + ((4u - misalign) & 3u));
-        body_end = head_end + ((end - head_end) & ~3LL);
+        const unsigned misalign = (base_phase + static_cast<unsigned>(begin & (W - 1))) & (W - 1u);
+        head_end = min_ll(end, begin + ((W - misalign) & (W - 1u)));
+        body_end = head_end + ((end - head_end) & ~static_cast<long long>(W - 1));
     }
     for (long long i = begin + tid; i < head_end; i += nthreads) scalar_op(i);
 #pragma unroll 4
-    for (long long i = head_end + 4 * tid; i < body_end; i += 4 * nthreads) vector_op(i);
+    for (long long i = head_end + W * tid; i < body_end; i += W * nthreads) vector_op(i);
     for (long long i = body_end + tid; i < end; i += nthreads) scalar_op(i);
 }
 
 // Sub-range [begin, end) of one row handled by chunk `chunk` of `num_chunks` (gridDim.y).
-// Chunks get ~equal shares; interior boundaries are rounded up to absolute multiples of 4
-// elements so each chunk's body is whole float4s on 16-byte aligned buffers. Boundaries
+// Chunks get ~equal shares; interior boundaries are rounded up to absolute multiples of W
+// elements so each chunk's body is whole vectors on 16-byte aligned buffers. Boundaries
 // are monotone in `chunk`, so the chunks partition the row exactly (some may be empty).
+template <int W>
 __device__ __forceinline__ long long chunk_boundary(long long row_begin, long long row_len,
                                                     unsigned chunk, unsigned num_chunks) {
     if (chunk == 0) return row_begin;
     const long long row_end = row_begin + row_len;
     if (chunk >= num_chunks) return row_end;
     const long long per_chunk = (row_len + num_chunks - 1) / num_chunks;
-    const long long boundary = (row_begin + per_chunk * static_cast<long long>(chunk) + 3) & ~3LL;
+    const long long boundary =
+        (row_begin + per_chunk * static_cast<long long>(chunk) + (W - 1)) & ~static_cast<long long>(W - 1);
     return min_ll(boundary, row_end);
+}
+
+// ---------------------------------------------------------------------------
+// Statistics that survive inputs near the largest finite float (bf16 reaches 3.39e38):
+// there x - shift, its square or the running m2 overflow and the fast Welford result is
+// inf/NaN. Only then do the kernels call this, so ordinary data never pays for it.
+// ---------------------------------------------------------------------------
+
+struct FloatMax {
+    __device__ __forceinline__ acc_t identity() const { return acc_t(0); }
+    __device__ __forceinline__ acc_t operator()(acc_t a, acc_t b) const { return fmaxf(a, b); }
+};
+
+struct SliceStats {
+    acc_t mean;
+    acc_t rstd;
+};
+
+__device__ __forceinline__ bool stats_are_finite(const WelfordState& s) {
+    return isfinite(s.mean) && isfinite(s.m2);
+}
+
+// Mean and rstd of the `len` values load(0..len-1), over the whole block (every thread must
+// call it): max |x| first, then Welford on x times a power of two that brings max |x| into
+// [2, 4), so no difference, square or sum can overflow; scaling by 2^k is exact. The variance
+// itself may exceed fp32 (up to ~1e77), which is why only mean and rstd leave this function.
+template <typename Load>
+__device__ __noinline__ SliceStats rescaled_slice_stats(Load load, long long len, acc_t eps) {
+    acc_t largest = 0;
+    for (long long i = threadIdx.x; i < len; i += blockDim.x) largest = fmaxf(largest, fabsf(load(i)));
+    largest = block_allreduce(largest, FloatMax{});
+    // 2^(128 - e) for max |x| in [2^(e-127), 2^(e-126)): a normal float for every finite max.
+    const int biased_exponent = max(127, (__float_as_int(largest) >> 23) & 0xff);
+    const acc_t scale = __int_as_float((255 - biased_exponent) << 23);
+    WelfordState stats = WelfordCombine{}.identity();
+    for (long long i = threadIdx.x; i < len; i += blockDim.x) welford_add(stats, load(i) * scale);
+    stats = block_allreduce(stats, WelfordCombine{});
+    SliceStats out;
+    out.mean = stats.mean / scale;
+    out.rstd = rsqrtf(fmaxf(stats.m2 / stats.count, acc_t(0)) + eps * scale * scale) * scale;
+    return out;
 }
 
 }  // namespace groupnorm4j

@@ -2,7 +2,8 @@
 # Runs on the lent GPU machine (no Maven, no network), from the kit that native/make-gpu-kit.sh built:
 #   bash target/gpu-kit/gpu-run.sh            logs go to $OUT (the device tool's output folder) or ./gpu-out
 # Steps: nvidia-smi; the gpu-tagged JUnit tests; check and bench (three kernel versions) on cuda; compute-sanitizer
-# memcheck/racecheck/synccheck/initcheck on two forward+backward shapes; PyTorch side by side (accuracy, timing);
+# memcheck/racecheck/synccheck/initcheck on two forward+backward shapes and two layout/dtype/SiLU variants; check
+# and bench of the variants; PyTorch side by side (accuracy, timing, also channels_last/fp16/bf16/SiLU);
 # JMH host overhead; an advisory Nsight Compute pass. Every step runs even if an earlier one failed; the exit status
 # says whether any failed.
 set -uo pipefail
@@ -51,9 +52,30 @@ for shape in "2 24 7 9 6" "1 8 300 300 2"; do
       --groups $5 --device cuda --out "$dir/san-$tool"
   done
 done
+# Channels-last, 16-bit storage and SiLU (issue 5): compute-sanitizer on forward+backward of two variants.
+for v in "nhwc bf16 silu" "nchw fp16 silu"; do
+  set -- $v
+  dir="$tmp/in-$1-$2-$3"; mkdir -p "$dir"
+  python3 "$kit/torch_compare.py" inputs "$dir" 2 24 7 9 6 $1
+  for tool in memcheck racecheck initcheck; do
+    step "sanitize-$tool [$v]" "$out/sanitizer.txt" compute-sanitizer --tool $tool --error-exitcode 3 \
+      "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" --beta "$dir/beta.npy" \
+      --groups 6 --layout $1 --dtype $2 --activation $3 --device cuda --out "$dir/san-$tool"
+  done
+done
+step check-variants "$out/check.txt" "$java" -jar "$jar" check --device cuda --layout all --dtype all --activation all
+for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nhwc bf16 none" "nchw fp32 silu" \
+         "nchw bf16 silu" "nhwc bf16 silu"; do
+  set -- $v
+  step "bench $v" "$out/bench-variants-5.txt" "$java" -jar "$jar" bench --device cuda --layout $1 --dtype $2 \
+    --activation $3
+done
+step torch-variants "$out/torch-variants.txt" python3 "$kit/torch_compare.py" variants "$out/bench-variants-5.txt"
 python3 "$kit/torch_compare.py" inputs "$tmp"
 step torch-accuracy "$out/torch.txt" python3 "$kit/torch_compare.py" accuracy "$java" "$jar" "$tmp"
 step torch-bench "$out/torch.txt" python3 "$kit/torch_compare.py" bench "$out/bench.txt"
+step torch-accuracy-variants "$out/torch-variants.txt" python3 "$kit/torch_compare.py" accuracy-variants "$java" \
+  "$jar" "$tmp"
 step jmh "$log" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \
   -f 1 -wi 2 -i 3 -w 1s -r 1s
 # Nsight Compute speed-of-light of the first kernels of one bench pass (each suite shape's forward and backward

@@ -1,5 +1,6 @@
 package io.github.groupnorm4j;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** The performance suite: the shapes {@code bench} and the JMH benchmarks time. */
@@ -17,14 +18,23 @@ public final class BenchCase {
                 spec(8, 128, 32, 8, 64, 64));
     }
 
-    /** Minimal bytes moved: forward reads x and writes y. */
-    public static long forwardBytes(GroupNormSpec spec) {
-        return 2L * spec.elementCount() * Float.BYTES;
+    /** The same shapes in another layout, dtype and activation. */
+    public static List<GroupNormSpec> suite(Layout layout, DType dtype, Activation activation) {
+        List<GroupNormSpec> out = new ArrayList<>();
+        for (GroupNormSpec s : suite()) {
+            out.add(s.toBuilder().layout(layout).dtype(dtype).activation(activation).build());
+        }
+        return List.copyOf(out);
     }
 
-    /** Minimal bytes moved: backward reads x and dy and writes dx. */
+    /** Minimal bytes moved: forward reads x and writes y, each in the spec's dtype. */
+    public static long forwardBytes(GroupNormSpec spec) {
+        return 2L * spec.elementCount() * spec.dtype().bytes();
+    }
+
+    /** Minimal bytes moved: backward reads x and dy and writes dx, each in the spec's dtype. */
     public static long backwardBytes(GroupNormSpec spec) {
-        return 3L * spec.elementCount() * Float.BYTES;
+        return 3L * spec.elementCount() * spec.dtype().bytes();
     }
 
     private static GroupNormSpec spec(int n, int c, int g, int... spatial) {

@@ -1,33 +1,66 @@
 package io.github.groupnorm4j;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
- * One shape of the correctness suite with deterministic inputs: x (optionally around a large mean), γ, β, dy.
- * Shared by the CLI's {@code check} and the tests, so both exercise the same cases.
+ * One shape of the correctness suite with deterministic inputs: x (optionally around a large mean, or spanning the
+ * dtype's whole finite range), γ, β, dy. Shared by the CLI's {@code check} and the tests, so both exercise the same
+ * cases.
+ *
+ * <p>Inputs follow the spec: x and dy are generated as an NCHW tensor and transposed when the spec is NHWC (so both
+ * layouts see the same tensor), and rounded to the spec's {@link DType} (so they are exactly what an implementation
+ * stores). γ and β are float32 whatever the dtype.
  */
 public final class CheckCase {
+    /** How x is drawn. */
+    private enum Inputs {
+        GAUSSIAN,
+        LARGEST_FINITE
+    }
+
     private final String description;
     private final GroupNormSpec spec;
     private final float inputMean;
+    private final Inputs inputs;
     private final long seed;
 
-    private CheckCase(String description, GroupNormSpec spec, float inputMean, long seed) {
+    private CheckCase(String description, GroupNormSpec spec, float inputMean, Inputs inputs, long seed) {
         this.description = Objects.requireNonNull(description, "description");
         this.spec = Objects.requireNonNull(spec, "spec");
         this.inputMean = inputMean;
+        this.inputs = inputs;
         this.seed = seed;
     }
 
     public static CheckCase of(String description, GroupNormSpec spec) {
-        return new CheckCase(description, spec, 0f, 42);
+        return new CheckCase(description, spec, 0f, Inputs.GAUSSIAN, 42);
     }
 
     /** The same case with x drawn around {@code mean} (std 1): checks that statistics survive a large offset. */
     public CheckCase withInputMean(float mean) {
-        return new CheckCase(description, spec, mean, seed);
+        return new CheckCase(description, spec, mean, Inputs.GAUSSIAN, seed);
+    }
+
+    /**
+     * The same case with x = maxFinite·u, u uniform in [−1, 1], where maxFinite is the largest finite value of the
+     * spec's dtype, and every channel holding both +maxFinite and −maxFinite (when HW ≥ 2): Σx² and x − μ overflow
+     * float32 unless an implementation scales. dy stays N(0, 1).
+     */
+    public CheckCase withLargestFiniteInputs() {
+        return new CheckCase(description, spec, 0f, Inputs.LARGEST_FINITE, seed);
+    }
+
+    /** The same case (description, inputs, seed) on another spec, e.g. another layout, dtype or activation. */
+    public CheckCase withSpec(GroupNormSpec other) {
+        return new CheckCase(description, other, inputMean, inputs, seed);
+    }
+
+    /** The same case with the spec's layout, dtype and activation replaced. */
+    public CheckCase withVariant(Layout layout, DType dtype, Activation activation) {
+        return withSpec(spec.toBuilder().layout(layout).dtype(dtype).activation(activation).build());
     }
 
     public String description() {
@@ -38,18 +71,31 @@ public final class CheckCase {
         return spec;
     }
 
-    /** x ~ N(inputMean, 1) plus a per-channel offset in [-1, 1), so channels in a group differ. */
+    /**
+     * x in the spec's layout, rounded to its dtype. Gaussian cases: N(inputMean, 1) plus a per-channel offset in
+     * [-1, 1), so channels in a group differ.
+     */
     public float[] x() {
         SplittableRandom r = new SplittableRandom(seed);
         int hw = (int) spec.spatialSize();
         float[] x = new float[HostArrays.tensorLength(spec)];
-        for (int i = 0; i < x.length; ) {
-            double channelOffset = 2 * r.nextDouble() - 1;
-            for (int k = 0; k < hw; k++, i++) {
-                x[i] = (float) (inputMean + channelOffset + gaussian(r));
+        if (inputs == Inputs.LARGEST_FINITE) {
+            double max = spec.dtype().maxFinite();
+            for (int i = 0; i < x.length; ) {
+                for (int k = 0; k < hw; k++, i++) {
+                    double u = hw >= 2 && k < 2 ? (k == 0 ? 1 : -1) : 2 * r.nextDouble() - 1;
+                    x[i] = (float) (max * u);
+                }
+            }
+        } else {
+            for (int i = 0; i < x.length; ) {
+                double channelOffset = 2 * r.nextDouble() - 1;
+                for (int k = 0; k < hw; k++, i++) {
+                    x[i] = (float) (inputMean + channelOffset + gaussian(r));
+                }
             }
         }
-        return x;
+        return inLayout(x);
     }
 
     /** γ in [0.5, 1.5), or null without affine. */
@@ -62,14 +108,30 @@ public final class CheckCase {
         return spec.affine() ? uniform(spec.channels(), seed + 2, -0.5, 0.5) : null;
     }
 
-    /** dy ~ N(0, 1). */
+    /** The β to pass to backward: {@link #beta()} when the spec has an activation, otherwise null. */
+    public float[] backwardBeta() {
+        return spec.activation() == Activation.NONE ? null : beta();
+    }
+
+    /** dy ~ N(0, 1), in the spec's layout, rounded to its dtype. */
     public float[] dy() {
         SplittableRandom r = new SplittableRandom(seed + 3);
         float[] dy = new float[HostArrays.tensorLength(spec)];
         for (int i = 0; i < dy.length; i++) {
             dy[i] = (float) gaussian(r);
         }
-        return dy;
+        return inLayout(dy);
+    }
+
+    /** An NCHW tensor rounded to the spec's dtype and put in the spec's layout. */
+    private float[] inLayout(float[] nchw) {
+        DType t = spec.dtype();
+        if (t != DType.FP32) {
+            for (int i = 0; i < nchw.length; i++) {
+                nchw[i] = t.round(nchw[i]);
+            }
+        }
+        return spec.layout() == Layout.NCHW ? nchw : HostArrays.relayout(nchw, spec, Layout.NCHW, spec.layout());
     }
 
     private static float[] uniform(int n, long seed, double lo, double hi) {
@@ -89,12 +151,25 @@ public final class CheckCase {
     }
 
     /**
-     * The check suite: N = 1, G = 1 (LayerNorm), G = C (InstanceNorm), C/G = 1, 1×1 and 7×7 spatial, odd sizes,
-     * 1-D and 3-D, no spatial dims, slice lengths that are not multiples of 4, rows that start unaligned, no affine,
-     * a long slice split over many blocks, and inputs with mean 1e4.
+     * The NCHW, float32, no-activation check suite: {@code suite(Layout.NCHW, DType.FP32, Activation.NONE)}.
      */
     public static List<CheckCase> suite() {
-        return List.of(
+        return suite(Layout.NCHW, DType.FP32, Activation.NONE);
+    }
+
+    /**
+     * The check suite in one variant. The first 17 cases (same order in every variant): N = 1, G = 1 (LayerNorm),
+     * G = C (InstanceNorm), C/G = 1, 1×1 and 7×7 spatial, odd sizes, 1-D and 3-D, no spatial dims, slice lengths that
+     * are not multiples of 4, rows that start unaligned, no affine, a long slice split over many blocks, and inputs
+     * with mean 1e4. Then: odd C/G with C = 12 (not a multiple of 8; NHWC rows of 3 channels), the named LayerNorm and
+     * InstanceNorm builders, and x spanning the dtype's largest finite values. C = 6, 10, 15 and 30 are not multiples
+     * of 4 either.
+     */
+    public static List<CheckCase> suite(Layout layout, DType dtype, Activation activation) {
+        Objects.requireNonNull(layout, "layout");
+        Objects.requireNonNull(dtype, "dtype");
+        Objects.requireNonNull(activation, "activation");
+        List<CheckCase> base = List.of(
                 of("N=1", spec(1, 32, 8, 16, 16)),
                 of("G=1 (LayerNorm)", spec(2, 6, 1, 5, 5)),
                 of("G=C (InstanceNorm)", spec(2, 6, 6, 5, 5)),
@@ -111,7 +186,19 @@ public final class CheckCase {
                 of("wide rows, many chunks", spec(1, 4, 2, 100003)),
                 of("N=1 C=256 32x32", spec(1, 256, 32, 32, 32)),
                 of("mean 1e4, std 1", spec(2, 32, 8, 8, 8)).withInputMean(1e4f),
-                of("mean 1e4, odd sizes", spec(2, 15, 3, 7, 9)).withInputMean(1e4f));
+                of("mean 1e4, odd sizes", spec(2, 15, 3, 7, 9)).withInputMean(1e4f),
+                of("C/G=3 (odd), C=12", spec(2, 12, 4, 5, 4)),
+                of("LayerNorm builder", GroupNormSpec.layerNorm().batch(2).channels(10).spatial(3, 7).build()),
+                of("InstanceNorm builder", GroupNormSpec.instanceNorm().batch(2).channels(6).spatial(4, 5).build()),
+                of("largest finite values", spec(2, 8, 2, 5, 3)).withLargestFiniteInputs());
+        if (layout == Layout.NCHW && dtype == DType.FP32 && activation == Activation.NONE) {
+            return base;
+        }
+        List<CheckCase> out = new ArrayList<>(base.size());
+        for (CheckCase c : base) {
+            out.add(c.withVariant(layout, dtype, activation));
+        }
+        return List.copyOf(out);
     }
 
     private static GroupNormSpec spec(int n, int c, int g, int... spatial) {

@@ -3,6 +3,7 @@ package io.github.groupnorm4j;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -15,7 +16,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What every {@link GroupNorm} implementation must satisfy, checked against the float64 reference over the whole
- * check suite. Subclasses say how to open the implementation.
+ * check suite, in every variant (layout × dtype × activation). Subclasses say how to open the implementation and
+ * may narrow the variants by overriding {@link #layouts()}, {@link #dtypes()}, {@link #activations()} (default:
+ * all of them) or {@link #suite()}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class GroupNormContract {
@@ -23,6 +26,21 @@ public abstract class GroupNormContract {
 
     /** Opens the implementation, or returns null when it cannot run here (its tests are then skipped). */
     protected abstract GroupNorm open();
+
+    /** The layouts to check. */
+    protected List<Layout> layouts() {
+        return List.of(Layout.values());
+    }
+
+    /** The storage types to check. */
+    protected List<DType> dtypes() {
+        return List.of(DType.values());
+    }
+
+    /** The activations to check. */
+    protected List<Activation> activations() {
+        return List.of(Activation.values());
+    }
 
     @BeforeAll
     void openImplementation() {
@@ -36,8 +54,17 @@ public abstract class GroupNormContract {
         }
     }
 
-    public static Stream<CheckCase> suite() {
-        return CheckCase.suite().stream();
+    /** The check suite in every listed variant, layouts outermost. */
+    protected Stream<CheckCase> suite() {
+        List<CheckCase> all = new ArrayList<>();
+        for (Layout l : layouts()) {
+            for (DType t : dtypes()) {
+                for (Activation a : activations()) {
+                    all.addAll(CheckCase.suite(l, t, a));
+                }
+            }
+        }
+        return all.stream();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -48,16 +75,23 @@ public abstract class GroupNormContract {
         assertTrue(failed.isEmpty(), () -> impl.name() + " failed: " + failed);
     }
 
+    /** Backward of the N=1 C=256 32x32 case, in every listed dtype and activation (first layout), repeated. */
     @Test
     void backwardIsBitIdenticalAcrossRuns() {
-        CheckCase c = CheckCase.suite().get(14);
-        ForwardResult f = impl.forward(c.spec(), c.x(), c.gamma(), c.beta());
-        BackwardResult a = impl.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma());
-        for (int i = 0; i < 3; i++) {
-            BackwardResult b = impl.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma());
-            assertArrayEquals(a.dx(), b.dx());
-            assertArrayEquals(a.dgamma(), b.dgamma());
-            assertArrayEquals(a.dbeta(), b.dbeta());
+        for (DType t : dtypes()) {
+            for (Activation act : activations()) {
+                CheckCase c = CheckCase.suite(layouts().get(0), t, act).get(14);
+                ForwardResult f = impl.forward(c.spec(), c.x(), c.gamma(), c.beta());
+                BackwardResult a = impl.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(),
+                        c.backwardBeta());
+                for (int i = 0; i < 3; i++) {
+                    BackwardResult b = impl.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(),
+                            c.backwardBeta());
+                    assertArrayEquals(a.dx(), b.dx(), c::toString);
+                    assertArrayEquals(a.dgamma(), b.dgamma(), c::toString);
+                    assertArrayEquals(a.dbeta(), b.dbeta(), c::toString);
+                }
+            }
         }
     }
 }

@@ -1,9 +1,18 @@
 package io.github.groupnorm4j.cli;
 
+import io.github.groupnorm4j.Activation;
+import io.github.groupnorm4j.DType;
+import io.github.groupnorm4j.Layout;
+import io.github.groupnorm4j.Norm;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /** {@code --name value} options of one command, checked against the names the command accepts. */
 final class Args {
@@ -43,6 +52,11 @@ final class Args {
             }
         }
         return a;
+    }
+
+    /** The command these options belong to, for messages. */
+    String command() {
+        return command;
     }
 
     String get(String name, String fallback) {
@@ -105,5 +119,95 @@ final class Args {
 
     int intValue(String name, int fallback) {
         return values.containsKey(name) ? requiredInt(name) : fallback;
+    }
+
+    /** {@code --layout nchw|nhwc}, default nchw. */
+    Layout layout() {
+        return one("layout", Layout.values(), Layout::cliName, Layout::parse, Layout.NCHW);
+    }
+
+    /** {@code --dtype fp32|fp16|bf16}, default fp32. */
+    DType dtype() {
+        return one("dtype", DType.values(), DType::cliName, DType::parse, DType.FP32);
+    }
+
+    /** {@code --activation none|silu}, default none. */
+    Activation activation() {
+        return one("activation", Activation.values(), Activation::cliName, Activation::parse, Activation.NONE);
+    }
+
+    /** {@code --norm groupnorm|layernorm|instancenorm}, default groupnorm. */
+    Norm norm() {
+        return one("norm", Norm.values(), Norm::cliName, Norm::parse, Norm.GROUP);
+    }
+
+    /** {@code --layout}: one value, {@code all}, or a comma list; default nchw. */
+    List<Layout> layouts() {
+        return many("layout", Layout.values(), Layout::cliName, Layout::parse, Layout.NCHW);
+    }
+
+    /** {@code --dtype}: one value, {@code all}, or a comma list; default fp32. */
+    List<DType> dtypes() {
+        return many("dtype", DType.values(), DType::cliName, DType::parse, DType.FP32);
+    }
+
+    /** {@code --activation}: one value, {@code all}, or a comma list; default none. */
+    List<Activation> activations() {
+        return many("activation", Activation.values(), Activation::cliName, Activation::parse, Activation.NONE);
+    }
+
+    private <E> E one(String name, E[] choices, Function<E, String> cliName, Function<String, E> parse,
+                      E fallback) {
+        String v = values.get(name);
+        if (v == null) {
+            return fallback;
+        }
+        E e = lookup(v.trim(), parse);
+        if (e == null) {
+            throw new UsageException(command + ": --" + name + " must be " + alternatives(choices, cliName, false)
+                    + ", got '" + v + "'");
+        }
+        return e;
+    }
+
+    private <E> List<E> many(String name, E[] choices, Function<E, String> cliName, Function<String, E> parse,
+                             E fallback) {
+        String v = values.get(name);
+        if (v == null) {
+            return List.of(fallback);
+        }
+        if (v.trim().equalsIgnoreCase("all")) {
+            return List.of(choices);
+        }
+        Set<E> picked = new LinkedHashSet<>();
+        for (String part : v.split(",", -1)) {
+            E e = lookup(part.trim(), parse);
+            if (e == null) {
+                throw new UsageException(command + ": --" + name + " must be " + alternatives(choices, cliName, true)
+                        + ", got '" + v + "'");
+            }
+            picked.add(e);
+        }
+        return List.copyOf(picked);
+    }
+
+    /** The enum's own parser (it also knows aliases such as float16 or bfloat16); null when it rejects v. */
+    private static <E> E lookup(String v, Function<String, E> parse) {
+        try {
+            return parse.apply(v);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** "nchw or nhwc", "fp32, fp16 or bf16", or with {@code all}: "nchw, nhwc, all or a comma list of them". */
+    private static <E> String alternatives(E[] choices, Function<E, String> cliName, boolean withAll) {
+        List<String> names = new ArrayList<>();
+        Arrays.stream(choices).map(cliName).forEach(names::add);
+        if (withAll) {
+            return String.join(", ", names) + ", all or a comma list of them";
+        }
+        String last = names.remove(names.size() - 1);
+        return String.join(", ", names) + " or " + last;
     }
 }

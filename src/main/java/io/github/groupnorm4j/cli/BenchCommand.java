@@ -1,11 +1,14 @@
 package io.github.groupnorm4j.cli;
 
+import io.github.groupnorm4j.Activation;
 import io.github.groupnorm4j.Backend;
 import io.github.groupnorm4j.BenchCase;
 import io.github.groupnorm4j.CheckCase;
 import io.github.groupnorm4j.CpuGroupNorm;
+import io.github.groupnorm4j.DType;
 import io.github.groupnorm4j.ForwardResult;
 import io.github.groupnorm4j.GroupNormSpec;
+import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.cuda.CudaAvailability;
 import io.github.groupnorm4j.cuda.CudaDevice;
 import io.github.groupnorm4j.cuda.CudaGroupNorm;
@@ -14,13 +17,16 @@ import io.github.groupnorm4j.cuda.CudaTimer;
 import io.github.groupnorm4j.cuda.DeviceBuffer;
 import java.io.PrintStream;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import jcuda.driver.CUstream;
 
 /**
- * {@code bench}: forward and backward over {@link BenchCase#suite()}. On CUDA: GPU time from events around the
- * launches only, L2 scrubbed before every sample, warm-up, median of R samples; effective GB/s counts the minimal
- * bytes (forward 2× the tensor, backward 3×). On the CPU: wall time, fewer samples.
+ * {@code bench}: forward and backward over {@link BenchCase#suite(Layout, DType, Activation)} in the variant chosen
+ * with --layout, --dtype and --activation. On CUDA: GPU time from events around the launches only, L2 scrubbed
+ * before every sample, warm-up, median of R samples; effective GB/s counts the minimal bytes (forward 2× the tensor,
+ * backward 3×, in the dtype's size). On the CPU: wall time, fewer samples. A variant the backend does not support
+ * is a one-line user error.
  */
 final class BenchCommand {
     private final PrintStream out;
@@ -49,6 +55,7 @@ final class BenchCommand {
             throw new UsageException("bench: --cluster-forward must be on or off, got '" + clusterFlag + "'");
         }
         boolean clusterForward = clusterFlag.equals("on");
+        List<GroupNormSpec> suite = BenchCase.suite(a.layout(), a.dtype(), a.activation());
         if (a.has("fused-limit-kib") && (fusedLimitKiB < 0 || fusedLimitKiB > 1024)) {
             throw new UsageException("bench: --fused-limit-kib must be in [0, 1024], got " + fusedLimitKiB);
         }
@@ -56,30 +63,33 @@ final class BenchCommand {
             if (!CudaAvailability.probe().isAvailable()) {
                 throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
             }
-            return benchCuda(warmup, repeat, fusedLimitKiB, clusterForward);
+            return benchCuda(suite, warmup, repeat, fusedLimitKiB, clusterForward);
         }
         if (fusedLimitKiB >= 0 || clusterForward) {
             throw new UsageException("bench: --fused-limit-kib and --cluster-forward apply to --device cuda only");
         }
-        return benchCpu(warmup, repeat);
+        return benchCpu(suite, warmup, repeat);
     }
 
-    private void header(String device, int warmup, int repeat) {
-        out.println("bench: " + device + ", median of " + repeat + " after " + warmup + " warm-up"
-                + ", GB/s over minimal bytes (fwd 2x, bwd 3x tensor)");
+    private void header(String device, GroupNormSpec first, int warmup, int repeat) {
+        String variant = first.variantSuffix().trim();
+        out.println("bench: " + device + (variant.isEmpty() ? "" : ", variant " + variant) + ", median of " + repeat
+                + " after " + warmup + " warm-up" + ", GB/s over minimal bytes (fwd 2x, bwd 3x tensor)");
         out.printf(Locale.ROOT, "%-24s %4s %10s %10s %10s %10s %10s%n",
-                "shape [N,C,spatial]", "G", "MiB", "fwd ms", "fwd GB/s", "bwd ms", "bwd GB/s  kernels");
+                first.layout() == Layout.NCHW ? "shape [N,C,spatial]" : "shape [N,spatial,C]", "G", "MiB",
+                "fwd ms", "fwd GB/s", "bwd ms", "bwd GB/s  kernels");
     }
 
     private void row(GroupNormSpec spec, double fwdMs, double bwdMs, String plan) {
         String shape = spec.label().substring(0, spec.label().indexOf(']') + 1);
         out.printf(Locale.ROOT, "%-24s %4d %10.1f %10.4f %10.1f %10.4f %10.1f   %s%n",
-                shape, spec.groups(), spec.elementCount() * 4.0 / (1 << 20),
+                shape, spec.groups(), spec.elementCount() * (double) spec.dtype().bytes() / (1 << 20),
                 fwdMs, BenchCase.forwardBytes(spec) / fwdMs / 1e6,
                 bwdMs, BenchCase.backwardBytes(spec) / bwdMs / 1e6, plan);
     }
 
-    private int benchCuda(int warmup, int repeat, int fusedLimitKiB, boolean clusterForward) {
+    private int benchCuda(List<GroupNormSpec> suite, int warmup, int repeat, int fusedLimitKiB,
+                          boolean clusterForward) {
         int fusedLimit = fusedLimitKiB < 0 ? CudaGroupNorm.DEFAULT_FUSED_SHARED_LIMIT_BYTES : fusedLimitKiB * 1024;
         try (CudaGroupNorm gn = fusedLimitKiB < 0 && !clusterForward ? CudaGroupNorm.open()
                 : CudaGroupNorm.open(0, fusedLimit, clusterForward);
@@ -88,10 +98,15 @@ final class BenchCommand {
             header(gn.name() + ", " + dev.multiprocessorCount() + " SMs, L2 " + (dev.l2CacheBytes() >> 20) + " MiB"
                     + (fusedLimitKiB < 0 ? "" : ", fused-kernel shared-memory limit " + fusedLimitKiB + " KiB")
                     + (clusterForward ? ", cluster forward on" : ""),
-                    warmup, repeat);
+                    suite.get(0), warmup, repeat);
             try (CudaStream stream = CudaStream.create(dev)) {
-                for (GroupNormSpec spec : BenchCase.suite()) {
-                    benchOne(gn, timer, stream.handle(), spec, warmup, repeat);
+                for (GroupNormSpec spec : suite) {
+                    try {
+                        benchOne(gn, timer, stream.handle(), spec, warmup, repeat);
+                    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                        throw new UsageException("bench: " + gn.name() + " cannot run " + spec.label() + ": "
+                                + e.getMessage());
+                    }
                 }
             }
         }
@@ -103,19 +118,22 @@ final class BenchCommand {
         CudaDevice dev = gn.device();
         CheckCase inputs = CheckCase.of("bench", spec);
         long n = spec.elementCount();
-        try (DeviceBuffer x = dev.upload(inputs.x());
-             DeviceBuffer dy = dev.upload(inputs.dy());
+        DType t = spec.dtype();
+        try (DeviceBuffer x = dev.upload(inputs.x(), t);
+             DeviceBuffer dy = dev.upload(inputs.dy(), t);
              DeviceBuffer gamma = dev.upload(inputs.gamma());
              DeviceBuffer beta = dev.upload(inputs.beta());
-             DeviceBuffer y = dev.allocateFloats(n);
-             DeviceBuffer dx = dev.allocateFloats(n);
+             DeviceBuffer y = dev.allocate(n, t);
+             DeviceBuffer dx = dev.allocate(n, t);
              DeviceBuffer mean = dev.allocateFloats(spec.sliceCount());
              DeviceBuffer rstd = dev.allocateFloats(spec.sliceCount());
              DeviceBuffer dgamma = dev.allocateFloats(spec.channels());
              DeviceBuffer dbeta = dev.allocateFloats(spec.channels())) {
             gn.reserve(spec);
             Runnable fwd = () -> gn.forward(spec, x, gamma, beta, y, mean, rstd, stream);
-            Runnable bwd = () -> gn.backward(spec, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, stream);
+            DeviceBuffer backwardBeta = inputs.backwardBeta() == null ? null : beta;
+            Runnable bwd = () -> gn.backward(spec, dy, x, mean, rstd, gamma, backwardBeta, dx, dgamma, dbeta,
+                    stream);
             double fwdMs = median(timer, stream, fwd, warmup, repeat);
             double bwdMs = median(timer, stream, bwd, warmup, repeat);
             row(spec, fwdMs, bwdMs, gn.plan(spec));
@@ -136,19 +154,20 @@ final class BenchCommand {
         return repeat % 2 == 1 ? samples[repeat / 2] : 0.5 * (samples[repeat / 2 - 1] + samples[repeat / 2]);
     }
 
-    private int benchCpu(int warmup, int repeat) {
+    private int benchCpu(List<GroupNormSpec> suite, int warmup, int repeat) {
         CpuGroupNorm gn = new CpuGroupNorm();
-        header("cpu (float64 reference, one thread, wall time)", warmup, repeat);
-        for (GroupNormSpec spec : BenchCase.suite()) {
+        header("cpu (float64 reference, one thread, wall time)", suite.get(0), warmup, repeat);
+        for (GroupNormSpec spec : suite) {
             CheckCase inputs = CheckCase.of("bench", spec);
             float[] x = inputs.x();
             float[] dy = inputs.dy();
             float[] gamma = inputs.gamma();
             float[] beta = inputs.beta();
+            float[] backwardBeta = inputs.backwardBeta();
             ForwardResult[] last = new ForwardResult[1];
             double fwdMs = medianWall(() -> last[0] = gn.forward(spec, x, gamma, beta), warmup, repeat);
-            double bwdMs = medianWall(() -> gn.backward(spec, dy, x, last[0].mean(), last[0].rstd(), gamma), warmup,
-                    repeat);
+            double bwdMs = medianWall(() -> gn.backward(spec, dy, x, last[0].mean(), last[0].rstd(), gamma,
+                    backwardBeta), warmup, repeat);
             row(spec, fwdMs, bwdMs, "");
         }
         return Main.OK;

@@ -1,13 +1,17 @@
 package io.github.groupnorm4j.cli;
 
+import io.github.groupnorm4j.Activation;
 import io.github.groupnorm4j.Backend;
 import io.github.groupnorm4j.BackwardResult;
 import io.github.groupnorm4j.CheckCase;
 import io.github.groupnorm4j.CheckResult;
 import io.github.groupnorm4j.Checker;
+import io.github.groupnorm4j.DType;
 import io.github.groupnorm4j.ForwardResult;
 import io.github.groupnorm4j.GroupNorm;
 import io.github.groupnorm4j.GroupNormSpec;
+import io.github.groupnorm4j.Layout;
+import io.github.groupnorm4j.Norm;
 import io.github.groupnorm4j.cuda.CudaAvailability;
 import io.github.groupnorm4j.cuda.CudaException;
 import io.github.groupnorm4j.cuda.CudaGroupNorm;
@@ -25,10 +29,13 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * {@code java -jar groupnorm4j.jar <command>}: forward, backward, check, sanitize, bench. User errors print one line and exit
@@ -43,24 +50,38 @@ public final class Main {
             "usage: java -jar groupnorm4j.jar <command> [options]",
             "",
             "commands:",
-            "  check    [--device D] [--schedule S] [--seed N]   every kernel over the shape suite vs the float64 CPU",
-            "           reference (default auto: cuda when available, otherwise the PTX on the emulator)",
-            "  sanitize [--device emu] [--schedule S] [--seed N]   forward+backward of the shape suite on the emulator",
-            "           with its sanitizer; prints every finding, exits 1 if there is any",
+            "  check    [--device D] [--schedule S] [--seed N] [--layout L] [--dtype T] [--activation A]",
+            "           every kernel over the shape suite vs the float64 CPU reference (default auto: cuda when",
+            "           available, otherwise the PTX on the emulator)",
+            "  sanitize [--device emu] [--schedule S] [--seed N] [--layout L] [--dtype T] [--activation A]",
+            "           forward+backward of the shape suite on the emulator with its sanitizer; prints every",
+            "           finding, exits 1 if there is any",
             "  bench    [--device cpu|cuda|auto] [--warmup W] [--repeat R] [--fused-limit-kib K] [--cluster-forward on]",
+            "           [--layout L] [--dtype T] [--activation A]",
             "           forward/backward timing on the performance suite; K limits the shared memory of the",
             "           one-pass kernels (0 = off); --cluster-forward on adds the sm_90 cluster forward; to time",
             "           kernel versions",
-            "  forward  --x X.npy --groups G [--gamma g.npy --beta b.npy] [--eps E] [--device D] --out DIR",
+            "  forward  --x X.npy (--groups G | --norm N) [--gamma g.npy --beta b.npy] [--eps E] [--device D]",
+            "           [--layout L] [--dtype T] [--activation A] --out DIR",
             "           writes DIR/y.npy, DIR/mean.npy, DIR/rstd.npy (mean/rstd shaped [N, G])",
-            "  backward --dy DY.npy --x X.npy --groups G [--gamma g.npy] [--eps E] [--device D] --out DIR",
-            "           writes DIR/dx.npy, DIR/dgamma.npy, DIR/dbeta.npy (mean/rstd recomputed from x)",
+            "  backward --dy DY.npy --x X.npy (--groups G | --norm N) [--gamma g.npy] [--beta b.npy] [--eps E]",
+            "           [--device D] [--layout L] [--dtype T] [--activation A] --out DIR",
+            "           writes DIR/dx.npy, DIR/dgamma.npy, DIR/dbeta.npy (mean/rstd recomputed from x);",
+            "           with --activation silu and --gamma, --beta is needed too",
             "",
             "  --device cpu|cuda|emu|auto  (forward/backward: auto = cuda when available, otherwise cpu;",
             "           emu = the kernels' PTX on the Java emulator, slow)",
             "  --schedule lockstep|adversarial, --seed N  how the emulator interleaves threads (emu only;",
             "           default lockstep, seed 1)",
-            "  .npy input: little-endian float32 or float64, C order, shape [N, C, *spatial]; output float32");
+            "  --layout nchw|nhwc  x is [N, C, *spatial] or [N, *spatial, C] (default nchw)",
+            "  --dtype fp32|fp16|bf16  storage type of x, y, dy, dx (default fp32; statistics and dgamma/dbeta",
+            "           stay float32)",
+            "  --activation none|silu  y = SiLU(GroupNorm(x)) with silu (default none)",
+            "           (check and sanitize: also all, or a comma list, for --layout, --dtype and --activation)",
+            "  --norm groupnorm|layernorm|instancenorm  layernorm is G = 1, instancenorm G = C (no --groups)",
+            "  .npy input: little-endian float32 '<f4', float64 '<f8', float16 '<f2' or bfloat16 bits '<u2',",
+            "           C order; y.npy and dx.npy are written in --dtype ('<f4', '<f2', or '<u2' bf16 bits),",
+            "           the rest as float32");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -85,21 +106,23 @@ public final class Main {
         try {
             switch (command) {
                 case "forward":
-                    return forward(Args.parse(command, argv, 1, Set.of("x", "groups", "gamma", "beta", "eps", "device", "out")));
+                    return forward(Args.parse(command, argv, 1, options("x", "groups", "gamma", "beta", "eps",
+                            "device", "out", "norm")));
                 case "backward":
-                    return backward(Args.parse(command, argv, 1, Set.of("dy", "x", "groups", "gamma", "eps", "device", "out")));
+                    return backward(Args.parse(command, argv, 1, options("dy", "x", "groups", "gamma", "beta", "eps",
+                            "device", "out", "norm")));
                 case "check":
-                    return check(Args.parse(command, argv, 1, Set.of("device", "schedule", "seed")));
+                    return check(Args.parse(command, argv, 1, options("device", "schedule", "seed")));
                 case "sanitize":
-                    return sanitize(Args.parse(command, argv, 1, Set.of("device", "schedule", "seed")));
+                    return sanitize(Args.parse(command, argv, 1, options("device", "schedule", "seed")));
                 case "bench":
-                    return new BenchCommand(out).run(
-                            Args.parse(command, argv, 1, Set.of("device", "warmup", "repeat", "fused-limit-kib", "cluster-forward")));
+                    return new BenchCommand(out).run(Args.parse(command, argv, 1,
+                            options("device", "warmup", "repeat", "fused-limit-kib", "cluster-forward")));
                 default:
                     throw new UsageException("unknown command '" + command
                             + "' (commands: check, sanitize, bench, forward, backward; --help)");
             }
-        } catch (UsageException | IllegalArgumentException e) {
+        } catch (UsageException | IllegalArgumentException | UnsupportedOperationException e) {
             return userError(e.getMessage());
         } catch (NoSuchFileException e) {
             return userError("file not found: " + e.getFile());
@@ -116,6 +139,13 @@ public final class Main {
             err.println("groupnorm4j: CUDA error: " + e.getMessage());
             return FAILED;
         }
+    }
+
+    /** A command's own options plus the variant options every command takes. */
+    private static Set<String> options(String... own) {
+        Set<String> s = new HashSet<>(Arrays.asList(own));
+        s.addAll(List.of("layout", "dtype", "activation"));
+        return s;
     }
 
     private int userError(String message) {
@@ -136,7 +166,7 @@ public final class Main {
         Path dir = outputDir(a);
         try (GroupNorm gn = open(a)) {
             ForwardResult r = gn.forward(spec, x.data(), gamma, beta);
-            Npy.write(dir.resolve("y.npy"), NpyArray.of(r.y(), spec.shape()));
+            Npy.write(dir.resolve("y.npy"), NpyArray.of(r.y(), spec.shape()), spec.dtype());
             Npy.write(dir.resolve("mean.npy"), NpyArray.of(r.mean(), spec.batch(), spec.groups()));
             Npy.write(dir.resolve("rstd.npy"), NpyArray.of(r.rstd(), spec.batch(), spec.groups()));
         }
@@ -144,39 +174,73 @@ public final class Main {
     }
 
     private int backward(Args a) throws IOException {
+        Activation activation = a.activation();
+        Path gammaPath = a.path("gamma");
+        Path betaPath = a.path("beta");
+        if (activation == Activation.NONE && betaPath != null) {
+            throw new UsageException("backward: --beta is only used with --activation silu (to recompute the"
+                    + " pre-activation value); leave it out");
+        }
+        if (activation != Activation.NONE && gammaPath != null && betaPath == null) {
+            throw new UsageException("backward: --activation " + activation.cliName() + " with --gamma needs --beta"
+                    + " too (the activation's gradient depends on x̂·γ + β)");
+        }
         NpyArray x = Npy.read(a.requiredPath("x"));
         NpyArray dy = Npy.read(a.requiredPath("dy"));
         if (!Arrays.equals(x.shape(), dy.shape())) {
             throw new UsageException("--dy has shape " + Arrays.toString(dy.shape()) + " but --x has shape "
                     + Arrays.toString(x.shape()) + "; they must match");
         }
-        Path gammaPath = a.path("gamma");
-        GroupNormSpec spec = specFor(x, a, gammaPath != null);
-        float[] gamma = gammaPath != null ? channelVector(gammaPath, "gamma", spec, 1f) : null;
-        float[] beta = gammaPath != null ? new float[spec.channels()] : null;
+        boolean affine = gammaPath != null || betaPath != null;
+        GroupNormSpec spec = specFor(x, a, affine);
+        float[] gamma = affine ? channelVector(gammaPath, "gamma", spec, 1f) : null;
+        float[] beta = affine ? channelVector(betaPath, "beta", spec, 0f) : null;
         Path dir = outputDir(a);
         try (GroupNorm gn = open(a)) {
             ForwardResult f = gn.forward(spec, x.data(), gamma, beta);
-            BackwardResult r = gn.backward(spec, dy.data(), x.data(), f.mean(), f.rstd(), gamma);
-            Npy.write(dir.resolve("dx.npy"), NpyArray.of(r.dx(), spec.shape()));
+            BackwardResult r = gn.backward(spec, dy.data(), x.data(), f.mean(), f.rstd(), gamma,
+                    activation == Activation.NONE ? null : beta);
+            Npy.write(dir.resolve("dx.npy"), NpyArray.of(r.dx(), spec.shape()), spec.dtype());
             Npy.write(dir.resolve("dgamma.npy"), NpyArray.of(r.dgamma(), spec.channels()));
             Npy.write(dir.resolve("dbeta.npy"), NpyArray.of(r.dbeta(), spec.channels()));
         }
         return OK;
     }
 
+    /** The spec of --x in --layout, with --groups or --norm, --eps, --dtype and --activation. */
     private static GroupNormSpec specFor(NpyArray x, Args a, boolean affine) {
-        int groups = a.requiredInt("groups");
+        Layout layout = a.layout();
+        DType dtype = a.dtype();
+        Activation activation = a.activation();
+        Norm norm = a.norm();
         long[] shape = x.shape();
         if (shape.length < 2) {
-            throw new UsageException("--x must have shape [N, C, *spatial], got " + Arrays.toString(shape));
+            throw new UsageException("--x must have shape " + (layout == Layout.NCHW ? "[N, C, *spatial]"
+                    : "[N, *spatial, C] (--layout nhwc)") + ", got " + Arrays.toString(shape));
         }
-        if (groups >= 1 && shape[1] % groups != 0) {
-            throw new UsageException("--groups " + groups + " does not divide C = " + shape[1] + " (x shape "
-                    + Arrays.toString(shape) + ")");
-        }
+        long channels = shape[layout == Layout.NCHW ? 1 : shape.length - 1];
         try {
-            return GroupNormSpec.forShape(shape, groups, a.floatValue("eps", GroupNormSpec.DEFAULT_EPS), affine);
+            GroupNormSpec.Builder b = GroupNormSpec.forShape(shape, layout);
+            if (norm == Norm.GROUP) {
+                if (!a.has("groups")) {
+                    throw new UsageException(a.command() + ": missing required option --groups (or --norm "
+                            + "layernorm|instancenorm)");
+                }
+                int groups = a.requiredInt("groups");
+                if (groups >= 1 && channels % groups != 0) {
+                    throw new UsageException("--groups " + groups + " does not divide C = " + channels + " (x shape "
+                            + Arrays.toString(shape) + (layout == Layout.NHWC ? ", C last with --layout nhwc" : "")
+                            + ")");
+                }
+                b.groups(groups);
+            } else {
+                b.norm(norm);
+                if (a.has("groups")) {
+                    b.groups(a.requiredInt("groups"));
+                }
+            }
+            return b.eps(a.floatValue("eps", GroupNormSpec.DEFAULT_EPS)).affine(affine).dtype(dtype)
+                    .activation(activation).build();
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -227,29 +291,45 @@ public final class Main {
             throw new UsageException("check: --schedule and --seed apply to the emulator only (--device emu), not "
                     + resolved);
         }
+        List<CheckCase> cases = variantSuites(a);
         if (requested == Backend.AUTO) {
             out.println(resolved == Backend.CUDA
                     ? "note: --device auto: CUDA is available; checking the kernels on the GPU"
                     : "note: --device auto: " + CudaAvailability.probe()
                             + "; checking the kernels' PTX on the emulator (slow)");
         }
+        int width = 28;
+        for (CheckCase c : cases) {
+            width = Math.max(width, c.spec().label().length());
+        }
+        String header = "%-" + width + "s %-40s %-7s %12s %12s %12s %9s  %s%n";
+        String row = "%-" + width + "s %-40s %-7s %12.3e %12.3e %12.3e %9.3g  %s%n";
         Checker checker = new Checker();
         int failures = 0;
         int rows = 0;
         try (GroupNorm gn = openForHarness(resolved, a, "check")) {
-            out.println("check: " + gn.name() + " vs float64 CPU reference");
-            out.printf(Locale.ROOT, "%-28s %-40s %-7s %12s %12s %12s  %s%n",
-                    "shape", "case", "output", "max abs err", "rel err", "tolerance", "result");
-            for (CheckCase c : CheckCase.suite()) {
-                List<CheckResult> results = checker.check(gn, c);
+            out.println("check: " + gn.name() + " vs float64 CPU reference" + variantsNote(a));
+            out.printf(Locale.ROOT, header, "shape", "case", "output", "max abs err", "rel err", "tolerance",
+                    "err/tol", "result");
+            for (CheckCase c : cases) {
+                List<CheckResult> results;
+                try {
+                    results = checker.check(gn, c);
+                } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                    rows++;
+                    failures++;
+                    out.printf(Locale.ROOT, "%-" + width + "s %-40s unsupported: %s  FAIL%n", c.spec().label(),
+                            c.description(), e.getMessage());
+                    continue;
+                }
                 for (CheckResult r : results) {
                     rows++;
                     if (!r.passed()) {
                         failures++;
                     }
-                    out.printf(Locale.ROOT, "%-28s %-40s %-7s %12.3e %12.3e %12.3e  %s%n",
-                            c.spec().label(), c.description(), r.output(), r.maxAbsError(), r.relativeError(),
-                            r.tolerance(), r.passed() ? "pass" : "FAIL");
+                    out.printf(Locale.ROOT, row, c.spec().label(), c.description(), r.output(), r.maxAbsError(),
+                            r.relativeError(), r.tolerance(), r.worstRatio(), r.passed() ? "pass"
+                                    : r.nonFiniteCount() > 0 ? "FAIL (" + r.nonFiniteCount() + " NaN/inf)" : "FAIL");
                 }
             }
             EmuGpuDriver emu = gn instanceof CudaGroupNorm ? ((CudaGroupNorm) gn).emulator() : null;
@@ -260,6 +340,34 @@ public final class Main {
         }
         out.println((rows - failures) + " passed, " + failures + " failed");
         return failures == 0 ? OK : FAILED;
+    }
+
+    /** The check suite in every chosen (layout, dtype, activation), layouts outermost. */
+    private static List<CheckCase> variantSuites(Args a) {
+        List<CheckCase> cases = new ArrayList<>();
+        for (Layout l : a.layouts()) {
+            for (DType t : a.dtypes()) {
+                for (Activation act : a.activations()) {
+                    cases.addAll(CheckCase.suite(l, t, act));
+                }
+            }
+        }
+        return cases;
+    }
+
+    /** ", variants: layout nhwc; dtype fp16,bf16; ..." when other variants than nchw/fp32/none were chosen. */
+    private static String variantsNote(Args a) {
+        List<Layout> layouts = a.layouts();
+        List<DType> dtypes = a.dtypes();
+        List<Activation> activations = a.activations();
+        if (layouts.equals(List.of(Layout.NCHW)) && dtypes.equals(List.of(DType.FP32))
+                && activations.equals(List.of(Activation.NONE))) {
+            return "";
+        }
+        return ", " + layouts.size() * dtypes.size() * activations.size() + " variant(s): layout "
+                + layouts.stream().map(Layout::cliName).collect(Collectors.joining(","))
+                + "; dtype " + dtypes.stream().map(DType::cliName).collect(Collectors.joining(","))
+                + "; activation " + activations.stream().map(Activation::cliName).collect(Collectors.joining(","));
     }
 
     /** The implementation for check/sanitize: cuda and cpu as usual, emu with --schedule/--seed. */
@@ -308,20 +416,24 @@ public final class Main {
                     + "(--device emu)");
         }
         EmuOptions options = emuOptions(a, "sanitize").sanitize(true).build();
-        List<CheckCase> suite = CheckCase.suite();
+        List<CheckCase> suite = variantSuites(a);
         int findings = 0;
         int failedLaunches = 0;
         try (CudaGroupNorm gn = CudaGroupNorm.emulated(options)) {
             EmuGpuDriver emu = gn.emulator();
-            out.println("sanitize: " + gn.name() + ", forward+backward of " + suite.size() + " cases");
+            out.println("sanitize: " + gn.name() + ", forward+backward of " + suite.size() + " cases"
+                    + variantsNote(a));
             for (CheckCase c : suite) {
                 emu.clearFindings();
                 String failure = null;
                 try {
                     ForwardResult f = gn.forward(c.spec(), c.x(), c.gamma(), c.beta());
-                    gn.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma());
+                    gn.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
                 } catch (CudaException e) {
                     failure = e.getMessage();
+                    failedLaunches++;
+                } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                    failure = "unsupported: " + e.getMessage();
                     failedLaunches++;
                 }
                 List<Finding> found = emu.findings();

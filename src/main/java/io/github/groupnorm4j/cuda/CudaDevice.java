@@ -1,5 +1,7 @@
 package io.github.groupnorm4j.cuda;
 
+import io.github.groupnorm4j.DType;
+
 import io.github.groupnorm4j.emu.EmuOptions;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -82,12 +84,22 @@ public final class CudaDevice implements AutoCloseable {
 
     /** Allocates {@code count} floats of device memory (uninitialised). */
     public DeviceBuffer allocateFloats(long count) {
-        return DeviceBuffer.allocate(this, count);
+        return DeviceBuffer.allocate(this, count, DType.FP32);
+    }
+
+    /** Allocates {@code count} elements of {@code dtype} (uninitialised). */
+    public DeviceBuffer allocate(long count, DType dtype) {
+        return DeviceBuffer.allocate(this, count, dtype);
     }
 
     /** Allocates and fills from a host array. */
     public DeviceBuffer upload(float[] host) {
-        DeviceBuffer b = DeviceBuffer.allocate(this, host.length);
+        return upload(host, DType.FP32);
+    }
+
+    /** Allocates a {@code dtype} buffer and fills it from a host array, rounding each value to {@code dtype}. */
+    public DeviceBuffer upload(float[] host, DType dtype) {
+        DeviceBuffer b = DeviceBuffer.allocate(this, host.length, dtype);
         try {
             b.copyFrom(host);
         } catch (RuntimeException e) {

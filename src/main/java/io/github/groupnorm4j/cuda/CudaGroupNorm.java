@@ -1,10 +1,13 @@
 package io.github.groupnorm4j.cuda;
 
+import io.github.groupnorm4j.Activation;
 import io.github.groupnorm4j.BackwardResult;
+import io.github.groupnorm4j.DType;
 import io.github.groupnorm4j.ForwardResult;
 import io.github.groupnorm4j.GroupNorm;
 import io.github.groupnorm4j.GroupNormSpec;
 import io.github.groupnorm4j.HostArrays;
+import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.emu.EmuOptions;
 import java.util.Locale;
 import jcuda.Sizeof;
@@ -151,10 +154,11 @@ public final class CudaGroupNorm implements GroupNorm {
         HostArrays.checkForward(spec, x, gamma, beta);
         checkDeviceLimits(spec);
         device.makeCurrent();
-        try (DeviceBuffer dX = device.upload(x);
+        DType t = spec.dtype();
+        try (DeviceBuffer dX = device.upload(x, t);
              DeviceBuffer dGamma = gamma == null ? null : device.upload(gamma);
              DeviceBuffer dBeta = beta == null ? null : device.upload(beta);
-             DeviceBuffer dY = device.allocateFloats(x.length);
+             DeviceBuffer dY = device.allocate(x.length, t);
              DeviceBuffer dMean = device.allocateFloats(spec.sliceCount());
              DeviceBuffer dRstd = device.allocateFloats(spec.sliceCount())) {
             forward(spec, dX, dGamma, dBeta, dY, dMean, dRstd, DEFAULT_STREAM);
@@ -165,19 +169,21 @@ public final class CudaGroupNorm implements GroupNorm {
 
     @Override
     public BackwardResult backward(GroupNormSpec spec, float[] dy, float[] x, float[] mean, float[] rstd,
-                                   float[] gamma) {
-        HostArrays.checkBackward(spec, dy, x, mean, rstd, gamma);
+                                   float[] gamma, float[] beta) {
+        HostArrays.checkBackward(spec, dy, x, mean, rstd, gamma, beta);
         checkDeviceLimits(spec);
         device.makeCurrent();
-        try (DeviceBuffer dDy = device.upload(dy);
-             DeviceBuffer dX = device.upload(x);
+        DType t = spec.dtype();
+        try (DeviceBuffer dDy = device.upload(dy, t);
+             DeviceBuffer dX = device.upload(x, t);
              DeviceBuffer dMean = device.upload(mean);
              DeviceBuffer dRstd = device.upload(rstd);
              DeviceBuffer dGamma = gamma == null ? null : device.upload(gamma);
-             DeviceBuffer dDx = device.allocateFloats(x.length);
+             DeviceBuffer dBeta = beta == null ? null : device.upload(beta);
+             DeviceBuffer dDx = device.allocate(x.length, t);
              DeviceBuffer dDgamma = device.allocateFloats(spec.channels());
              DeviceBuffer dDbeta = device.allocateFloats(spec.channels())) {
-            backward(spec, dDy, dX, dMean, dRstd, dGamma, dDx, dDgamma, dDbeta, DEFAULT_STREAM);
+            backward(spec, dDy, dX, dMean, dRstd, dGamma, dBeta, dDx, dDgamma, dDbeta, DEFAULT_STREAM);
             device.synchronize();
             return new BackwardResult(dDx.toHost(), dDgamma.toHost(), dDbeta.toHost());
         }
@@ -186,15 +192,15 @@ public final class CudaGroupNorm implements GroupNorm {
     // ---------------------------------------------------------------- device buffers (checked sizes)
 
     /**
-     * Forward on device buffers, queued on {@code stream} (null = the legacy default stream). gamma and beta are
-     * null exactly when the spec is not affine. Sizes are checked against the spec. Works on every driver.
+     * Forward on device buffers, queued on {@code stream} (null = the legacy default stream). x and y hold the
+     * spec's dtype, everything else fp32. gamma and beta are null exactly when the spec is not affine. Sizes and
+     * element types are checked against the spec. Works on every driver.
      */
     public void forward(GroupNormSpec spec, DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta,
                         DeviceBuffer y, DeviceBuffer mean, DeviceBuffer rstd, CUstream stream) {
         requireSpec(spec);
-        long n = spec.elementCount();
-        requireBuffer("x", x, n);
-        requireBuffer("y", y, n);
+        requireTensor(spec, "x", x);
+        requireTensor(spec, "y", y);
         requireBuffer("mean", mean, spec.sliceCount());
         requireBuffer("rstd", rstd, spec.sliceCount());
         requireAffineBuffer(spec, "gamma", gamma);
@@ -204,32 +210,51 @@ public final class CudaGroupNorm implements GroupNorm {
     }
 
     /**
-     * Backward on device buffers, queued on {@code stream} (null = the legacy default stream). gamma is null exactly
-     * when the spec is not affine. Works on every driver.
+     * Backward on device buffers without β: for specs without an activation (β only enters through SiLU).
+     *
+     * @see #backward(GroupNormSpec, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer,
+     *     DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, CUstream)
      */
     public void backward(GroupNormSpec spec, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer mean, DeviceBuffer rstd,
                          DeviceBuffer gamma, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta,
                          CUstream stream) {
+        backward(spec, dy, x, mean, rstd, gamma, null, dx, dgamma, dbeta, stream);
+    }
+
+    /**
+     * Backward on device buffers, queued on {@code stream} (null = the legacy default stream). dy, x and dx hold the
+     * spec's dtype, everything else fp32. gamma is null exactly when the spec is not affine; beta is needed when the
+     * spec is affine and has an activation (to recompute its input), and must be null otherwise. Works on every
+     * driver.
+     */
+    public void backward(GroupNormSpec spec, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer mean, DeviceBuffer rstd,
+                         DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer dx, DeviceBuffer dgamma,
+                         DeviceBuffer dbeta, CUstream stream) {
         requireSpec(spec);
-        long n = spec.elementCount();
-        requireBuffer("dy", dy, n);
-        requireBuffer("x", x, n);
-        requireBuffer("dx", dx, n);
+        requireTensor(spec, "dy", dy);
+        requireTensor(spec, "x", x);
+        requireTensor(spec, "dx", dx);
         requireBuffer("mean", mean, spec.sliceCount());
         requireBuffer("rstd", rstd, spec.sliceCount());
         requireAffineBuffer(spec, "gamma", gamma);
+        if (needsBeta(spec)) {
+            requireBuffer("beta", beta, spec.channels());
+        } else if (beta != null) {
+            throw new IllegalArgumentException(betaNotUsed(spec));
+        }
         requireBuffer("dgamma", dgamma, spec.channels());
         requireBuffer("dbeta", dbeta, spec.channels());
-        backwardAt(spec, dy.address(), x.address(), mean.address(), rstd.address(), addr(gamma), dx.address(),
-                dgamma.address(), dbeta.address(), device.streamHandle(stream));
+        backwardAt(spec, dy.address(), x.address(), mean.address(), rstd.address(), addr(gamma), addr(beta),
+                dx.address(), dgamma.address(), dbeta.address(), device.streamHandle(stream));
     }
 
     // ---------------------------------------------------------------- raw pointers (trainer path)
 
     /**
      * Forward on raw device pointers, queued on {@code stream} (null or an empty CUstream = the legacy default
-     * stream). No allocation, no synchronisation. The caller guarantees the sizes: x and y hold N·C·HW floats, mean
-     * and rstd N·G, gamma and beta C (null when the spec is not affine).
+     * stream). No allocation, no synchronisation. The caller guarantees the sizes and types: x and y hold N·C·HW
+     * elements of the spec's dtype, mean and rstd N·G floats, gamma and beta C floats (null when the spec is not
+     * affine).
      *
      * @throws IllegalStateException on the emulator: raw pointers need the JCuda driver; use {@link DeviceBuffer}
      */
@@ -247,14 +272,22 @@ public final class CudaGroupNorm implements GroupNorm {
                 device.streamHandle(stream));
     }
 
+    /** Backward on raw device pointers without β (specs without an activation). */
+    public void backward(GroupNormSpec spec, CUdeviceptr dy, CUdeviceptr x, CUdeviceptr mean, CUdeviceptr rstd,
+                         CUdeviceptr gamma, CUdeviceptr dx, CUdeviceptr dgamma, CUdeviceptr dbeta, CUstream stream) {
+        backward(spec, dy, x, mean, rstd, gamma, null, dx, dgamma, dbeta, stream);
+    }
+
     /**
      * Backward on raw device pointers, queued on {@code stream}. No synchronisation; allocates only if the
-     * workspace (2·N·C floats) has not been reserved for a spec this large. dγ and dβ are always written.
+     * workspace has not been reserved ({@link #reserve}) for a spec this large. dγ and dβ are always written. beta
+     * as in the {@link DeviceBuffer} overload.
      *
      * @throws IllegalStateException on the emulator: raw pointers need the JCuda driver; use {@link DeviceBuffer}
      */
     public void backward(GroupNormSpec spec, CUdeviceptr dy, CUdeviceptr x, CUdeviceptr mean, CUdeviceptr rstd,
-                         CUdeviceptr gamma, CUdeviceptr dx, CUdeviceptr dgamma, CUdeviceptr dbeta, CUstream stream) {
+                         CUdeviceptr gamma, CUdeviceptr beta, CUdeviceptr dx, CUdeviceptr dgamma, CUdeviceptr dbeta,
+                         CUstream stream) {
         requireSpec(spec);
         requireJCuda();
         requirePointer("dy", dy);
@@ -262,11 +295,16 @@ public final class CudaGroupNorm implements GroupNorm {
         requirePointer("mean", mean);
         requirePointer("rstd", rstd);
         requireAffinePointer(spec, "gamma", gamma);
+        if (needsBeta(spec)) {
+            requirePointer("beta", beta);
+        } else if (beta != null) {
+            throw new IllegalArgumentException(betaNotUsed(spec));
+        }
         requirePointer("dx", dx);
         requirePointer("dgamma", dgamma);
         requirePointer("dbeta", dbeta);
-        backwardAt(spec, addr(dy), addr(x), addr(mean), addr(rstd), addr(gamma), addr(dx), addr(dgamma), addr(dbeta),
-                device.streamHandle(stream));
+        backwardAt(spec, addr(dy), addr(x), addr(mean), addr(rstd), addr(gamma), addr(beta), addr(dx), addr(dgamma),
+                addr(dbeta), device.streamHandle(stream));
     }
 
     // ---------------------------------------------------------------- the launches (device addresses)
@@ -274,70 +312,131 @@ public final class CudaGroupNorm implements GroupNorm {
     private void forwardAt(GroupNormSpec spec, long x, long gamma, long beta, long y, long mean, long rstd,
                            long stream) {
         checkDeviceLimits(spec);
+        checkElementAlignment(spec, "x", x);
+        checkElementAlignment(spec, "y", y);
         device.makeCurrent();
+        GroupNormKernels.Typed k = kernels.of(spec.dtype());
         long hw = spec.spatialSize();
         int c = spec.channels();
         int g = spec.groups();
+        int activation = spec.activation().ordinal();
+        if (spec.layout() == Layout.NHWC) {
+            reserve(spec);
+            LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorizable(spec, x, y), WELFORD_BYTES);
+            kernels.launch(k.forwardNhwcStats, cols.shape(), stream, KernelArgs.create().pointer(x)
+                    .pointer(workspace.address()).i32(c).i32(g).i64(hw).i32(cols.cols()).i32(cols.rowChunks())
+                    .i32(cols.vectorized() ? 1 : 0));
+            kernels.launch(k.forwardNhwcFinalize, planner.perSlice(spec), stream, KernelArgs.create().pointer(x)
+                    .pointer(workspace.address()).pointer(mean).pointer(rstd).i32(c).i32(g).i64(hw)
+                    .i32(cols.rowChunks()).f32(spec.eps()));
+            LaunchPlanner.ColumnPlan map = planner.columns(spec, cols.vectorized(), 0);
+            kernels.launch(k.forwardNhwcApply, map.shape(), stream, KernelArgs.create().pointer(x).pointer(mean)
+                    .pointer(rstd).pointer(gamma).pointer(beta).pointer(y).i32(c).i32(g).i64(hw).i32(map.cols())
+                    .i32(map.rowChunks()).i32(activation).i32(map.vectorized() ? 1 : 0));
+            return;
+        }
 
         LaunchPlanner.Shape fused = planner.forwardFused(spec);
-        LaunchPlanner.Shape cluster = fused == null ? planner.forwardCluster(spec, kernels.forwardCluster != null) : null;
+        LaunchPlanner.Shape cluster = fused == null ? planner.forwardCluster(spec, kernels.hasClusterForward) : null;
         if (fused != null || cluster != null) {
-            kernels.launch(fused != null ? kernels.forwardFused : kernels.forwardCluster, fused != null ? fused : cluster,
+            kernels.launch(fused != null ? k.forwardFused : k.forwardCluster, fused != null ? fused : cluster,
                     stream, KernelArgs.create().pointer(x).pointer(gamma).pointer(beta).pointer(y).pointer(mean)
-                            .pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps()));
+                            .pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps()).i32(activation));
             return;
         }
         LaunchPlanner.Shape stats = planner.forwardStats(spec);
         if (stats.gridY == 1) {
-            kernels.launch(kernels.forwardStats, stats, stream, KernelArgs.create().pointer(x).pointer(mean)
+            kernels.launch(k.forwardStats, stats, stream, KernelArgs.create().pointer(x).pointer(mean)
                     .pointer(rstd).i64(spec.sliceLength()).f32(spec.eps()));
         } else {
             reserve(spec);
-            kernels.launch(kernels.forwardSplitStats, stats, stream, KernelArgs.create().pointer(x)
+            kernels.launch(k.forwardSplitStats, stats, stream, KernelArgs.create().pointer(x)
                     .pointer(workspace.address()).pointer(counters.address())
                     .pointer(mean).pointer(rstd).i64(spec.sliceLength()).f32(spec.eps()));
         }
-        kernels.launch(kernels.forwardApply, planner.rows(spec), stream,
+        kernels.launch(k.forwardApply, planner.rows(spec), stream,
                 KernelArgs.create().pointer(x).pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(y)
-                        .i32(c).i32(g).i64(hw));
+                        .i32(c).i32(g).i64(hw).i32(activation));
     }
 
-    private void backwardAt(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long dx,
+    private void backwardAt(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long beta, long dx,
                             long dgamma, long dbeta, long stream) {
         checkDeviceLimits(spec);
+        checkElementAlignment(spec, "dy", dy);
+        checkElementAlignment(spec, "x", x);
+        checkElementAlignment(spec, "dx", dx);
         device.makeCurrent();
         reserve(spec);
-        long sumDyXhat = workspace.address() + partialsBytes(spec);
+        GroupNormKernels.Typed k = kernels.of(spec.dtype());
+        long sumDyXhat = workspace.address() + forwardPartialsBytes(spec);
         long sumDy = sumDyXhat + sumsCount(spec) * Sizeof.FLOAT;
         long hw = spec.spatialSize();
         int n = spec.batch();
         int c = spec.channels();
         int g = spec.groups();
+        int activation = spec.activation().ordinal();
+
+        if (spec.layout() == Layout.NHWC) {
+            long groupCoefs = sumDy + sumsCount(spec) * Sizeof.FLOAT;
+            boolean vectorized = vectorizable(spec, dy, x) && vectorizable(spec, x, dx);
+            LaunchPlanner.ColumnPlan sums = planner.columns(spec, vectorized, FLOAT2_BYTES);
+            kernels.launch(k.backwardNhwcChannelSums, sums.shape(), stream, KernelArgs.create().pointer(dy)
+                    .pointer(x).pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat)
+                    .pointer(sumDy).i32(c).i32(g).i64(hw).i32(sums.cols()).i32(sums.rowChunks()).i32(activation)
+                    .i32(vectorized ? 1 : 0));
+            kernels.launch(kernels.backwardGroupCoefs, planner.groupCoefs(spec), stream, KernelArgs.create()
+                    .pointer(sumDyXhat).pointer(sumDy).i32(sums.rowChunks()).pointer(gamma).pointer(groupCoefs)
+                    .pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g));
+            LaunchPlanner.ColumnPlan map = planner.columns(spec, vectorized, 0);
+            kernels.launch(k.backwardNhwcDx, map.shape(), stream, KernelArgs.create().pointer(dy).pointer(x)
+                    .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(groupCoefs).pointer(dx)
+                    .i32(c).i32(g).i64(hw).i32(map.cols()).i32(map.rowChunks()).i32(activation)
+                    .i32(vectorized ? 1 : 0));
+            return;
+        }
 
         LaunchPlanner.Shape fused = planner.backwardFused(spec);
         if (fused != null) {
-            kernels.launch(kernels.backwardFused, fused, stream, KernelArgs.create().pointer(dy).pointer(x)
-                    .pointer(mean).pointer(rstd).pointer(gamma).pointer(sumDyXhat).pointer(sumDy).pointer(dx)
-                    .i32(c).i32(g).i64(hw));
+            kernels.launch(k.backwardFused, fused, stream, KernelArgs.create().pointer(dy).pointer(x)
+                    .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
+                    .pointer(dx).i32(c).i32(g).i64(hw).i32(activation));
             kernels.launch(kernels.backwardGammaBeta, planner.perChannel(spec), stream, KernelArgs.create()
                     .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
             return;
         }
         LaunchPlanner.Shape sums = planner.channelSums(spec);
-        kernels.launch(kernels.backwardChannelSums, sums, stream, KernelArgs.create().pointer(dy).pointer(x)
-                .pointer(mean).pointer(rstd).pointer(sumDyXhat).pointer(sumDy).i32(c).i32(g).i64(hw));
-        kernels.launch(kernels.backwardDx, planner.rows(spec), stream, KernelArgs.create().pointer(dy).pointer(x)
-                .pointer(mean).pointer(rstd).pointer(gamma).pointer(sumDyXhat).pointer(sumDy).i32(sums.gridY)
-                .pointer(dx).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw));
+        kernels.launch(k.backwardChannelSums, sums, stream, KernelArgs.create().pointer(dy).pointer(x)
+                .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
+                .i32(c).i32(g).i64(hw).i32(activation));
+        kernels.launch(k.backwardDx, planner.rows(spec), stream, KernelArgs.create().pointer(dy).pointer(x)
+                .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
+                .i32(sums.gridY).pointer(dx).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw)
+                .i32(activation));
+    }
+
+    /** Shared bytes per thread and channel of the channels-last statistics (a Welford state) and sums (a float2). */
+    private static final int WELFORD_BYTES = 12;
+    private static final int FLOAT2_BYTES = 8;
+
+    /** Whether the channels-last kernels can move 16-byte vectors of channels: C a multiple, tensors aligned. */
+    private static boolean vectorizable(GroupNormSpec spec, long a, long b) {
+        return spec.channels() % LaunchPlanner.vectorWidth(spec) == 0 && a % 16 == 0 && b % 16 == 0;
     }
 
     /** Which kernels a forward and a backward of {@code spec} launch, e.g. {@code fwd fused; bwd fused+gamma_beta}. */
     public String plan(GroupNormSpec spec) {
         requireSpec(spec);
+        if (spec.layout() == Layout.NHWC) {
+            boolean vectorized = spec.channels() % LaunchPlanner.vectorWidth(spec) == 0;
+            LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorized, WELFORD_BYTES);
+            String chunks = cols.rowChunks() == 1 ? "" : "(" + cols.rowChunks() + ")";
+            return "fwd nhwc_stats" + chunks + "+finalize+apply; bwd nhwc_channel_sums" + chunks + "+group_coefs+dx"
+                    + (vectorized ? "" : " (scalar channels)");
+        }
         String fwd;
         if (planner.forwardFused(spec) != null) {
             fwd = "fused";
-        } else if (planner.forwardCluster(spec, kernels.forwardCluster != null) != null) {
+        } else if (planner.forwardCluster(spec, kernels.hasClusterForward) != null) {
             fwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
         } else {
             int splits = planner.forwardStats(spec).gridY;
@@ -353,15 +452,19 @@ public final class CudaGroupNorm implements GroupNorm {
         return "fwd " + fwd + "; bwd " + bwd;
     }
 
-    // Workspace: partial Welford states of split statistics [3·N·G·splits], then the backward per-(n, c, chunk)
-    // sums [2·N·C·chunks]; both are written before they are read. Counters [N·G] live apart: they must start at zero, and every
-    // split-statistics launch leaves them at zero, so they are cleared only when they grow.
+    // Workspace: the forward partials (channels-first split statistics [3·N·G·splits] or channels-last Welford
+    // partials [3·N·C·rowChunks]), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last, the
+    // group coefficients [2·N·G]; all are written before they are read. Counters [N·G] live apart: they must start
+    // at zero, and every split-statistics launch leaves them at zero, so they are cleared only when they grow.
     private long sumsCount(GroupNormSpec spec) {
-        return (long) spec.batch() * spec.channels() * planner.channelSums(spec).gridY;
+        long chunks = spec.layout() == Layout.NHWC ? planner.maxRowChunks(spec) : planner.channelSums(spec).gridY;
+        return (long) spec.batch() * spec.channels() * chunks;
     }
 
-    private long partialsBytes(GroupNormSpec spec) {
-        return 3L * spec.sliceCount() * planner.maxStatsSplits(spec) * Sizeof.FLOAT;
+    private long forwardPartialsBytes(GroupNormSpec spec) {
+        long states = spec.layout() == Layout.NHWC ? (long) spec.batch() * spec.channels() * planner.maxRowChunks(spec)
+                : (long) spec.sliceCount() * planner.maxStatsSplits(spec);
+        return 3L * states * Sizeof.FLOAT;
     }
 
     /**
@@ -370,7 +473,8 @@ public final class CudaGroupNorm implements GroupNorm {
      */
     public void reserve(GroupNormSpec spec) {
         requireSpec(spec);
-        long need = partialsBytes(spec) / Sizeof.FLOAT + 2L * sumsCount(spec);
+        long coefs = spec.layout() == Layout.NHWC ? 2L * spec.sliceCount() : 0;
+        long need = forwardPartialsBytes(spec) / Sizeof.FLOAT + 2L * sumsCount(spec) + coefs;
         if (workspace == null || workspace.count() < need) {
             if (workspace != null) {
                 device.synchronize();
@@ -416,15 +520,45 @@ public final class CudaGroupNorm implements GroupNorm {
     }
 
     private void requireBuffer(String name, DeviceBuffer b, long needed) {
+        requireBuffer(name, b, needed, DType.FP32);
+    }
+
+    /** x, y, dy, dx: N·C·HW elements of the spec's dtype. */
+    private void requireTensor(GroupNormSpec spec, String name, DeviceBuffer b) {
+        requireBuffer(name, b, spec.elementCount(), spec.dtype());
+    }
+
+    private void requireBuffer(String name, DeviceBuffer b, long needed, DType dtype) {
         if (b == null) {
             throw new IllegalArgumentException(name + " must not be null (expected a device buffer of " + needed
-                    + " floats)");
+                    + " " + dtype.cliName() + " values)");
         }
         if (b.device() != device) {
             throw new IllegalArgumentException(name + " lives on " + b.device() + ", not on " + device);
         }
+        if (b.dtype() != dtype) {
+            throw new IllegalArgumentException(name + " holds " + b.dtype().cliName() + " values, expected "
+                    + dtype.cliName() + (dtype == DType.FP32 ? "" : " (the spec's dtype)"));
+        }
         if (b.count() < needed) {
-            throw new IllegalArgumentException(name + " holds " + b.count() + " floats, expected at least " + needed);
+            throw new IllegalArgumentException(name + " holds " + b.count() + " values, expected at least " + needed);
+        }
+    }
+
+    private static boolean needsBeta(GroupNormSpec spec) {
+        return spec.affine() && spec.activation() != Activation.NONE;
+    }
+
+    private static String betaNotUsed(GroupNormSpec spec) {
+        return "beta was given to backward but " + (spec.affine() ? "the spec has no activation" : "the spec is not affine")
+                + "; pass null";
+    }
+
+    /** A tensor address must be aligned to its element size, or the kernels' loads fault. */
+    private static void checkElementAlignment(GroupNormSpec spec, String name, long address) {
+        if (address % spec.dtype().bytes() != 0) {
+            throw new IllegalArgumentException(name + " at 0x" + Long.toHexString(address) + " is not aligned to its "
+                    + spec.dtype().bytes() + "-byte " + spec.dtype().cliName() + " elements");
         }
     }
 

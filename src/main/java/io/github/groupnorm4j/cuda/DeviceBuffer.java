@@ -1,33 +1,42 @@
 package io.github.groupnorm4j.cuda;
 
-import jcuda.Sizeof;
+import io.github.groupnorm4j.DType;
+import io.github.groupnorm4j.HalfFloats;
+import java.util.Objects;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 
 /**
- * A float32 allocation in device memory, freed by {@link #close()}. Use with try-with-resources so a failed call
- * never leaks device memory.
+ * An allocation of {@link DType} elements (fp32 by default) in device memory, freed by {@link #close()}. Use with
+ * try-with-resources so a failed call never leaks device memory.
+ *
+ * <p>Host arrays are {@code float[]} for every element type: a 16-bit buffer rounds on {@link #copyFrom(float[])}
+ * (to nearest, ties to even, as {@code __float2half_rn}) and widens exactly on {@link #copyTo(float[])}. The raw
+ * bits are available through {@link #copyFromBits(short[])} and {@link #copyToBits(short[])}.
  */
 public final class DeviceBuffer implements AutoCloseable {
     private final CudaDevice device;
     private final long address;
     private final long count;
+    private final DType dtype;
     private boolean closed;
 
-    private DeviceBuffer(CudaDevice device, long address, long count) {
+    private DeviceBuffer(CudaDevice device, long address, long count, DType dtype) {
         this.device = device;
         this.address = address;
         this.count = count;
+        this.dtype = dtype;
     }
 
-    static DeviceBuffer allocate(CudaDevice device, long count) {
+    static DeviceBuffer allocate(CudaDevice device, long count, DType dtype) {
+        Objects.requireNonNull(dtype, "dtype");
         if (count < 0) {
             throw new IllegalArgumentException("count must be >= 0, got " + count);
         }
         device.makeCurrent();
         // cuMemAlloc rejects 0 bytes; a zero-length buffer keeps a null pointer.
-        long address = count > 0 ? device.driver().malloc(count * Sizeof.FLOAT) : 0;
-        return new DeviceBuffer(device, address, count);
+        long address = count > 0 ? device.driver().malloc(Math.multiplyExact(count, (long) dtype.bytes())) : 0;
+        return new DeviceBuffer(device, address, count, dtype);
     }
 
     /**
@@ -46,25 +55,36 @@ public final class DeviceBuffer implements AutoCloseable {
         return address;
     }
 
-    /** Number of floats. */
+    /** Number of elements. */
     public long count() {
         return count;
     }
 
+    /** The element type. */
+    public DType dtype() {
+        return dtype;
+    }
+
     public long bytes() {
-        return count * Sizeof.FLOAT;
+        return count * dtype.bytes();
     }
 
     public CudaDevice device() {
         return device;
     }
 
-    /** Copies {@code host} into the start of this buffer (synchronous). */
+    /** Copies {@code host} into the start of this buffer (synchronous), rounding to the element type. */
     public void copyFrom(float[] host) {
         requireFits("host array", host.length);
         device.makeCurrent();
-        if (host.length > 0) {
+        if (host.length == 0) {
+            return;
+        }
+        if (dtype == DType.FP32) {
             device.driver().copyHostToDevice(address, host, 0, host.length);
+        } else {
+            short[] bits = HalfFloats.encode(host, dtype);
+            device.driver().copyHostToDevice(address, bits, 0, bits.length);
         }
     }
 
@@ -72,27 +92,54 @@ public final class DeviceBuffer implements AutoCloseable {
     public void copyTo(float[] host) {
         requireFits("host array", host.length);
         device.makeCurrent();
-        if (host.length > 0) {
+        if (host.length == 0) {
+            return;
+        }
+        if (dtype == DType.FP32) {
             device.driver().copyDeviceToHost(host, 0, host.length, address);
+        } else {
+            short[] bits = new short[host.length];
+            device.driver().copyDeviceToHost(bits, 0, bits.length, address);
+            System.arraycopy(HalfFloats.decode(bits, dtype), 0, host, 0, host.length);
         }
     }
 
-    /** Returns the whole buffer as a new host array. */
+    /** Copies raw 16-bit values (fp16 or bf16 bits) into the start of this 16-bit buffer (synchronous). */
+    public void copyFromBits(short[] bits) {
+        require16Bit();
+        requireFits("bits array", bits.length);
+        device.makeCurrent();
+        if (bits.length > 0) {
+            device.driver().copyHostToDevice(address, bits, 0, bits.length);
+        }
+    }
+
+    /** Copies the start of this 16-bit buffer into {@code bits} as raw values (synchronous). */
+    public void copyToBits(short[] bits) {
+        require16Bit();
+        requireFits("bits array", bits.length);
+        device.makeCurrent();
+        if (bits.length > 0) {
+            device.driver().copyDeviceToHost(bits, 0, bits.length, address);
+        }
+    }
+
+    /** Returns the whole buffer as a new host array (widened to float). */
     public float[] toHost() {
         if (count > Integer.MAX_VALUE - 8) {
-            throw new IllegalStateException("buffer of " + count + " floats does not fit a Java array");
+            throw new IllegalStateException("buffer of " + count + " elements does not fit a Java array");
         }
         float[] h = new float[(int) count];
         copyTo(h);
         return h;
     }
 
-    /** Sets every float to {@code value}, asynchronously on {@code stream} (null: the legacy default stream). */
+    /** Sets every element to {@code value}, asynchronously on {@code stream} (null: the legacy default stream). */
     public void fill(float value, CUstream stream) {
         fill(value, device.streamHandle(stream));
     }
 
-    /** Sets every float to {@code value}, asynchronously on {@code stream}. */
+    /** Sets every element to {@code value}, asynchronously on {@code stream}. */
     public void fill(float value, CudaStream stream) {
         fill(value, stream == null ? 0 : stream.id());
     }
@@ -100,15 +147,34 @@ public final class DeviceBuffer implements AutoCloseable {
     void fill(float value, long stream) {
         ensureOpen();
         device.makeCurrent();
-        if (count > 0) {
+        if (count == 0) {
+            return;
+        }
+        if (dtype == DType.FP32) {
             device.driver().memsetD32Async(address, Float.floatToRawIntBits(value), count, stream);
+            return;
+        }
+        // Two 16-bit values per 32-bit word; an odd last element is set by a (synchronous) copy.
+        int bits = HalfFloats.encode(new float[] {value}, dtype)[0] & 0xffff;
+        if (count >= 2) {
+            device.driver().memsetD32Async(address, bits | (bits << 16), count / 2, stream);
+        }
+        if (count % 2 != 0) {
+            device.driver().synchronizeStream(stream);
+            device.driver().copyHostToDevice(address + 2 * (count - 1), new short[] {(short) bits}, 0, 1);
+        }
+    }
+
+    private void require16Bit() {
+        if (dtype.bytes() != 2) {
+            throw new IllegalStateException("raw 16-bit copies need an fp16 or bf16 buffer; this one holds " + dtype);
         }
     }
 
     private void requireFits(String what, long n) {
         ensureOpen();
         if (n > count) {
-            throw new IllegalArgumentException(what + " has " + n + " floats but the device buffer holds " + count);
+            throw new IllegalArgumentException(what + " has " + n + " values but the device buffer holds " + count);
         }
     }
 
@@ -131,6 +197,6 @@ public final class DeviceBuffer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "DeviceBuffer[" + count + " floats on " + device.label() + "]";
+        return "DeviceBuffer[" + count + " " + dtype.cliName() + " on " + device.label() + "]";
     }
 }

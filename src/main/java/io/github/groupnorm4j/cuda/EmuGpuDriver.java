@@ -189,6 +189,24 @@ public final class EmuGpuDriver implements GpuDriver {
     }
 
     @Override
+    public synchronized void copyHostToDevice(long dst, short[] src, int offset, int count) {
+        JCudaGpuDriver.checkRange(src.length, offset, count);
+        checkSticky("cuMemcpyHtoD");
+        if (count > 0) {
+            memoryOp("cuMemcpyHtoD", () -> emulator.write(dst, src, offset, count));
+        }
+    }
+
+    @Override
+    public synchronized void copyDeviceToHost(short[] dst, int offset, int count, long src) {
+        JCudaGpuDriver.checkRange(dst.length, offset, count);
+        checkSticky("cuMemcpyDtoH");
+        if (count > 0) {
+            memoryOp("cuMemcpyDtoH", () -> emulator.read(src, dst, offset, count));
+        }
+    }
+
+    @Override
     public synchronized void memsetD32Async(long dst, int value, long count, long stream) {
         checkSticky("cuMemsetD32Async");
         checkStream("cuMemsetD32Async", stream);

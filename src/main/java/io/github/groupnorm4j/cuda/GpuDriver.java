@@ -59,6 +59,12 @@ public interface GpuDriver extends AutoCloseable {
     /** Copies {@code count} floats from device address {@code src} into {@code dst[offset..]} (synchronous). */
     void copyDeviceToHost(float[] dst, int offset, int count, long src);
 
+    /** Copies {@code count} 16-bit values (fp16/bf16 bits) from {@code src[offset..]} to device address dst. */
+    void copyHostToDevice(long dst, short[] src, int offset, int count);
+
+    /** Copies {@code count} 16-bit values from device address src into {@code dst[offset..]}. */
+    void copyDeviceToHost(short[] dst, int offset, int count, long src);
+
     /** Sets {@code count} 32-bit words at {@code dst} to {@code value}, queued on {@code stream}. */
     void memsetD32Async(long dst, int value, long count, long stream);
 

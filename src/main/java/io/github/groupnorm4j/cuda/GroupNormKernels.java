@@ -1,9 +1,12 @@
 package io.github.groupnorm4j.cuda;
 
+import io.github.groupnorm4j.DType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * The PTX modules built from {@code cuda/*.cu}, loaded from the jar for one device, and the single launch path.
@@ -14,19 +17,53 @@ final class GroupNormKernels {
     static final String PTX_RESOURCE_DIR = "/io/github/groupnorm4j/ptx/";
     static final int OLDEST_SUPPORTED_CC = 75;
 
+    /** The kernels instantiated per storage type (entry points named {@code <kernel>_<f32|f16|bf16>}). */
+    static final class Typed {
+        final GpuDriver.Kernel forwardStats;
+        final GpuDriver.Kernel forwardSplitStats;
+        final GpuDriver.Kernel forwardApply;
+        final GpuDriver.Kernel forwardFused;
+        /** The cluster forward; only in the compute_90 build, null otherwise. */
+        final GpuDriver.Kernel forwardCluster;
+        final GpuDriver.Kernel forwardNhwcStats;
+        final GpuDriver.Kernel forwardNhwcFinalize;
+        final GpuDriver.Kernel forwardNhwcApply;
+        final GpuDriver.Kernel backwardFused;
+        final GpuDriver.Kernel backwardChannelSums;
+        final GpuDriver.Kernel backwardDx;
+        final GpuDriver.Kernel backwardNhwcChannelSums;
+        final GpuDriver.Kernel backwardNhwcDx;
+
+        private Typed(GpuDriver driver, GpuDriver.Module forward, GpuDriver.Module backward, String suffix,
+                      boolean hopper, int maxDynamicShared) {
+            this.forwardStats = driver.function(forward, "groupnorm_forward_stats_" + suffix);
+            this.forwardSplitStats = driver.function(forward, "groupnorm_forward_split_stats_" + suffix);
+            this.forwardApply = driver.function(forward, "groupnorm_forward_apply_" + suffix);
+            this.forwardFused = driver.function(forward, "groupnorm_forward_fused_" + suffix);
+            this.forwardCluster = hopper ? driver.function(forward, "groupnorm_forward_cluster_" + suffix) : null;
+            this.forwardNhwcStats = driver.function(forward, "groupnorm_forward_nhwc_stats_" + suffix);
+            this.forwardNhwcFinalize = driver.function(forward, "groupnorm_forward_nhwc_finalize_" + suffix);
+            this.forwardNhwcApply = driver.function(forward, "groupnorm_forward_nhwc_apply_" + suffix);
+            this.backwardFused = driver.function(backward, "groupnorm_backward_fused_" + suffix);
+            this.backwardChannelSums = driver.function(backward, "groupnorm_backward_channel_sums_" + suffix);
+            this.backwardDx = driver.function(backward, "groupnorm_backward_dx_" + suffix);
+            this.backwardNhwcChannelSums = driver.function(backward, "groupnorm_backward_nhwc_channel_sums_" + suffix);
+            this.backwardNhwcDx = driver.function(backward, "groupnorm_backward_nhwc_dx_" + suffix);
+            driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
+            if (forwardCluster != null) {
+                driver.allowDynamicSharedMemory(forwardCluster, maxDynamicShared);
+            }
+            driver.allowDynamicSharedMemory(backwardFused, maxDynamicShared);
+        }
+    }
+
     final String ptxTarget;
-    final GpuDriver.Kernel forwardStats;
-    final GpuDriver.Kernel forwardSplitStats;
-    final GpuDriver.Kernel forwardApply;
-    final GpuDriver.Kernel forwardFused;
-    /** The cluster forward; only in the compute_90 build, null otherwise. */
-    final GpuDriver.Kernel forwardCluster;
-    final GpuDriver.Kernel backwardFused;
     /** Dynamic shared memory the fused kernels may use on this device. */
     final int maxDynamicShared;
-    final GpuDriver.Kernel backwardChannelSums;
+    final boolean hasClusterForward;
     final GpuDriver.Kernel backwardGammaBeta;
-    final GpuDriver.Kernel backwardDx;
+    final GpuDriver.Kernel backwardGroupCoefs;
+    private final Map<DType, Typed> typed = new EnumMap<>(DType.class);
     private final CudaDevice device;
 
     GroupNormKernels(CudaDevice device) {
@@ -37,26 +74,23 @@ final class GroupNormKernels {
                     + OLDEST_SUPPORTED_CC + " PTX and need sm_" + OLDEST_SUPPORTED_CC + " or newer");
         }
         this.ptxTarget = cc >= 90 ? "compute_90" : "compute_75";
+        this.hasClusterForward = cc >= 90;
         device.makeCurrent();
         GpuDriver driver = device.driver();
         GpuDriver.Module forward = load(driver, "groupnorm_forward");
         GpuDriver.Module backward = load(driver, "groupnorm_backward");
-        this.forwardStats = driver.function(forward, "groupnorm_forward_stats");
-        this.forwardSplitStats = driver.function(forward, "groupnorm_forward_split_stats");
-        this.forwardApply = driver.function(forward, "groupnorm_forward_apply");
-        this.forwardFused = driver.function(forward, "groupnorm_forward_fused");
-        this.backwardFused = driver.function(backward, "groupnorm_backward_fused");
         // Static shared memory of these kernels is under 1 KiB (the reduction scratch).
         this.maxDynamicShared = Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
-        driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
-        this.forwardCluster = cc >= 90 ? driver.function(forward, "groupnorm_forward_cluster") : null;
-        if (forwardCluster != null) {
-            driver.allowDynamicSharedMemory(forwardCluster, maxDynamicShared);
+        for (DType t : DType.values()) {
+            typed.put(t, new Typed(driver, forward, backward, t.kernelSuffix(), hasClusterForward, maxDynamicShared));
         }
-        driver.allowDynamicSharedMemory(backwardFused, maxDynamicShared);
-        this.backwardChannelSums = driver.function(backward, "groupnorm_backward_channel_sums");
         this.backwardGammaBeta = driver.function(backward, "groupnorm_backward_gamma_beta");
-        this.backwardDx = driver.function(backward, "groupnorm_backward_dx");
+        this.backwardGroupCoefs = driver.function(backward, "groupnorm_backward_group_coefs");
+    }
+
+    /** The kernels for tensors stored as {@code dtype}. */
+    Typed of(DType dtype) {
+        return typed.get(dtype);
     }
 
     private GpuDriver.Module load(GpuDriver driver, String name) {

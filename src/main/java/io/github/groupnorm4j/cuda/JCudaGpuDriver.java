@@ -150,18 +150,39 @@ public final class JCudaGpuDriver implements GpuDriver {
     @Override
     public void copyHostToDevice(long dst, float[] src, int offset, int count) {
         checkRange(src.length, offset, count);
-        if (count > 0) {
-            check("cuMemcpyHtoD", JCudaDriver.cuMemcpyHtoD(JCudaPointers.devicePointer(dst),
-                    Pointer.to(src).withByteOffset((long) offset * Sizeof.FLOAT), (long) count * Sizeof.FLOAT));
-        }
+        toDevice(dst, Pointer.to(src), offset, count, Sizeof.FLOAT);
     }
 
     @Override
     public void copyDeviceToHost(float[] dst, int offset, int count, long src) {
         checkRange(dst.length, offset, count);
+        toHost(Pointer.to(dst), offset, count, Sizeof.FLOAT, src);
+    }
+
+    @Override
+    public void copyHostToDevice(long dst, short[] src, int offset, int count) {
+        checkRange(src.length, offset, count);
+        toDevice(dst, Pointer.to(src), offset, count, Sizeof.SHORT);
+    }
+
+    @Override
+    public void copyDeviceToHost(short[] dst, int offset, int count, long src) {
+        checkRange(dst.length, offset, count);
+        toHost(Pointer.to(dst), offset, count, Sizeof.SHORT, src);
+    }
+
+    /** Synchronous copy of {@code count} elements of {@code size} bytes from host array element {@code offset}. */
+    private void toDevice(long dst, Pointer host, int offset, int count, int size) {
         if (count > 0) {
-            check("cuMemcpyDtoH", JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) offset * Sizeof.FLOAT),
-                    JCudaPointers.devicePointer(src), (long) count * Sizeof.FLOAT));
+            check("cuMemcpyHtoD", JCudaDriver.cuMemcpyHtoD(JCudaPointers.devicePointer(dst),
+                    host.withByteOffset((long) offset * size), (long) count * size));
+        }
+    }
+
+    private void toHost(Pointer host, int offset, int count, int size, long src) {
+        if (count > 0) {
+            check("cuMemcpyDtoH", JCudaDriver.cuMemcpyDtoH(host.withByteOffset((long) offset * size),
+                    JCudaPointers.devicePointer(src), (long) count * size));
         }
     }
 

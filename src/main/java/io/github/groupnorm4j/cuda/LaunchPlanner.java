@@ -1,6 +1,7 @@
 package io.github.groupnorm4j.cuda;
 
 import io.github.groupnorm4j.GroupNormSpec;
+import io.github.groupnorm4j.Layout;
 
 /**
  * Chooses kernels, grids and blocks from the shape and the device (SM count, shared memory). Kept apart from the
@@ -11,6 +12,10 @@ import io.github.groupnorm4j.GroupNormSpec;
  * GPU, then the elementwise map. Backward: fused (x and dy in shared memory) plus dγ/dβ when a slice pair fits,
  * otherwise channel sums (rows split when N·C blocks cannot fill the GPU), then dx, which also reduces dγ/dβ:
  * two launches either way.
+ *
+ * <p>Channels-last ({@link Layout#NHWC}): statistics per column and row chunk, a per-slice merge, then the map
+ * (three launches forward); backward channel sums, group coefficients with dγ/dβ, then dx (three launches). Blocks
+ * own fixed column vectors and walk rows, see {@link #columns}.
  */
 final class LaunchPlanner {
     /** Resident threads per SM we aim to fill on every supported architecture (sm_75 holds 1024, sm_80+ 2048). */
@@ -73,9 +78,28 @@ final class LaunchPlanner {
         }
     }
 
-    /** The fused forward (one block per slice, slice staged in shared memory), or null when it does not apply. */
+    /** Largest block of the channels-last kernels (kMaxColumnThreads in cuda/elements.cuh). */
+    static final int MAX_COLUMN_THREADS = 256;
+
+    /** Elements of the storage type per 16-byte access. */
+    static int vectorWidth(GroupNormSpec spec) {
+        return 16 / spec.dtype().bytes();
+    }
+
+    /** Shared bytes of the per-channel affine maps (12 bytes each), rounded up to 16 like the kernels do. */
+    private static long affineBytes(GroupNormSpec spec) {
+        return roundUp(12L * spec.channelsPerGroup(), 16);
+    }
+
+    /**
+     * The fused forward (one block per slice, slice staged in shared memory in its storage type), or null when it
+     * does not apply (channels-last, or the slice does not fit).
+     */
     Shape forwardFused(GroupNormSpec spec) {
-        return fused(spec, 4L * spec.sliceLength() + 8L * spec.channelsPerGroup());
+        if (spec.layout() != Layout.NCHW) {
+            return null;
+        }
+        return fused(spec, affineBytes(spec) + (long) spec.dtype().bytes() * spec.sliceLength());
     }
 
     /**
@@ -83,11 +107,11 @@ final class LaunchPlanner {
      * eighth in shared memory, one pass), or null when it does not apply or is not enabled.
      */
     Shape forwardCluster(GroupNormSpec spec, boolean hopper) {
-        if (!tuning.clusterForward() || !hopper) {
+        if (!tuning.clusterForward() || !hopper || spec.layout() != Layout.NCHW) {
             return null;
         }
-        long staged = ceilDiv(spec.sliceLength(), SLICE_CLUSTER) + 4;
-        long sharedBytes = 4L * staged + 8L * spec.channelsPerGroup();
+        long staged = ceilDiv(spec.sliceLength(), SLICE_CLUSTER) + vectorWidth(spec);
+        long sharedBytes = affineBytes(spec) + (long) spec.dtype().bytes() * staged;
         if (sharedBytes > FUSED_SHARED_BUDGET || (long) spec.sliceCount() * SLICE_CLUSTER > Integer.MAX_VALUE) {
             return null;
         }
@@ -96,12 +120,16 @@ final class LaunchPlanner {
 
     /** The fused backward (x and dy staged), or null when it does not apply. */
     Shape backwardFused(GroupNormSpec spec) {
-        return fused(spec, 8L * spec.sliceLength() + 8L * spec.channelsPerGroup());
+        if (spec.layout() != Layout.NCHW) {
+            return null;
+        }
+        return fused(spec, 2L * spec.dtype().bytes() * spec.sliceLength() + 16L * spec.channelsPerGroup());
     }
 
     private Shape fused(GroupNormSpec spec, long sharedBytes) {
         boolean fits = sharedBytes <= tuning.fusedSharedLimit();
-        boolean worthIt = spec.sliceCount() >= multiprocessors || spec.elementCount() * Float.BYTES <= SMALL_TENSOR_BYTES;
+        boolean worthIt = spec.sliceCount() >= multiprocessors
+                || spec.elementCount() * spec.dtype().bytes() <= SMALL_TENSOR_BYTES;
         if (!fits || !worthIt) {
             return null;
         }
@@ -161,6 +189,59 @@ final class LaunchPlanner {
         long byWork = ceilDiv(hw, 16L * block);
         int chunks = (int) Math.max(1, Math.min(MAX_GRID_Y, Math.min(byOccupancy, byWork)));
         return new Shape(rows, chunks, block, 0);
+    }
+
+    /**
+     * A channels-last launch: grid (N·rowChunks, column blocks); each block owns {@code cols} column vectors of
+     * V channels (V = the 16-byte width when {@code vectorized}, else 1) and walks its chunk's rows
+     * {@code block / cols} at a time. Column blocks are as few as {@value #MAX_COLUMN_THREADS}-thread blocks allow;
+     * rows are split until the grid holds about two waves, each lane still walking at least
+     * {@code minRowsPerLane} rows.
+     */
+    ColumnPlan columns(GroupNormSpec spec, boolean vectorized, int sharedBytesPerThread) {
+        int v = vectorized ? vectorWidth(spec) : 1;
+        if (spec.channels() % v != 0) {
+            throw new IllegalArgumentException("16-byte channel vectors need C divisible by " + v + ", got C="
+                    + spec.channels());
+        }
+        long vectors = spec.channels() / v;
+        int columnBlocks = (int) ceilDiv(vectors, MAX_COLUMN_THREADS);
+        int cols = (int) ceilDiv(vectors, columnBlocks);
+        int lanes = Math.max(1, MAX_COLUMN_THREADS / cols);
+        int block = roundUp(cols * lanes, 32);
+        long hw = spec.spatialSize();
+        long wantBlocks = 2L * multiprocessors * (TARGET_THREADS_PER_SM / block);
+        long byOccupancy = ceilDiv(wantBlocks, (long) spec.batch() * columnBlocks);
+        long byWork = ceilDiv(hw, (long) lanes * MIN_ROWS_PER_LANE);
+        long byGrid = Integer.MAX_VALUE / spec.batch();
+        int rowChunks = (int) Math.max(1, Math.min(byGrid, Math.min(byOccupancy, byWork)));
+        Shape shape = new Shape((long) spec.batch() * rowChunks, columnBlocks, block,
+                sharedBytesPerThread * v * cols * lanes);
+        return new ColumnPlan(shape, cols, rowChunks, vectorized);
+    }
+
+    /** The least rows each lane of a channels-last block walks per chunk. */
+    static final int MIN_ROWS_PER_LANE = 4;
+
+    /** A channels-last launch and the two numbers its kernels are told: column vectors per block, row chunks. */
+    record ColumnPlan(Shape shape, int cols, int rowChunks, boolean vectorized) {
+    }
+
+    /** One 128-thread block per slice (the channels-last statistics merge). */
+    Shape perSlice(GroupNormSpec spec) {
+        return new Shape(spec.sliceCount(), 1, 128, 0);
+    }
+
+    /** Blocks 0..N·G−1 reduce a slice's group coefficients, the next C blocks one channel's dγ, dβ each. */
+    Shape groupCoefs(GroupNormSpec spec) {
+        return new Shape((long) spec.sliceCount() + spec.channels(), 1, 128, 0);
+    }
+
+    /** The most row chunks {@link #columns} can choose for {@code spec} (either vector width): sizes workspaces. */
+    int maxRowChunks(GroupNormSpec spec) {
+        int unvectorized = columns(spec, false, 0).rowChunks();
+        return spec.channels() % vectorWidth(spec) == 0
+                ? Math.max(unvectorized, columns(spec, true, 0).rowChunks()) : unvectorized;
     }
 
     /** A warp multiple covering {@code elements} at four per thread, between 32 and {@code max}. */

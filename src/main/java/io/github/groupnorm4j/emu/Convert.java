@@ -1,8 +1,13 @@
 package io.github.groupnorm4j.emu;
 
+import io.github.groupnorm4j.HalfFloats;
 import java.math.BigDecimal;
 
-/** PTX {@code cvt}: integer widening/narrowing, float/integer conversions with every rounding mode, saturation. */
+/**
+ * PTX {@code cvt}: integer widening/narrowing, float/integer conversions with every rounding mode, saturation, and
+ * the f32 &lt;-&gt; f16/bf16 conversions of 16-bit storage (through {@link HalfFloats}, the host's own rounding, so
+ * device and host agree bit for bit).
+ */
 final class Convert {
     private Convert() {
     }
@@ -57,6 +62,26 @@ final class Convert {
             r = Float.isNaN(r) ? 0f : Math.max(0f, Math.min(1f, r));
         }
         return Float.floatToRawIntBits(r) & 0xffffffffL;
+    }
+
+    /** cvt.f32.f16 / cvt.f32.bf16: the value in the low 16 bits of {@code v} (upper bits ignored), as f32 bits. */
+    static long halfToFloat(long v, boolean bf16) {
+        short h = (short) v;
+        return Float.floatToRawIntBits(bf16 ? HalfFloats.fromBfloat16(h) : HalfFloats.fromHalf(h)) & 0xffffffffL;
+    }
+
+    /**
+     * cvt.rn.f16.f32 / cvt.rn.bf16.f32: f32 bits rounded to nearest even, overflowing to infinity, subnormal results
+     * kept; a NaN stays a NaN.
+     */
+    static long floatToHalf(long v, boolean bf16) {
+        float f = Float.intBitsToFloat((int) v);
+        return (bf16 ? HalfFloats.toBfloat16(f) : HalfFloats.toHalf(f)) & 0xffffL;
+    }
+
+    /** cvt.rn.f16x2.f32 / cvt.rn.bf16x2.f32 d, hi, lo: the first source goes to the upper half. */
+    static long floatsToHalf2(long hi, long lo, boolean bf16) {
+        return floatToHalf(hi, bf16) << 16 | floatToHalf(lo, bf16);
     }
 
     /** Double to float in the cvt's rounding mode (rn also for none and the integer modes). */

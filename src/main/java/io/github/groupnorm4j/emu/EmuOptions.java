@@ -1,24 +1,29 @@
 package io.github.groupnorm4j.emu;
 
-/** Settings of an {@link Emulator}: schedule, seed, sanitizer, hang guard. Immutable; see {@link #builder()}. */
+/**
+ * Settings of an {@link Emulator}: schedule, seed, sanitizer, hang guard, and for tests a filter of the blocks that
+ * run. Immutable; see {@link #builder()}.
+ */
 public final class EmuOptions {
     private final Schedule schedule;
     private final long seed;
     private final boolean sanitize;
     private final long instructionBudget;
+    private final BlockFilter blockFilter;
 
     private EmuOptions(Builder b) {
         this.schedule = b.schedule;
         this.seed = b.seed;
         this.sanitize = b.sanitize;
         this.instructionBudget = b.instructionBudget;
+        this.blockFilter = b.blockFilter;
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Lockstep schedule, seed 1, sanitizer on, 4·10⁹ thread-instructions per launch. */
+    /** Lockstep schedule, seed 1, sanitizer on, 4·10⁹ thread-instructions per launch, every block runs. */
     public static EmuOptions defaults() {
         return builder().build();
     }
@@ -41,14 +46,20 @@ public final class EmuOptions {
         return instructionBudget;
     }
 
+    /** Which blocks of each launch run ({@link BlockFilter#ALL} unless a test set one). */
+    public BlockFilter blockFilter() {
+        return blockFilter;
+    }
+
     public Builder toBuilder() {
-        return builder().schedule(schedule).seed(seed).sanitize(sanitize).instructionBudget(instructionBudget);
+        return builder().schedule(schedule).seed(seed).sanitize(sanitize).instructionBudget(instructionBudget)
+                .blockFilter(blockFilter);
     }
 
     @Override
     public String toString() {
         return "EmuOptions[" + schedule + ", seed " + seed + (sanitize ? ", sanitizer" : "") + ", budget "
-                + instructionBudget + "]";
+                + instructionBudget + (blockFilter == BlockFilter.ALL ? "" : ", filtered blocks") + "]";
     }
 
     /** Builder for {@link EmuOptions}. */
@@ -57,6 +68,7 @@ public final class EmuOptions {
         private long seed = 1;
         private boolean sanitize = true;
         private long instructionBudget = 4_000_000_000L;
+        private BlockFilter blockFilter = BlockFilter.ALL;
 
         private Builder() {
         }
@@ -84,6 +96,22 @@ public final class EmuOptions {
                 throw new IllegalArgumentException("instructionBudget must be >= 1, got " + n);
             }
             this.instructionBudget = n;
+            return this;
+        }
+
+        /**
+         * For tests on huge grids: run only the blocks {@code f} accepts (asked once per block; with thread-block
+         * clusters, once per cluster for its first block, and the whole cluster runs or is skipped). Skipped blocks
+         * do not run at all: their results are simply not produced, the instruction count leaves them out, and
+         * protocols between blocks through global memory (last-block counters, grid-wide reductions) see fewer
+         * blocks than the grid has, so a filtered launch does not compute what the kernel does. Default: every
+         * block.
+         */
+        public Builder blockFilter(BlockFilter f) {
+            if (f == null) {
+                throw new IllegalArgumentException("blockFilter must not be null (BlockFilter.ALL runs every block)");
+            }
+            this.blockFilter = f;
             return this;
         }
 

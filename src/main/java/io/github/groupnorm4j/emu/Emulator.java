@@ -18,9 +18,13 @@ import java.util.Random;
  * code generation, timing, or the hardware memory model beyond barriers. Launches are synchronous. Not thread-safe.
  */
 public final class Emulator {
+    /** Bytes of the staging buffer that host copies of typed arrays go through. */
+    private static final int STAGE_BYTES = 1 << 16;
+
     private final EmuOptions options;
     private final GlobalMemory memory;
     private final List<Finding> findings = new ArrayList<>();
+    private final ByteBuffer stage = ByteBuffer.allocate(STAGE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private long instructions;
     private long launches;
 
@@ -38,7 +42,11 @@ public final class Emulator {
 
     // ------------------------------------------------------------------ memory
 
-    /** Allocates {@code bytes} of device memory (uninitialised: reading it before writing is reported). */
+    /**
+     * Allocates {@code bytes} of device memory (uninitialised: reading it before writing is reported). Up to 1 TiB:
+     * allocations over 256 MiB are sparse, holding Java heap only for the 64 KiB pages written so far (by a kernel or
+     * the host), so tests can address buffers of more than 2^31 elements and touch only a few of them.
+     */
     public long malloc(long bytes) {
         return memory.malloc(bytes);
     }
@@ -50,80 +58,100 @@ public final class Emulator {
 
     public void write(long dst, float[] src, int offset, int count) {
         checkRange(src.length, offset, count);
-        GlobalMemory.Allocation a = memory.require(dst, 4L * count, "write");
-        if (a == null) {
-            return;
-        }
-        int off = (int) (dst - a.base);
-        ByteBuffer.wrap(a.data, off, 4 * count).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(src, offset, count);
-        a.markWritten(off, 4 * count);
+        upload(dst, 4, count, (b, from, n) -> b.asFloatBuffer().put(src, offset + from, n));
     }
 
     public void read(long src, float[] dst, int offset, int count) {
         checkRange(dst.length, offset, count);
-        GlobalMemory.Allocation a = memory.require(src, 4L * count, "read");
-        if (a == null) {
-            return;
-        }
-        int off = (int) (src - a.base);
-        ByteBuffer.wrap(a.data, off, 4 * count).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(dst, offset, count);
+        download(src, 4, count, (b, from, n) -> b.asFloatBuffer().get(dst, offset + from, n));
     }
 
     public void write(long dst, int[] src, int offset, int count) {
         checkRange(src.length, offset, count);
-        GlobalMemory.Allocation a = memory.require(dst, 4L * count, "write");
-        if (a == null) {
-            return;
-        }
-        int off = (int) (dst - a.base);
-        ByteBuffer.wrap(a.data, off, 4 * count).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().put(src, offset, count);
-        a.markWritten(off, 4 * count);
+        upload(dst, 4, count, (b, from, n) -> b.asIntBuffer().put(src, offset + from, n));
     }
 
     public void read(long src, int[] dst, int offset, int count) {
         checkRange(dst.length, offset, count);
-        GlobalMemory.Allocation a = memory.require(src, 4L * count, "read");
-        if (a == null) {
-            return;
-        }
-        int off = (int) (src - a.base);
-        ByteBuffer.wrap(a.data, off, 4 * count).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(dst, offset, count);
+        download(src, 4, count, (b, from, n) -> b.asIntBuffer().get(dst, offset + from, n));
+    }
+
+    /** 16-bit values (fp16 or bf16 bits, see {@code HalfFloats}), little-endian as on the device. */
+    public void write(long dst, short[] src, int offset, int count) {
+        checkRange(src.length, offset, count);
+        upload(dst, 2, count, (b, from, n) -> b.asShortBuffer().put(src, offset + from, n));
+    }
+
+    public void read(long src, short[] dst, int offset, int count) {
+        checkRange(dst.length, offset, count);
+        download(src, 2, count, (b, from, n) -> b.asShortBuffer().get(dst, offset + from, n));
     }
 
     public void write(long dst, byte[] src, int offset, int count) {
         checkRange(src.length, offset, count);
         GlobalMemory.Allocation a = memory.require(dst, count, "write");
-        if (a == null) {
-            return;
+        if (a != null) {
+            a.write(dst - a.base, src, offset, count);
         }
-        int off = (int) (dst - a.base);
-        System.arraycopy(src, offset, a.data, off, count);
-        a.markWritten(off, count);
     }
 
     public void read(long src, byte[] dst, int offset, int count) {
         checkRange(dst.length, offset, count);
         GlobalMemory.Allocation a = memory.require(src, count, "read");
-        if (a == null) {
-            return;
+        if (a != null) {
+            a.read(src - a.base, dst, offset, count);
         }
-        System.arraycopy(a.data, (int) (src - a.base), dst, offset, count);
     }
 
-    /** Sets {@code count} 32-bit words starting at {@code dst} to {@code value}. */
+    /**
+     * Sets {@code count} 32-bit words starting at {@code dst} to {@code value}. In a sparse allocation this creates
+     * every page it covers: memset only what a test needs.
+     */
     public void memset32(long dst, int value, long count) {
         if (count < 0) {
             throw new IllegalArgumentException("count must be >= 0, got " + count);
         }
-        GlobalMemory.Allocation a = memory.require(dst, 4 * count, "memset32");
+        GlobalMemory.Allocation a = memory.require(dst, Math.multiplyExact(4L, count), "memset32");
+        if (a != null) {
+            a.fill32(dst - a.base, value, count);
+        }
+    }
+
+    /** Moves host-array elements [from, from+n) into (upload) or out of (download) the staging buffer. */
+    private interface Stager {
+        void move(ByteBuffer stage, int from, int n);
+    }
+
+    /**
+     * Typed host arrays travel through a bounded little-endian staging buffer, so a copy into a sparse allocation
+     * needs no array the size of the copy and may span pages.
+     */
+    private void upload(long dst, int elementBytes, int count, Stager put) {
+        GlobalMemory.Allocation a = memory.require(dst, (long) elementBytes * count, "write");
+        if (a == null) {
+            return; // an empty copy
+        }
+        int per = STAGE_BYTES / elementBytes;
+        for (int from = 0; from < count; from += per) {
+            int n = Math.min(per, count - from);
+            stage.clear();
+            put.move(stage, from, n);
+            a.write(dst - a.base + (long) elementBytes * from, stage.array(), 0, n * elementBytes);
+        }
+    }
+
+    private void download(long src, int elementBytes, int count, Stager get) {
+        GlobalMemory.Allocation a = memory.require(src, (long) elementBytes * count, "read");
         if (a == null) {
             return;
         }
-        int off = (int) (dst - a.base);
-        for (int i = 0; i < count; i++) {
-            GlobalMemory.I32.set(a.data, off + 4 * i, value);
+        int per = STAGE_BYTES / elementBytes;
+        for (int from = 0; from < count; from += per) {
+            int n = Math.min(per, count - from);
+            a.read(src - a.base + (long) elementBytes * from, stage.array(), 0, n * elementBytes);
+            stage.clear();
+            get.move(stage, from, n);
         }
-        a.markWritten(off, (int) (4 * count));
     }
 
     private static void checkRange(int length, int offset, int count) {

@@ -45,6 +45,7 @@ final class Launch {
     private final boolean sanitize;
     private final boolean lockstep;
     private final long budget;
+    private final BlockFilter blockFilter;
     private final int slots;
     /** Threads per CTA, CTAs per cluster (run together), and all threads of a cluster. */
     private final int bt;
@@ -67,18 +68,11 @@ final class Launch {
     private final int[] fp;
     private final CallStack[] calls;
     private final boolean[] sharedWritten;
-    private final int[] wTid;
-    private final int[] wEpochB;
-    private final int[] wEpochW;
-    private final int[] r1Tid;
-    private final int[] r1EpochB;
-    private final int[] r1EpochW;
-    private final int[] r2Tid;
-    private final int[] r2EpochB;
-    private final int[] r2EpochW;
-    private final int[] wEpochC;
-    private final int[] r1EpochC;
-    private final int[] r2EpochC;
+    /** Race detection: per shared word, two remembered writes and two remembered reads (see {@link AccessSlot}). */
+    private final AccessSlot w1;
+    private final AccessSlot w2;
+    private final AccessSlot r1;
+    private final AccessSlot r2;
     /** Block barriers, per CTA: index cta·16 + id. */
     private final int[] barArrived;
     private final int[] barExpected;
@@ -114,6 +108,7 @@ final class Launch {
         this.sanitize = emu.options().sanitize();
         this.lockstep = emu.options().schedule() == Schedule.LOCKSTEP;
         this.budget = emu.options().instructionBudget();
+        this.blockFilter = emu.options().blockFilter();
         this.slots = k.slots;
         this.bt = (int) block.volume();
         this.clusterDims = k.clusterDims;
@@ -149,18 +144,10 @@ final class Launch {
         this.warpEpoch = new int[warps];
         int words = sanitize ? sharedStride * ctas / 4 : 0;
         this.sharedWritten = new boolean[sanitize ? sharedStride * ctas : 0];
-        this.wEpochC = new int[words];
-        this.r1EpochC = new int[words];
-        this.r2EpochC = new int[words];
-        this.wTid = new int[words];
-        this.wEpochB = new int[words];
-        this.wEpochW = new int[words];
-        this.r1Tid = new int[words];
-        this.r1EpochB = new int[words];
-        this.r1EpochW = new int[words];
-        this.r2Tid = new int[words];
-        this.r2EpochB = new int[words];
-        this.r2EpochW = new int[words];
+        this.w1 = new AccessSlot(words);
+        this.w2 = new AccessSlot(words);
+        this.r1 = new AccessSlot(words);
+        this.r2 = new AccessSlot(words);
     }
 
     long run() {
@@ -184,6 +171,10 @@ final class Launch {
             int cx = (int) (linear % clusterGrid.x());
             int cy = (int) ((linear / clusterGrid.x()) % clusterGrid.y());
             int cz = (int) (linear / ((long) clusterGrid.x() * clusterGrid.y()));
+            Dim3 first = new Dim3(cx * clusterDims.x(), cy * clusterDims.y(), cz * clusterDims.z());
+            if (!blockFilter.runs(k.name, grid, first)) {
+                continue;
+            }
             for (int r = 0; r < ctas; r++) {
                 int rx = r % clusterDims.x();
                 int ry = (r / clusterDims.x()) % clusterDims.y();
@@ -202,9 +193,10 @@ final class Launch {
         java.util.Arrays.fill(shared, (byte) 0);
         if (sanitize) {
             java.util.Arrays.fill(sharedWritten, false);
-            java.util.Arrays.fill(wTid, 0);
-            java.util.Arrays.fill(r1Tid, 0);
-            java.util.Arrays.fill(r2Tid, 0);
+            w1.clearAll();
+            w2.clearAll();
+            r1.clearAll();
+            r2.clearAll();
         }
         java.util.Arrays.fill(barArrived, 0);
         java.util.Arrays.fill(warpEpoch, 0);
@@ -645,6 +637,15 @@ final class Launch {
                     r[base + in.d] = Convert.cvt(r[base + in.a], in.mode2 & 0xff, in.mode2 >> 8, in.width & 0xff,
                             in.width >> 8, in.mode, fl);
                     break;
+                case Op.CVT_F32_HALF:
+                    r[base + in.d] = Convert.halfToFloat(r[base + in.a], in.mode == 1);
+                    break;
+                case Op.CVT_HALF_F32:
+                    r[base + in.d] = Convert.floatToHalf(r[base + in.a], in.mode == 1);
+                    break;
+                case Op.CVT_HALF2_F32:
+                    r[base + in.d] = Convert.floatsToHalf2(r[base + in.a], r[base + in.b], in.mode == 1);
+                    break;
                 case Op.CVTA_TO_GENERIC: {
                     int sp = fl >> 8;
                     long v = r[base + in.a];
@@ -947,7 +948,10 @@ final class Launch {
     private byte[] target;
     private int targetOff;
     private int targetSpace;
+    /** For global accesses: the allocation, the page holding the bytes and the page's offset in the allocation. */
     private GlobalMemory.Allocation targetAlloc;
+    private GlobalMemory.Page targetPage;
+    private long targetPageStart;
 
     private boolean resolve(int t, Insn in, long addr, int len, boolean write) {
         int space = in.flags >> 8;
@@ -969,8 +973,7 @@ final class Launch {
             }
         }
         if (sanitize && (addr % len) != 0) {
-            report(Finding.Category.MISALIGNED, t, in, String.format("%d-byte %s at 0x%x is not %d-byte aligned",
-                    len, write ? "store" : "load", addr, len));
+            reportMisaligned(t, in, addr, len, write);
             return false;
         }
         if (space == Op.SPACE_DSMEM) {
@@ -1038,12 +1041,26 @@ final class Launch {
                             write ? "store" : "load", memory.describe(a)));
                     return false;
                 }
-                target = al.data;
-                targetOff = (int) (a - al.base);
+                long off = a - al.base;
+                if (!al.onePage(off, len)) {
+                    // Only a misaligned access can span two pages of a sparse allocation; a GPU faults on it too.
+                    reportMisaligned(t, in, addr, len, write);
+                    return false;
+                }
+                GlobalMemory.Page page = al.page(off, write);
+                target = page.data;
+                targetOff = al.offsetInPage(off);
                 targetAlloc = al;
+                targetPage = page;
+                targetPageStart = off - targetOff;
                 return true;
             }
         }
+    }
+
+    private void reportMisaligned(int t, Insn in, long addr, int len, boolean write) {
+        report(Finding.Category.MISALIGNED, t, in, String.format("%d-byte %s at 0x%x is not %d-byte aligned", len,
+                write ? "store" : "load", addr, len));
     }
 
     /**
@@ -1271,7 +1288,7 @@ final class Launch {
                 sharedWritten[i] = true;
             }
         } else if (targetSpace == Op.SPACE_GLOBAL) {
-            targetAlloc.markWritten(off, len);
+            targetPage.markWritten(off, len);
         }
     }
 
@@ -1285,13 +1302,13 @@ final class Launch {
                 }
             }
             for (int wd = targetOff >>> 2; wd <= (targetOff + len - 1) >>> 2; wd++) {
-                raceOnRead(t, in, wd);
+                raceOnRead(t, in, wd, byteMask(wd, targetOff, len));
             }
         } else if (targetSpace == Op.SPACE_GLOBAL) {
-            int u = targetAlloc.firstUnwritten(targetOff, len);
+            int u = targetPage.firstUnwritten(targetOff, len);
             if (u >= 0) {
                 report(Finding.Category.UNINITIALIZED_READ, t, in, String.format(
-                        "read of byte %d of %s, which was never written", u, targetAlloc));
+                        "read of byte %d of %s, which was never written", targetPageStart + u, targetAlloc));
             }
         }
     }
@@ -1300,12 +1317,70 @@ final class Launch {
         markWritten(targetOff, len);
         if (targetSpace == Op.SPACE_SHARED) {
             for (int wd = targetOff >>> 2; wd <= (targetOff + len - 1) >>> 2; wd++) {
-                raceOnWrite(t, in, wd);
+                raceOnWrite(t, in, wd, byteMask(wd, targetOff, len));
             }
         }
     }
 
     // ------------------------------------------------------------------ shared-memory race detection
+
+    /**
+     * Remembered accesses to shared memory, one per 32-bit word: the thread, the bytes of the word it touched (a
+     * 4-bit mask, so 8- and 16-bit accesses to different bytes of a word do not race) and the epochs it happened at
+     * (its CTA's barrier count b, its warp's w, the cluster's c). Thread + 1 (low 28 bits) and mask share an int; 0 is
+     * "none".
+     */
+    private static final class AccessSlot {
+        private static final int MASK_SHIFT = 28;
+        final int[] tidMask;
+        final int[] epochB;
+        final int[] epochW;
+        final int[] epochC;
+
+        AccessSlot(int words) {
+            tidMask = new int[words];
+            epochB = new int[words];
+            epochW = new int[words];
+            epochC = new int[words];
+        }
+
+        /** The thread, or -1 when the slot is empty. */
+        int tid(int wd) {
+            return (tidMask[wd] & ((1 << MASK_SHIFT) - 1)) - 1;
+        }
+
+        int mask(int wd) {
+            return tidMask[wd] >>> MASK_SHIFT;
+        }
+
+        void set(int wd, int t, int mask, int b, int w, int c) {
+            tidMask[wd] = (t + 1) | mask << MASK_SHIFT;
+            epochB[wd] = b;
+            epochW[wd] = w;
+            epochC[wd] = c;
+        }
+
+        /** Forgets the bytes {@code m} (a later write now owns them); the slot empties when no byte is left. */
+        void forget(int wd, int m) {
+            int left = mask(wd) & ~m;
+            tidMask[wd] = left == 0 ? 0 : (tidMask[wd] & ((1 << MASK_SHIFT) - 1)) | left << MASK_SHIFT;
+        }
+
+        void clear(int wd) {
+            tidMask[wd] = 0;
+        }
+
+        void clearAll() {
+            java.util.Arrays.fill(tidMask, 0);
+        }
+    }
+
+    /** Bytes of shared word {@code wd} inside [off, off+len), as a 4-bit mask. */
+    private static int byteMask(int wd, int off, int len) {
+        int lo = Math.max(off - 4 * wd, 0);
+        int hi = Math.min(off + len - 4 * wd, 4);
+        return (1 << hi) - (1 << lo);
+    }
 
     /**
      * Whether an access by {@code prev} at epochs (its CTA's barrier count b, its warp's w, the cluster's c)
@@ -1322,51 +1397,72 @@ final class Launch {
         return (prev >>> 5) == (t >>> 5) && warpEpoch[t >>> 5] > w;
     }
 
-    private void raceOnRead(int t, Insn in, int wd) {
-        int wt = wTid[wd] - 1;
-        if (wt >= 0 && !ordered(wt, wEpochB[wd], wEpochW[wd], wEpochC[wd], t)) {
-            reportRace(t, in, wd, "read", wt, "wrote");
+    private boolean ordered(AccessSlot s, int wd, int t) {
+        return ordered(s.tid(wd), s.epochB[wd], s.epochW[wd], s.epochC[wd], t);
+    }
+
+    /** Reports a race if slot {@code s} holds another thread's access to some of the bytes {@code m}, unordered. */
+    private void checkRace(AccessSlot s, int wd, int m, int t, Insn in, String what, String otherDid) {
+        int other = s.tid(wd);
+        int common = s.mask(wd) & m;
+        if (other >= 0 && common != 0 && !ordered(s, wd, t)) {
+            report(Finding.Category.SHARED_RACE, t, in, String.format("%s of shared bytes %d..%d races with thread"
+                    + " %s, which %s them with no barrier (__syncthreads/__syncwarp) in between", what,
+                    4 * wd + Integer.numberOfTrailingZeros(common), 4 * wd + 31 - Integer.numberOfLeadingZeros(common),
+                    threadIndex(other), otherDid));
         }
-        int we = warpEpoch[t >>> 5];
-        int r1 = r1Tid[wd] - 1;
-        if (r1 < 0 || r1 == t || ordered(r1, r1EpochB[wd], r1EpochW[wd], r1EpochC[wd], t)) {
-            r1Tid[wd] = t + 1;
-            r1EpochB[wd] = ctaEpoch[t / bt];
-            r1EpochW[wd] = we;
-            r1EpochC[wd] = clusterEpoch;
+    }
+
+    /**
+     * Remembers t's access to bytes {@code m} of word {@code wd} in slot {@code s}. An access t made at the same
+     * epochs is merged into it (same ordering, more bytes); anything else in the slot is replaced.
+     */
+    private void remember(AccessSlot s, int wd, int m, int t) {
+        int b = ctaEpoch[t / bt];
+        int w = warpEpoch[t >>> 5];
+        if (s.tid(wd) == t && s.epochB[wd] == b && s.epochW[wd] == w && s.epochC[wd] == clusterEpoch) {
+            m |= s.mask(wd);
+        }
+        s.set(wd, t, m, b, w, clusterEpoch);
+    }
+
+    private void raceOnRead(int t, Insn in, int wd, int m) {
+        checkRace(w1, wd, m, t, in, "read", "wrote");
+        checkRace(w2, wd, m, t, in, "read", "wrote");
+        // Two readers are kept: the second only while the first is unordered with t (a concurrent reader).
+        if (r1.tid(wd) < 0 || ordered(r1, wd, t)) {
+            remember(r1, wd, m, t);
         } else {
-            r2Tid[wd] = t + 1;
-            r2EpochB[wd] = ctaEpoch[t / bt];
-            r2EpochW[wd] = we;
-            r2EpochC[wd] = clusterEpoch;
+            remember(r2, wd, m, t);
         }
     }
 
-    private void raceOnWrite(int t, Insn in, int wd) {
-        int wt = wTid[wd] - 1;
-        if (wt >= 0 && !ordered(wt, wEpochB[wd], wEpochW[wd], wEpochC[wd], t)) {
-            reportRace(t, in, wd, "write", wt, "wrote");
+    private void raceOnWrite(int t, Insn in, int wd, int m) {
+        checkRace(w1, wd, m, t, in, "write", "wrote");
+        checkRace(w2, wd, m, t, in, "write", "wrote");
+        checkRace(r1, wd, m, t, in, "write", "read");
+        checkRace(r2, wd, m, t, in, "write", "read");
+        if (m == 0xf) { // the common whole-word write: it is the word's only access to remember
+            r1.clear(wd);
+            r2.clear(wd);
+            w2.clear(wd);
+            w1.set(wd, t, m, ctaEpoch[t / bt], warpEpoch[t >>> 5], clusterEpoch);
+            return;
         }
-        int r1 = r1Tid[wd] - 1;
-        if (r1 >= 0 && !ordered(r1, r1EpochB[wd], r1EpochW[wd], r1EpochC[wd], t)) {
-            reportRace(t, in, wd, "write", r1, "read");
+        // Any later access that would race with an earlier one to bytes m also races with this write (or follows
+        // it, and so the earlier one too): only the bytes t did not write keep their earlier accesses.
+        r1.forget(wd, m);
+        r2.forget(wd, m);
+        w1.forget(wd, m);
+        w2.forget(wd, m);
+        // Writes of other threads to the word's other bytes stay remembered: 16-bit values written side by side.
+        if (w1.tid(wd) < 0 || w1.tid(wd) == t) {
+            remember(w1, wd, m, t);
+        } else if (w2.tid(wd) < 0 || w2.tid(wd) == t || ordered(w2, wd, t)) {
+            remember(w2, wd, m, t);
+        } else {
+            remember(ordered(w1, wd, t) ? w1 : w2, wd, m, t); // a third writer: forget one (may miss a race)
         }
-        int r2 = r2Tid[wd] - 1;
-        if (r2 >= 0 && !ordered(r2, r2EpochB[wd], r2EpochW[wd], r2EpochC[wd], t)) {
-            reportRace(t, in, wd, "write", r2, "read");
-        }
-        wTid[wd] = t + 1;
-        wEpochB[wd] = ctaEpoch[t / bt];
-        wEpochW[wd] = warpEpoch[t >>> 5];
-        wEpochC[wd] = clusterEpoch;
-        r1Tid[wd] = 0;
-        r2Tid[wd] = 0;
-    }
-
-    private void reportRace(int t, Insn in, int wd, String what, int other, String otherDid) {
-        report(Finding.Category.SHARED_RACE, t, in, String.format("%s of shared bytes %d..%d races with thread %s,"
-                + " which %s them with no barrier (__syncthreads/__syncwarp) in between", what, 4 * wd, 4 * wd + 3,
-                threadIndex(other), otherDid));
     }
 
     // ------------------------------------------------------------------ block barriers

@@ -88,6 +88,12 @@ final class Op {
     static final int CVT = 90;
     static final int CVTA_TO_GENERIC = 91;
     static final int CVTA_FROM_GENERIC = 92;
+    /** cvt.f32.f16 / cvt.f32.bf16: exact widening of the low 16 bits; {@code mode} 1 for bf16. */
+    static final int CVT_F32_HALF = 93;
+    /** cvt.rn.f16.f32 / cvt.rn.bf16.f32: round to nearest even; {@code mode} 1 for bf16. */
+    static final int CVT_HALF_F32 = 94;
+    /** cvt.rn.f16x2.f32 / cvt.rn.bf16x2.f32 d, a, b: a rounded into the upper half of d, b into the lower. */
+    static final int CVT_HALF2_F32 = 95;
     // memory
     static final int LD = 100;
     static final int ST = 101;

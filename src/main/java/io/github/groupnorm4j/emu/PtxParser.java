@@ -572,6 +572,11 @@ final class PtxParser {
         }
     }
 
+    /** f16, bf16 and their packed pairs: the 16-bit floats, of which the emulator only converts f16/bf16 <-> f32. */
+    static boolean isHalfFloat(String t) {
+        return t.equals("f16") || t.equals("bf16") || t.equals("f16x2") || t.equals("bf16x2");
+    }
+
     static int typeKind(String t) {
         if (t.equals("pred")) {
             return Op.T_PRED;
@@ -1322,7 +1327,8 @@ final class PtxParser {
                     throw unsupported(in, "carry flags (.cc) are not implemented");
                 }
             }
-            if (kind == Op.T_F && bits == 16) {
+            if (isHalfFloat(type)) {
+                // f16x2/bf16x2 are 32 bits wide: without this they would run as f32.
                 throw unsupported(in, "half-precision arithmetic is not implemented");
             }
             boolean f32 = kind == Op.T_F && bits == 32;
@@ -1646,7 +1652,7 @@ final class PtxParser {
             }
             in.width = bits;
             if (kind == Op.T_F) {
-                if (bits == 16) {
+                if (isHalfFloat(type)) {
                     throw unsupported(in, "half-precision compare");
                 }
                 in.op = bits == 32 ? Op.SETP_F32 : Op.SETP_F64;
@@ -1675,6 +1681,9 @@ final class PtxParser {
             need(in, ops, 2);
             String type = lastType(mods, in);
             int bits = typeBits(type);
+            if (isHalfFloat(type)) {
+                throw unsupported(in, "half-precision testp");
+            }
             in.op = bits == 32 ? Op.TESTP_F32 : Op.TESTP_F64;
             switch (mods[1]) {
                 case "finite": in.mode = 0; break;
@@ -1690,7 +1699,6 @@ final class PtxParser {
         }
 
         private void decodeCvt(Insn in, String[] mods, List<String> ops, int line) {
-            need(in, ops, 2);
             List<String> types = new ArrayList<>();
             int rnd = Op.RND_NONE;
             for (int k = 1; k < mods.length; k++) {
@@ -1718,14 +1726,15 @@ final class PtxParser {
             }
             String dt = types.get(0);
             String st = types.get(1);
+            if (isHalfFloat(dt) || isHalfFloat(st)) {
+                decodeCvtHalf(in, dt, st, rnd, ops, line);
+                return;
+            }
+            need(in, ops, 2);
             int dbits = typeBits(dt);
             int sbits = typeBits(st);
             int dkind = typeKind(dt);
             int skind = typeKind(st);
-            if ((dkind == Op.T_F && dbits == 16) || (skind == Op.T_F && sbits == 16) || dt.startsWith("bf")
-                    || st.startsWith("bf") || dt.contains("x2") || st.contains("x2") || dt.startsWith("tf")) {
-                throw unsupported(in, "half/bfloat conversions are not implemented");
-            }
             in.op = Op.CVT;
             in.mode = rnd;
             // dst kind/width in width (low 8 bits bits, next kind), src in mode2
@@ -1733,6 +1742,42 @@ final class PtxParser {
             in.mode2 = sbits | (skind << 8);
             in.d = dst(ops.get(0), line);
             in.a = src(ops.get(1), skind, sbits, line);
+        }
+
+        /**
+         * The conversions of 16-bit float storage: f16/bf16 to f32 (exact) and f32 to f16/bf16/f16x2/bf16x2 with
+         * .rn. Other roundings, .ftz/.sat/.relu/.satfinite and other type pairs are rejected.
+         */
+        private void decodeCvtHalf(Insn in, String dt, String st, int rnd, List<String> ops, int line) {
+            if (in.flags != 0) {
+                throw unsupported(in, ".ftz/.sat on half-precision conversions");
+            }
+            boolean bf16 = dt.startsWith("bf") || st.startsWith("bf");
+            in.mode = bf16 ? 1 : 0;
+            if (dt.equals("f32") && (st.equals("f16") || st.equals("bf16"))) {
+                if (rnd != Op.RND_NONE && rnd != Op.RND_RN) {
+                    throw unsupported(in, "a rounding modifier other than .rn on an exact widening");
+                }
+                need(in, ops, 2);
+                in.op = Op.CVT_F32_HALF;
+                in.d = dst(ops.get(0), line);
+                in.a = src(ops.get(1), Op.T_B, 16, line); // a literal source is raw bits
+                return;
+            }
+            if (!st.equals("f32") || !isHalfFloat(dt)) {
+                throw unsupported(in, "only f16/bf16 <-> f32 half-precision conversions are implemented");
+            }
+            if (rnd != Op.RND_RN) {
+                throw unsupported(in, "f32 to " + dt + " rounding other than .rn");
+            }
+            boolean pair = dt.endsWith("x2");
+            need(in, ops, pair ? 3 : 2);
+            in.op = pair ? Op.CVT_HALF2_F32 : Op.CVT_HALF_F32;
+            in.d = dst(ops.get(0), line);
+            in.a = src(ops.get(1), Op.T_F, 32, line);
+            if (pair) {
+                in.b = src(ops.get(2), Op.T_F, 32, line);
+            }
         }
 
         private int space(String[] mods, Insn in) {
@@ -1830,7 +1875,7 @@ final class PtxParser {
             if (aop < 0) {
                 throw unsupported(in, "unknown atomic operation");
             }
-            if (kind == Op.T_F && bits == 16) {
+            if (isHalfFloat(type)) {
                 throw unsupported(in, "half-precision atomics");
             }
             in.op = red ? Op.RED : Op.ATOM;

@@ -1,5 +1,7 @@
 package io.github.groupnorm4j.io;
 
+import io.github.groupnorm4j.DType;
+import io.github.groupnorm4j.HalfFloats;
 import java.io.EOFException;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -21,13 +23,23 @@ import java.util.Objects;
  * Reads and writes NumPy {@code .npy} files holding float arrays.
  *
  * <p>{@link #read(Path)} accepts format versions 1.0, 2.0 and 3.0 with dtype {@code '<f4'}
- * (little-endian float32) or {@code '<f8'} (little-endian float64, converted to float32), C
- * order ({@code 'fortran_order': False}) and any rank, including rank 0. Anything else, and any
+ * (little-endian float32), {@code '<f8'} (little-endian float64, rounded to float32),
+ * {@code '<f2'} (little-endian float16, widened exactly) or {@code '<u2'} (little-endian uint16
+ * holding <em>bfloat16 bit patterns</em>, widened exactly), C order
+ * ({@code 'fortran_order': False}) and any rank, including rank 0. Anything else, and any
  * malformed or truncated file, is rejected with a {@link NpyFormatException} naming the file and
  * the problem.
  *
- * <p>{@link #write(Path, NpyArray)} writes format version 1.0 with dtype {@code '<f4'} in C order,
- * the header padded so that the data starts at a multiple of 64 bytes, as NumPy does.
+ * <p>{@link #write(Path, NpyArray, DType)} writes format version 1.0 in C order, the header
+ * padded so that the data starts at a multiple of 64 bytes, as NumPy does: {@link DType#FP32} as
+ * {@code '<f4'}, {@link DType#FP16} as {@code '<f2'} and {@link DType#BF16} as {@code '<u2'} bit
+ * patterns (values rounded to nearest even). {@link #write(Path, NpyArray)} writes {@code '<f4'}.
+ *
+ * <p>bfloat16: NumPy has no bfloat16 dtype, so bf16 tensors travel as their raw 16-bit patterns
+ * in a {@code '<u2'} array. In Python, {@code torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)}
+ * reads such a file, and {@code t.view(torch.int16).numpy().view(np.uint16)} writes one
+ * (ml_dtypes: {@code a.view(ml_dtypes.bfloat16)}). Any {@code '<u2'} file is read this way; a
+ * genuine integer array would be misread.
  *
  * <p>Data is transferred in large blocks through a {@link FileChannel}, so files of hundreds of
  * megabytes are read and written efficiently.
@@ -47,7 +59,7 @@ public final class Npy {
     private static final int CHUNK_BYTES = 1 << 20;
 
     private static final String SUPPORTED_DTYPES =
-            "expected little-endian float32 '<f4' or float64 '<f8'";
+            "expected little-endian float32 '<f4', float64 '<f8', float16 '<f2' or bfloat16 bits '<u2'";
 
     private Npy() {
     }
@@ -145,8 +157,10 @@ public final class Npy {
             float[] data = new float[(int) count];
             if (h.itemSize == 4) {
                 readFloat32(ch, dataOffset, data, file);
-            } else {
+            } else if (h.itemSize == 8) {
                 readFloat64(ch, dataOffset, data, file);
+            } else {
+                read16(ch, dataOffset, data, h.descr.equals("<u2") ? DType.BF16 : DType.FP16, file);
             }
             return NpyArray.of(data, h.shape);
         }
@@ -181,6 +195,27 @@ public final class Npy {
             buf.asDoubleBuffer().get(tmp, 0, n);
             for (int i = 0; i < n; i++) {
                 out[done + i] = (float) tmp[i];
+            }
+            done += n;
+        }
+    }
+
+    /** 16-bit values ({@code '<f2'} half or {@code '<u2'} bfloat16 bits) widened to float. */
+    private static void read16(FileChannel ch, long pos, float[] out, DType type, Path file)
+            throws IOException {
+        ByteBuffer buf = dataBuffer((long) out.length * 2);
+        short[] tmp = new short[buf.capacity() / 2];
+        int done = 0;
+        while (done < out.length) {
+            int n = Math.min(out.length - done, tmp.length);
+            buf.clear().limit(n * 2);
+            readFully(ch, buf, pos, file);
+            pos += n * 2L;
+            buf.flip();
+            buf.asShortBuffer().get(tmp, 0, n);
+            for (int i = 0; i < n; i++) {
+                out[done + i] = type == DType.BF16 ? HalfFloats.fromBfloat16(tmp[i])
+                        : HalfFloats.fromHalf(tmp[i]);
             }
             done += n;
         }
@@ -261,6 +296,8 @@ public final class Npy {
             itemSize = 4;
         } else if ("<f8".equals(descr)) {
             itemSize = 8;
+        } else if ("<f2".equals(descr) || "<u2".equals(descr)) {
+            itemSize = 2;
         } else {
             throw new NpyFormatException(file, "dtype " + LiteralParser.repr(descr)
                     + " not supported; " + SUPPORTED_DTYPES);
@@ -337,39 +374,85 @@ public final class Npy {
     // ------------------------------------------------------------------ writing
 
     /**
-     * Writes {@code array} as a {@code .npy} file with dtype {@code '<f4'} in C order, replacing
-     * any existing file. The format version is 1.0, unless the header would exceed the 65535
-     * bytes that version allows (only possible for thousands of dimensions), in which case 2.0 is
-     * used, as NumPy does. The parent directory must already exist.
+     * Writes {@code array} as a {@code .npy} file with dtype {@code '<f4'} in C order: {@link
+     * #write(Path, NpyArray, DType) write(file, array, DType.FP32)}.
      *
      * @param file the file to write; must not be null
      * @param array the array to write; must not be null
      * @throws IOException if writing fails
      */
     public static void write(Path file, NpyArray array) throws IOException {
+        write(file, array, DType.FP32);
+    }
+
+    /**
+     * Writes {@code array} as a {@code .npy} file in C order, replacing any existing file, with
+     * the dtype {@link #descr(DType)} gives: {@code '<f4'}, {@code '<f2'} (float16) or
+     * {@code '<u2'} (bfloat16 bit patterns). Values are rounded to nearest even for the 16-bit
+     * types (beyond the largest finite value: infinity). The format version is 1.0, unless the
+     * header would exceed the 65535 bytes that version allows (only possible for thousands of
+     * dimensions), in which case 2.0 is used, as NumPy does. The parent directory must already
+     * exist.
+     *
+     * @param file the file to write; must not be null
+     * @param array the array to write; must not be null
+     * @param type how to store the values; must not be null
+     * @throws IOException if writing fails
+     */
+    public static void write(Path file, NpyArray array, DType type) throws IOException {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(array, "array");
-        ByteBuffer header = encodeHeader(array.shape());
+        Objects.requireNonNull(type, "type");
+        ByteBuffer header = encodeHeader(array.shape(), descr(type));
         float[] data = array.data();
+        int item = type.bytes();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE,
                 StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(ch, header);
-            ByteBuffer buf = dataBuffer((long) data.length * 4);
+            ByteBuffer buf = dataBuffer((long) data.length * item);
+            short[] tmp = item == 2 ? new short[buf.capacity() / 2] : null;
             int done = 0;
             while (done < data.length) {
-                int n = Math.min(data.length - done, buf.capacity() / 4);
+                int n = Math.min(data.length - done, buf.capacity() / item);
                 buf.clear();
-                buf.asFloatBuffer().put(data, done, n);
-                buf.limit(n * 4);
+                if (item == 4) {
+                    buf.asFloatBuffer().put(data, done, n);
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        tmp[i] = type == DType.BF16 ? HalfFloats.toBfloat16(data[done + i])
+                                : HalfFloats.toHalf(data[done + i]);
+                    }
+                    buf.asShortBuffer().put(tmp, 0, n);
+                }
+                buf.limit(n * item);
                 writeFully(ch, buf);
                 done += n;
             }
         }
     }
 
+    /**
+     * The {@code .npy} dtype string a {@link DType} is written as: {@code '<f4'}, {@code '<f2'},
+     * or {@code '<u2'} for bfloat16 bit patterns.
+     *
+     * @param type the storage type; must not be null
+     * @return the descr string, without quotes
+     */
+    public static String descr(DType type) {
+        switch (Objects.requireNonNull(type, "type")) {
+            case FP16:
+                return "<f2";
+            case BF16:
+                return "<u2";
+            default:
+                return "<f4";
+        }
+    }
+
     /** Builds magic, version, header length and the padded header dict. */
-    static ByteBuffer encodeHeader(long[] shape) {
-        StringBuilder dict = new StringBuilder("{'descr': '<f4', 'fortran_order': False, 'shape': ")
+    static ByteBuffer encodeHeader(long[] shape, String descr) {
+        StringBuilder dict = new StringBuilder("{'descr': '").append(descr)
+                .append("', 'fortran_order': False, 'shape': ")
                 .append(shapeString(shape)).append(", }");
         int major = 1;
         int preambleLen = MAGIC.length + 2 + 2;

@@ -10,8 +10,8 @@ import java.util.Objects;
  * support.
  *
  * <p>The message always starts with the offending file, followed by a description of the
- * problem, e.g. {@code "x.npy: dtype '>f4' not supported; expected little-endian float32 '<f4'
- * or float64 '<f8'"}.
+ * problem, e.g. {@code "x.npy: dtype '>f4' not supported; expected little-endian float32 '<f4',
+ * float64 '<f8', float16 '<f2' or bfloat16 bits '<u2'"}.
  */
 public final class NpyFormatException extends IOException {
 

@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.groupnorm4j.Activation;
 import io.github.groupnorm4j.BackwardResult;
 import io.github.groupnorm4j.CheckCase;
 import io.github.groupnorm4j.CpuGroupNorm;
+import io.github.groupnorm4j.DType;
 import io.github.groupnorm4j.ForwardResult;
 import io.github.groupnorm4j.GroupNormSpec;
+import io.github.groupnorm4j.HalfFloats;
+import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.io.Npy;
 import io.github.groupnorm4j.io.NpyArray;
 import java.io.ByteArrayOutputStream;
@@ -17,6 +21,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -198,5 +205,180 @@ class MainTest {
         assertTrue(stdout.contains("usage: java -jar groupnorm4j.jar"));
         assertEquals(2, run());
         assertTrue(stderr.contains("usage:"));
+    }
+
+    // ---------------------------------------------------------------- variants
+
+    /** The descr string of a written .npy file. */
+    private static String descr(Path p) throws IOException {
+        String head = new String(Files.readAllBytes(p), 10, 60, StandardCharsets.ISO_8859_1);
+        int i = head.indexOf("'descr': '") + 10;
+        return head.substring(i, head.indexOf('\'', i));
+    }
+
+    /**
+     * forward then backward through .npy files on the CPU in every layout × dtype × activation, each output equal to
+     * what the reference computes, y/dx stored in the dtype (<f2, or bf16 bits in <u2), the rest float32.
+     */
+    @Test
+    void forwardAndBackwardRoundTripEveryVariantThroughNpy() throws IOException {
+        CheckCase base = CheckCase.suite().get(17); // C=12, G=4: C/G odd
+        for (Layout layout : Layout.values()) {
+            for (DType t : DType.values()) {
+                for (Activation act : Activation.values()) {
+                    CheckCase c = base.withVariant(layout, t, act);
+                    GroupNormSpec spec = c.spec();
+                    String tag = layout.cliName() + t.cliName() + act.cliName();
+                    Path x = dir.resolve(tag + "x.npy");
+                    Path dy = dir.resolve(tag + "dy.npy");
+                    Npy.write(x, NpyArray.of(c.x(), spec.shape()), t);
+                    Npy.write(dy, NpyArray.of(c.dy(), spec.shape()), t);
+                    Path g = write(tag + "g.npy", c.gamma(), spec.channels());
+                    Path b = write(tag + "b.npy", c.beta(), spec.channels());
+                    String[] variant = {"--layout", layout.cliName(), "--dtype", t.cliName(), "--activation",
+                        act.cliName()};
+                    Path out = dir.resolve(tag + "fwd");
+                    assertEquals(0, run(concat(variant, "forward", "--x", x.toString(), "--groups", "4", "--gamma",
+                            g.toString(), "--beta", b.toString(), "--device", "cpu", "--out", out.toString())),
+                            stderr);
+                    ForwardResult want = new CpuGroupNorm().forward(spec, c.x(), c.gamma(), c.beta());
+                    NpyArray y = Npy.read(out.resolve("y.npy"));
+                    assertArrayEquals(spec.shape(), y.shape(), tag);
+                    assertArrayEquals(want.y(), y.data(), tag);
+                    assertEquals(t == DType.FP32 ? "<f4" : t == DType.FP16 ? "<f2" : "<u2",
+                            descr(out.resolve("y.npy")), tag);
+                    assertEquals("<f4", descr(out.resolve("mean.npy")));
+                    assertArrayEquals(want.mean(), Npy.read(out.resolve("mean.npy")).data(), tag);
+                    assertArrayEquals(want.rstd(), Npy.read(out.resolve("rstd.npy")).data(), tag);
+
+                    Path out2 = dir.resolve(tag + "bwd");
+                    List<String> args = new ArrayList<>(List.of("backward", "--dy", dy.toString(), "--x",
+                            x.toString(), "--groups", "4", "--gamma", g.toString(), "--device=cpu", "--out",
+                            out2.toString()));
+                    if (act == Activation.SILU) {
+                        args.addAll(List.of("--beta", b.toString()));
+                    }
+                    assertEquals(0, run(concat(variant, args.toArray(new String[0]))), stderr);
+                    BackwardResult wantB = new CpuGroupNorm().backward(spec, c.dy(), c.x(), want.mean(), want.rstd(),
+                            c.gamma(), c.backwardBeta());
+                    assertArrayEquals(wantB.dx(), Npy.read(out2.resolve("dx.npy")).data(), tag);
+                    assertEquals(descr(out.resolve("y.npy")), descr(out2.resolve("dx.npy")));
+                    assertEquals("<f4", descr(out2.resolve("dgamma.npy")));
+                    assertArrayEquals(wantB.dgamma(), Npy.read(out2.resolve("dgamma.npy")).data(), tag);
+                    assertArrayEquals(wantB.dbeta(), Npy.read(out2.resolve("dbeta.npy")).data(), tag);
+                }
+            }
+        }
+    }
+
+    /** Variant options first, then the command and its own options: "forward --layout nhwc ..." */
+    private static String[] concat(String[] variant, String... commandAndArgs) {
+        List<String> all = new ArrayList<>();
+        all.add(commandAndArgs[0]);
+        all.addAll(Arrays.asList(variant));
+        all.addAll(Arrays.asList(commandAndArgs).subList(1, commandAndArgs.length));
+        return all.toArray(new String[0]);
+    }
+
+    @Test
+    void bf16FilesHoldTheBitPatterns() throws IOException {
+        GroupNormSpec spec = GroupNormSpec.layerNorm().batch(1).channels(4).spatial(2).layout(Layout.NHWC)
+                .dtype(DType.BF16).affine(false).build();
+        Path x = dir.resolve("x.npy");
+        Npy.write(x, NpyArray.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, 1, 2, 4), DType.BF16);
+        Path out = dir.resolve("o");
+        assertEquals(0, run("forward", "--x", x.toString(), "--norm", "layernorm", "--layout", "nhwc", "--dtype",
+                "bf16", "--device", "cpu", "--out", out.toString()), stderr);
+        byte[] bytes = Files.readAllBytes(out.resolve("y.npy"));
+        float[] want = new CpuGroupNorm().forward(spec, new float[] {1, 2, 3, 4, 5, 6, 7, 8}, null, null).y();
+        for (int i = 0; i < want.length; i++) {
+            int bits = (bytes[128 + 2 * i] & 0xff) | (bytes[129 + 2 * i] & 0xff) << 8;
+            assertEquals(HalfFloats.toBfloat16(want[i]), (short) bits, "y[" + i + "]");
+        }
+        assertArrayEquals(new long[] {1, 1}, Npy.read(out.resolve("mean.npy")).shape());
+    }
+
+    @Test
+    void namedNormsNeedNoGroups() throws IOException {
+        CheckCase c = CheckCase.suite().get(6); // [3,30,9x11]
+        GroupNormSpec spec = c.spec();
+        Path x = write("x.npy", c.x(), spec.shape());
+        Path out = dir.resolve("inst");
+        assertEquals(0, run("forward", "--x", x.toString(), "--norm", "instancenorm", "--device", "cpu", "--out",
+                out.toString()), stderr);
+        GroupNormSpec inst = GroupNormSpec.forShape(spec.shape(), Layout.NCHW).instanceNorm().affine(false).build();
+        assertArrayEquals(new CpuGroupNorm().forward(inst, c.x(), null, null).y(),
+                Npy.read(out.resolve("y.npy")).data());
+        assertArrayEquals(new long[] {3, 30}, Npy.read(out.resolve("mean.npy")).shape());
+        Path dy = write("dy.npy", c.dy(), spec.shape());
+        assertEquals(0, run("backward", "--dy", dy.toString(), "--x", x.toString(), "--norm", "layernorm",
+                "--groups", "1", "--device", "cpu", "--out", dir.resolve("ln").toString()), stderr);
+    }
+
+    @Test
+    void checkOnCpuRunsEveryVariant() {
+        assertEquals(0, run("check", "--device", "cpu", "--layout", "all", "--dtype", "all", "--activation", "all"),
+                stdout + stderr);
+        assertTrue(stdout.contains("12 variant(s): layout nchw,nhwc; dtype fp32,fp16,bf16; activation none,silu"),
+                stdout);
+        int cases = CheckCase.suite().size();
+        assertTrue(stdout.strip().endsWith((12 * cases * 6) + " passed, 0 failed"), stdout);
+        assertTrue(stdout.contains("G=5 nhwc bf16 silu"), stdout);
+        assertTrue(stdout.contains("[2,5x4,12] G=4 nhwc fp16 "), stdout);
+        assertTrue(stdout.contains("LayerNorm fp16 silu"), stdout);
+        assertTrue(stdout.contains("largest finite values"), stdout);
+        // A comma list, in the order given, without duplicates.
+        assertEquals(0, run("check", "--device", "cpu", "--layout", "nhwc", "--dtype", "bf16,fp16,bf16"), stderr);
+        assertTrue(stdout.contains("2 variant(s): layout nhwc; dtype bf16,fp16; activation none"), stdout);
+        assertTrue(stdout.strip().endsWith((2 * cases * 6) + " passed, 0 failed"), stdout);
+        assertTrue(stdout.indexOf(" nhwc bf16") < stdout.indexOf(" nhwc fp16"), stdout);
+    }
+
+    @Test
+    void defaultCheckOutputHasNoVariantSuffix() {
+        assertEquals(0, run("check", "--device", "cpu"), stderr);
+        assertTrue(stdout.startsWith("check: cpu vs float64 CPU reference\n"), stdout);
+        assertTrue(!stdout.contains("nhwc") && !stdout.contains("fp16") && !stdout.contains("silu"), stdout);
+        assertTrue(stdout.strip().endsWith((CheckCase.suite().size() * 6) + " passed, 0 failed"), stdout);
+    }
+
+    @Test
+    void variantOptionErrorsNameTheOptionAndTheAllowedValues() throws IOException {
+        Path x = write("x.npy", new float[2 * 6 * 4], 2, 6, 4);
+        Path g = write("g.npy", new float[4], 4);
+        String out = dir.resolve("o").toString();
+        assertUserError("forward: --layout must be nchw or nhwc, got 'nwhc'", "forward", "--x", x.toString(),
+                "--groups", "2", "--layout", "nwhc", "--out", out);
+        assertUserError("forward: --dtype must be fp32, fp16 or bf16, got 'int8'", "forward", "--x", x.toString(),
+                "--groups", "2", "--dtype", "int8", "--out", out);
+        assertUserError("backward: --activation must be none or silu, got 'relu'", "backward", "--x", x.toString(),
+                "--dy", x.toString(), "--groups", "2", "--activation", "relu", "--out", out);
+        assertUserError("forward: --norm must be groupnorm, layernorm or instancenorm, got 'batchnorm'", "forward",
+                "--x", x.toString(), "--norm", "batchnorm", "--out", out);
+        assertUserError("forward: --layout must be nchw or nhwc, got 'all'", "forward", "--x", x.toString(),
+                "--groups", "2", "--layout", "all", "--out", out);
+        assertUserError("check: --dtype must be fp32, fp16, bf16, all or a comma list of them, got 'fp16,fp8'",
+                "check", "--device", "cpu", "--dtype", "fp16,fp8");
+        assertUserError("check: --layout must be nchw, nhwc, all or a comma list of them, got ''", "check",
+                "--device", "cpu", "--layout", "");
+        assertUserError("sanitize: --activation must be none, silu, all or a comma list of them, got 'gelu'",
+                "sanitize", "--activation", "gelu");
+        assertUserError("bench: --dtype must be fp32, fp16 or bf16, got 'all'", "bench", "--device", "cpu",
+                "--dtype", "all");
+        assertUserError("unknown option --norm", "check", "--norm", "layernorm");
+        assertUserError("LayerNorm fixes groups (G) to 1, got groups(2)", "forward", "--x", x.toString(), "--norm",
+                "layernorm", "--groups", "2", "--device", "cpu", "--out", out);
+        assertUserError("missing required option --groups (or --norm layernorm|instancenorm)", "forward", "--x",
+                x.toString(), "--out", out);
+        // NHWC: C is the last dimension (4 here), which 3 does not divide.
+        assertUserError("--groups 3 does not divide C = 4", "forward", "--x", x.toString(), "--groups", "3",
+                "--layout", "nhwc", "--out", out);
+        assertUserError("--x must have shape [N, *spatial, C] (--layout nhwc), got [4]", "forward", "--x",
+                g.toString(), "--groups", "1", "--layout", "nhwc", "--out", out);
+        assertUserError("backward: --activation silu with --gamma needs --beta too", "backward", "--x",
+                x.toString(), "--dy", x.toString(), "--groups", "2", "--gamma", g.toString(), "--activation", "silu",
+                "--out", out);
+        assertUserError("backward: --beta is only used with --activation silu", "backward", "--x", x.toString(),
+                "--dy", x.toString(), "--groups", "2", "--beta", g.toString(), "--out", out);
     }
 }

@@ -14,7 +14,10 @@ import io.github.groupnorm4j.GroupNormSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-/** The CUDA backend against the reference, plus its device-level API. Skipped, with the reason, without a GPU. */
+/**
+ * The CUDA backend against the reference in every variant (layouts, storage types, activations), plus its
+ * device-level API. Skipped, with the reason, without a GPU.
+ */
 @RequiresCuda
 class CudaGroupNormTest extends GroupNormContract {
 
@@ -80,7 +83,7 @@ class CudaGroupNormTest extends GroupNormContract {
              DeviceBuffer big = dev.allocateFloats(80);
              DeviceBuffer stats = dev.allocateFloats(8);
              DeviceBuffer ch = dev.allocateFloats(8)) {
-            assertRejected("x holds 10 floats, expected at least 80",
+            assertRejected("x holds 10 values, expected at least 80",
                     () -> gn.forward(spec, small, ch, ch, big, stats, stats, null));
             assertRejected("beta must not be null",
                     () -> gn.forward(spec, big, ch, null, big, stats, stats, null));
@@ -88,7 +91,7 @@ class CudaGroupNormTest extends GroupNormContract {
             assertRejected("gamma was given but the spec is not affine",
                     () -> gn.forward(plain, big, ch, null, big, stats, stats, null));
             // C = 16 with 2 spatial: every tensor fits (64 <= 80 floats), only dgamma (8 < 16) is too small.
-            assertRejected("dgamma holds 8 floats, expected at least 16",
+            assertRejected("dgamma holds 8 values, expected at least 16",
                     () -> gn.backward(spec.toBuilder().channels(16).spatial(2).affine(false).build(), big, big, stats,
                             stats, null, big, ch, ch, null));
         }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * shape's forward runs as a cluster of 8 CTAs sharing the slice through distributed shared memory (including
  * slices shorter than 8, where some CTAs have nothing to stage).
  */
-class EmuClusterForwardContractTest extends EmuGroupNormContractTest {
+class EmuClusterForwardContractTest extends EmuChannelsFirstContract {
     @Override
     protected LaunchPlanner.Tuning tuning() {
         return new LaunchPlanner.Tuning(0, 16, true);

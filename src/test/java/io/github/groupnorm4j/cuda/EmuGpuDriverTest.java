@@ -130,11 +130,11 @@ class EmuGpuDriverTest {
                  DeviceBuffer stats = dev.allocateFloats(8);
                  DeviceBuffer ch = dev.allocateFloats(8);
                  DeviceBuffer elsewhere = other.allocateFloats(80)) {
-                assertRejected("x holds 10 floats, expected at least 80",
+                assertRejected("x holds 10 values, expected at least 80",
                         () -> gn.forward(spec, small, ch, ch, big, stats, stats, null));
                 assertRejected("beta must not be null", () -> gn.forward(spec, big, ch, null, big, stats, stats, null));
                 assertRejected("x lives on emu", () -> gn.forward(spec, elsewhere, ch, ch, big, stats, stats, null));
-                assertRejected("dgamma holds 8 floats, expected at least 16",
+                assertRejected("dgamma holds 8 values, expected at least 16",
                         () -> gn.backward(spec.toBuilder().channels(16).spatial(2).affine(false).build(), big, big,
                                 stats, stats, null, big, ch, ch, null));
             }
@@ -152,7 +152,7 @@ class EmuGpuDriverTest {
         try (EmuGpuDriver d = new EmuGpuDriver(EmuOptions.defaults())) {
             String resource = GroupNormKernels.PTX_RESOURCE_DIR + "groupnorm_forward.compute_90.ptx";
             GpuDriver.Module m = d.loadModule(resource, GroupNormKernels.readResource(resource));
-            GpuDriver.Kernel stats = d.function(m, "groupnorm_forward_stats");
+            GpuDriver.Kernel stats = d.function(m, "groupnorm_forward_stats_f32");
             long x = d.malloc(4);
             long mean = d.malloc(4);
             long rstd = d.malloc(4);
@@ -163,7 +163,7 @@ class EmuGpuDriverTest {
             CudaException e = assertThrows(CudaException.class, d::synchronize);
             assertEquals(CUresult.CUDA_ERROR_ILLEGAL_ADDRESS, e.errorCode());
             assertTrue(e.getMessage().startsWith("cuCtxSynchronize failed: CUDA_ERROR_ILLEGAL_ADDRESS (700): "
-                    + "launch of groupnorm_forward_stats failed: OUT_OF_BOUNDS"), e.getMessage());
+                    + "launch of groupnorm_forward_stats_f32 failed: OUT_OF_BOUNDS"), e.getMessage());
             assertThrows(CudaException.class, () -> d.copyDeviceToHost(new float[1], 0, 1, x), "sticky");
             assertFalse(d.findings().isEmpty());
             assertTrue(d.findings().stream().anyMatch(f -> f.category() == Finding.Category.OUT_OF_BOUNDS));

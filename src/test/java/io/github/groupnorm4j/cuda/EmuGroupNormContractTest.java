@@ -17,8 +17,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The CUDA backend, unchanged, on the PTX emulator: the whole check suite runs on the real compute_90 PTX in every
- * build, lockstep schedule, sanitizer on; the last test asserts the sanitizer found nothing in all of it.
- * {@link EmuAdversarialGroupNormContractTest} does the same for the compute_75 PTX under the adversarial schedule.
+ * build, in every variant (NCHW and NHWC, fp32/fp16/bf16, with and without SiLU), lockstep schedule, sanitizer on; the
+ * last test asserts the sanitizer found nothing in all of it. {@link EmuAdversarialGroupNormContractTest} does the
+ * same for the compute_75 PTX under the adversarial schedule.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EmuGroupNormContractTest extends GroupNormContract {

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.groupnorm4j.BenchCase;
 import io.github.groupnorm4j.CheckCase;
+import io.github.groupnorm4j.DType;
 import io.github.groupnorm4j.GroupNormSpec;
+import io.github.groupnorm4j.Layout;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,10 +16,25 @@ class LaunchPlannerTest {
     private final LaunchPlanner h100 = new LaunchPlanner(132, LaunchPlanner.Tuning.forDevice(227 * 1024));
 
     private static List<GroupNormSpec> allSpecs() {
-        List<GroupNormSpec> specs = new ArrayList<>(BenchCase.suite());
-        CheckCase.suite().forEach(c -> specs.add(c.spec()));
-        specs.add(GroupNormSpec.builder().batch(70000).channels(64).groups(32).spatial(3).build());
+        List<GroupNormSpec> base = new ArrayList<>(BenchCase.suite());
+        CheckCase.suite().forEach(c -> base.add(c.spec()));
+        base.add(GroupNormSpec.builder().batch(70000).channels(64).groups(32).spatial(3).build());
+        base.add(GroupNormSpec.builder().batch(1 << 20).channels(64).groups(32).spatial(64).build());
+        List<GroupNormSpec> specs = new ArrayList<>();
+        for (GroupNormSpec s : base) {
+            for (Layout l : Layout.values()) {
+                for (DType t : DType.values()) {
+                    specs.add(s.toBuilder().layout(l).dtype(t).build());
+                }
+            }
+        }
         return specs;
+    }
+
+    private static void assertWithinLimits(GroupNormSpec s, LaunchPlanner.Shape shape, int maxBlock) {
+        assertTrue(shape.block % 32 == 0 && shape.block >= 32 && shape.block <= maxBlock, s + " " + shape);
+        assertTrue(shape.gridX >= 1 && shape.gridX <= Integer.MAX_VALUE, s + " " + shape);
+        assertTrue(shape.gridY >= 1 && shape.gridY <= 65535, s + " " + shape);
     }
 
     @Test
@@ -33,11 +50,50 @@ class LaunchPlannerTest {
                 shapes.add(h100.backwardFused(s));
             }
             for (LaunchPlanner.Shape shape : shapes) {
-                assertTrue(shape.block % 32 == 0 && shape.block >= 32 && shape.block <= 1024, s + " " + shape);
-                assertTrue(shape.gridX >= 1 && shape.gridX <= Integer.MAX_VALUE, s + " " + shape);
-                assertTrue(shape.gridY >= 1 && shape.gridY <= 65535, s + " " + shape);
+                assertWithinLimits(s, shape, 512);  // kMaxLaunchThreads, every kernel's __launch_bounds__
             }
         }
+    }
+
+    @Test
+    void channelsLastTilesCoverEveryChannelAndRow() {
+        for (GroupNormSpec s : allSpecs()) {
+            if (s.layout() != Layout.NHWC) {
+                continue;
+            }
+            for (boolean vectorized : new boolean[] {false, true}) {
+                int v = vectorized ? LaunchPlanner.vectorWidth(s) : 1;
+                if (s.channels() % v != 0) {
+                    continue;
+                }
+                LaunchPlanner.ColumnPlan p = h100.columns(s, vectorized, 12);
+                assertWithinLimits(s, p.shape(), LaunchPlanner.MAX_COLUMN_THREADS);
+                int lanes = p.shape().block / p.cols();
+                assertTrue(lanes >= 1, s + " " + p);
+                assertTrue((long) p.cols() * v * p.shape().gridY >= s.channels(), s + " " + p);
+                assertTrue((long) p.cols() * v * (p.shape().gridY - 1) < s.channels(), "no empty column block " + p);
+                assertEquals((long) s.batch() * p.rowChunks(), p.shape().gridX, s + " " + p);
+                assertTrue(p.rowChunks() <= Math.max(1, s.spatialSize()), s + " " + p);
+                assertTrue(p.rowChunks() <= h100.maxRowChunks(s), s + " " + p);
+                assertEquals(12L * v * p.cols() * lanes, p.shape().sharedBytes, s + " " + p);
+            }
+            assertEquals(null, h100.forwardFused(s));
+            assertEquals(null, h100.backwardFused(s));
+        }
+    }
+
+    @Test
+    void sixteenBitTensorsStageTwiceTheElements() {
+        GroupNormSpec fp32 = GroupNormSpec.builder().batch(32).channels(256).groups(32).spatial(80, 80).build();
+        GroupNormSpec fp16 = fp32.toBuilder().dtype(DType.FP16).build();
+        // 8 x 6400 values per slice: 200 KiB in fp32, 100 KiB + the affine maps in fp16: both over the budget;
+        // 8 x 4900 values: 153 KiB in fp32 (over), 77 KiB in bf16 (fused).
+        assertEquals(null, h100.forwardFused(fp32));
+        assertEquals(null, h100.forwardFused(fp16));
+        GroupNormSpec smaller = fp32.toBuilder().spatial(70, 70).build();
+        assertEquals(null, h100.forwardFused(smaller));
+        LaunchPlanner.Shape half = h100.forwardFused(smaller.toBuilder().dtype(DType.BF16).build());
+        assertEquals(2L * 8 * 4900 + 12 * 8, half.sharedBytes);  // staged bf16 slice + 8 affine maps
     }
 
     @Test

@@ -50,7 +50,8 @@ class EmuParserTest {
     // ---- every generated test module loads ----
 
     @ParameterizedTest
-    @ValueSource(strings = {"emu_families", "emu_bugs", "emu_extras", "emu_calls", "emu_rounding", "emu_bits"})
+    @ValueSource(strings = {"emu_families", "emu_bugs", "emu_extras", "emu_calls", "emu_rounding", "emu_bits", "emu_cluster",
+            "emu_half", "emu_large"})
     void everyTestModuleLoads(String name) {
         for (String arch : EmuTestSupport.ARCHES) {
             Emulator emu = emu();

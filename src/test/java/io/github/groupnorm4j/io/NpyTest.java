@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.groupnorm4j.DType;
+import io.github.groupnorm4j.HalfFloats;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -186,6 +188,11 @@ class NpyTest {
     }
 
     private static void assertHeaderAligned(Path p, long[] shape) throws IOException {
+        assertHeaderAligned(p, shape, "<f4", 4);
+    }
+
+    private static void assertHeaderAligned(Path p, long[] shape, String descr, int itemSize)
+            throws IOException {
         byte[] bytes = Files.readAllBytes(p);
         assertEquals((byte) 0x93, bytes[0]);
         assertEquals("NUMPY", new String(bytes, 1, 5, StandardCharsets.ISO_8859_1));
@@ -199,9 +206,9 @@ class NpyTest {
         String shapeText = shape.length == 0 ? "()"
                 : shape.length == 1 ? "(" + shape[0] + ",)"
                 : Arrays.toString(shape).replace('[', '(').replace(']', ')');
-        assertEquals("{'descr': '<f4', 'fortran_order': False, 'shape': " + shapeText + ", }",
-                header.stripTrailing());
-        assertEquals(4L * NpyArray.product(shape), bytes.length - dataOffset);
+        assertEquals("{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shapeText
+                + ", }", header.stripTrailing());
+        assertEquals(itemSize * NpyArray.product(shape), bytes.length - dataOffset);
     }
 
     // ------------------------------------------------------------------ accepted variants
@@ -336,10 +343,12 @@ class NpyTest {
         NpyFormatException e = assertRejected("x.npy",
                 npy(1, 0, dict(">f4", "False", "(1,)"), f4(1f)), "dtype", "'>f4'");
         assertEquals(e.file().toString() + ": dtype '>f4' not supported; expected little-endian "
-                + "float32 '<f4' or float64 '<f8'", e.getMessage());
-        for (String d : new String[] {"<i4", "|u1", "<f2", ">f8", "f4", "|f4", "<c8"}) {
+                + "float32 '<f4', float64 '<f8', float16 '<f2' or bfloat16 bits '<u2'", e.getMessage());
+        for (String d : new String[] {"<i4", "|u1", ">f2", ">u2", "<i2", "|u2", "f2", ">f8", "f4", "|f4",
+            "<c8", "<e"}) {
             assertRejected("dtype" + Math.abs(d.hashCode()) + ".npy",
-                    npy(1, 0, dict(d, "False", "(1,)"), f4(1f)), "dtype", d, "<f4", "<f8");
+                    npy(1, 0, dict(d, "False", "(1,)"), f4(1f)), "dtype", d, "<f4", "<f8", "<f2",
+                    "<u2");
         }
         assertRejected("structured.npy", npy(1, 0,
                 "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}\n", f4(1f)),
@@ -416,5 +425,115 @@ class NpyTest {
         expected.write('\n');
         expected.write(f4(ramp(6)));
         assertArrayEquals(expected.toByteArray(), b);
+    }
+
+    // ------------------------------------------------------------------ float16 and bfloat16
+
+    private static byte[] u16(int... v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (int x : v) {
+            b.putShort((short) x);
+        }
+        return b.array();
+    }
+
+    private static byte[] dataOf(Path p) throws IOException {
+        byte[] bytes = Files.readAllBytes(p);
+        int dataOffset = 10 + ((bytes[8] & 0xFF) | (bytes[9] & 0xFF) << 8);
+        return Arrays.copyOfRange(bytes, dataOffset, bytes.length);
+    }
+
+    @Test
+    void descrOfEachDtype() {
+        assertEquals("<f4", Npy.descr(DType.FP32));
+        assertEquals("<f2", Npy.descr(DType.FP16));
+        assertEquals("<u2", Npy.descr(DType.BF16));
+    }
+
+    @Test
+    void roundTripsFloat16BitExactly() throws IOException {
+        float[] v = {0f, -0f, 1f, -2f, 0.5f, 65504f, -65504f, 0x1p-24f, 0x1p-14f, 3.140625f,
+            Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        Path p = dir.resolve("f2.npy");
+        Npy.write(p, NpyArray.of(v, 3, 4), DType.FP16);
+        assertHeaderAligned(p, new long[] {3, 4}, "<f2", 2);
+        NpyArray r = Npy.read(p);
+        assertArrayEquals(new long[] {3, 4}, r.shape());
+        for (int i = 0; i < v.length; i++) {
+            assertEquals(Float.floatToRawIntBits(v[i]), Float.floatToRawIntBits(r.data()[i]),
+                    "index " + i);
+        }
+        Npy.write(p, NpyArray.of(new float[] {Float.NaN}, 1), DType.FP16);
+        assertTrue(Float.isNaN(Npy.read(p).data()[0]));
+    }
+
+    @Test
+    void float16IsLittleEndianAndRoundedToNearestEven() throws IOException {
+        Path p = dir.resolve("f2le.npy");
+        // 1 = 0x3C00, -2 = 0xC000; 1 + 2^-11 is a tie (to 1), 1 + 3·2^-11 a tie (to 1 + 2^-9);
+        // 65520 overflows to inf.
+        Npy.write(p, NpyArray.of(new float[] {1f, -2f, 1f + 0x1p-11f, 1f + 3 * 0x1p-11f, 65520f}, 5),
+                DType.FP16);
+        assertArrayEquals(u16(0x3C00, 0xC000, 0x3C00, 0x3C02, 0x7C00), dataOf(p));
+        assertArrayEquals(new float[] {1f, -2f, 1f, 1f + 0x1p-9f, Float.POSITIVE_INFINITY},
+                Npy.read(p).data());
+    }
+
+    @Test
+    void bfloat16IsWrittenAsU2BitPatternsAndReadBack() throws IOException {
+        float bf16Max = HalfFloats.fromBfloat16((short) 0x7F7F);
+        float[] v = {1f, -2f, 1.5f, bf16Max, -bf16Max, 1f + 0x1p-8f, 0x1p-133f, 3.3e38f};
+        Path p = dir.resolve("bf16.npy");
+        Npy.write(p, NpyArray.of(v, 8), DType.BF16);
+        assertHeaderAligned(p, new long[] {8}, "<u2", 2);
+        // 1 = 0x3F80, -2 = 0xC000, 1.5 = 0x3FC0, max 0x7F7F; 1 + 2^-8 is a tie (to 1); 2^-133 is
+        // the smallest subnormal 0x0001; 3.3e38 rounds to 0x7F78.
+        assertArrayEquals(u16(0x3F80, 0xC000, 0x3FC0, 0x7F7F, 0xFF7F, 0x3F80, 0x0001, 0x7F78),
+                dataOf(p));
+        float[] r = Npy.read(p).data();
+        assertArrayEquals(DType.BF16.round(v), r);
+        assertEquals(bf16Max, r[3]);
+    }
+
+    @Test
+    void readsHandMadeFloat16AndBfloat16Files() throws IOException {
+        Path f2 = file("hand_f2.npy", npy(1, 0, dict("<f2", "False", "(2, 2)"),
+                u16(0x3C00, 0xC000, 0x7BFF, 0x0001)));
+        assertEquals(NpyArray.of(new float[] {1f, -2f, 65504f, 0x1p-24f}, 2, 2), Npy.read(f2));
+        Path u2 = file("hand_u2.npy", npy(3, 0, dict("<u2", "False", "(3,)"),
+                u16(0x3F80, 0x3FC0, 0xC2F7)));
+        assertEquals(NpyArray.of(new float[] {1f, 1.5f, -123.5f}, 3), Npy.read(u2));
+    }
+
+    @Test
+    void sixteenBitArraysLargerThanOneChunkRoundTrip() throws IOException {
+        int n = (3 << 20) / 2 + 777;
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) Math.sin(i) * 100;
+        }
+        for (DType t : new DType[] {DType.FP16, DType.BF16}) {
+            Path p = dir.resolve("big" + t + ".npy");
+            Npy.write(p, NpyArray.of(v, n), t);
+            assertEquals(128 + 2L * n, Files.size(p));
+            assertArrayEquals(t.round(v), Npy.read(p).data(), t.toString());
+        }
+        Path p = dir.resolve("big32.npy");
+        Npy.write(p, NpyArray.of(v, n), DType.FP32);
+        assertArrayEquals(v, Npy.read(p).data());
+    }
+
+    @Test
+    void rejectsShortSixteenBitData() throws IOException {
+        assertRejected("short_f2.npy", npy(1, 0, dict("<f2", "False", "(3,)"), new byte[5]),
+                "truncated", "'<f2'", "6 bytes", "5 bytes");
+        assertRejected("long_u2.npy", npy(1, 0, dict("<u2", "False", "(1,)"), new byte[4]),
+                "trailing", "2 trailing bytes");
+    }
+
+    @Test
+    void writeWithDtypeRejectsNull() {
+        assertThrows(NullPointerException.class,
+                () -> Npy.write(dir.resolve("n.npy"), NpyArray.of(new float[1]), null));
     }
 }

@@ -1,0 +1,218 @@
+// groupnorm4j: storage types of x, y, dy and dx. Every kernel is written once over the storage
+// type T and instantiated for fp32, fp16 and bf16; all arithmetic is in acc_t (fp32), so a
+// 16-bit value is widened on load, never squared or summed as itself, and rounded once on store
+// (round to nearest even).
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "reduce.cuh"
+
+namespace groupnorm4j {
+
+template <typename T>
+struct Elem;
+
+template <>
+struct Elem<float> {
+    static constexpr int kVec = 4;  // elements per 16-byte access
+    static __device__ __forceinline__ acc_t widen(float v) { return v; }
+    static __device__ __forceinline__ float narrow(acc_t v) { return v; }
+    static __device__ __forceinline__ void load_vec(const float* p, acc_t (&v)[kVec]) {
+        const float4 q = __ldg(reinterpret_cast<const float4*>(p));
+        v[0] = q.x;
+        v[1] = q.y;
+        v[2] = q.z;
+        v[3] = q.w;
+    }
+    static __device__ __forceinline__ void store_vec(float* p, const acc_t (&v)[kVec]) {
+        *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
+    }
+};
+
+// The 16-bit types: 8 per 16-byte vector, converted a pair (one 32-bit word) at a time.
+__device__ __forceinline__ float2 widen_pair(__half2 p) { return __half22float2(p); }
+__device__ __forceinline__ float2 widen_pair(__nv_bfloat162 p) { return __bfloat1622float2(p); }
+__device__ __forceinline__ void narrow_pair(float a, float b, __half2& p) { p = __floats2half2_rn(a, b); }
+__device__ __forceinline__ void narrow_pair(float a, float b, __nv_bfloat162& p) { p = __floats2bfloat162_rn(a, b); }
+
+template <typename Pair>
+struct PairedElem {
+    static constexpr int kVec = 8;
+    template <typename T>
+    static __device__ __forceinline__ void load_vec(const T* p, acc_t (&v)[kVec]) {
+        const uint4 q = __ldg(reinterpret_cast<const uint4*>(p));
+        const unsigned words[4] = {q.x, q.y, q.z, q.w};
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            Pair pair;
+            *reinterpret_cast<unsigned*>(&pair) = words[k];
+            const float2 f = widen_pair(pair);
+            v[2 * k] = f.x;
+            v[2 * k + 1] = f.y;
+        }
+    }
+    template <typename T>
+    static __device__ __forceinline__ void store_vec(T* p, const acc_t (&v)[kVec]) {
+        unsigned words[4];
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            Pair pair;
+            narrow_pair(v[2 * k], v[2 * k + 1], pair);
+            words[k] = *reinterpret_cast<const unsigned*>(&pair);
+        }
+        *reinterpret_cast<uint4*>(p) = make_uint4(words[0], words[1], words[2], words[3]);
+    }
+};
+
+template <>
+struct Elem<__half> : PairedElem<__half2> {
+    static __device__ __forceinline__ acc_t widen(__half v) { return __half2float(v); }
+    static __device__ __forceinline__ __half narrow(acc_t v) { return __float2half_rn(v); }
+};
+
+template <>
+struct Elem<__nv_bfloat16> : PairedElem<__nv_bfloat162> {
+    static __device__ __forceinline__ acc_t widen(__nv_bfloat16 v) { return __bfloat162float(v); }
+    static __device__ __forceinline__ __nv_bfloat16 narrow(acc_t v) { return __float2bfloat16_rn(v); }
+};
+
+// Scalar access through the read-only path (x, dy are never written by the kernel that reads them).
+template <typename T>
+__device__ __forceinline__ acc_t load_elem(const T* p) {
+    return Elem<T>::widen(__ldg(p));
+}
+template <typename T>
+__device__ __forceinline__ void store_elem(T* p, acc_t v) {
+    *p = Elem<T>::narrow(v);
+}
+
+template <typename T>
+__device__ __forceinline__ unsigned vec_phase(const T* p) {
+    return vec_phase(p, sizeof(T));
+}
+
+// Welford accumulation of one 16-byte vector: exact local two-pass stats of its W values,
+// then one Chan merge, so there is one division per vector instead of one per value.
+template <int W>
+__device__ __forceinline__ void welford_add_vec(WelfordState& s, const acc_t (&v)[W]) {
+    acc_t sum = 0;
+#pragma unroll
+    for (int k = 0; k < W; ++k) sum += v[k];
+    const acc_t local_mean = sum * (acc_t(1) / W);
+    acc_t local_m2 = 0;
+#pragma unroll
+    for (int k = 0; k < W; ++k) local_m2 = fmaf(v[k] - local_mean, v[k] - local_mean, local_m2);
+    const acc_t count = s.count + acc_t(W);
+    const acc_t delta = local_mean - s.mean;
+    const acc_t local_weight = acc_t(W) / count;
+    s.mean = fmaf(delta, local_weight, s.mean);
+    s.m2 = s.m2 + local_m2 + delta * delta * s.count * local_weight;
+    s.count = count;
+}
+
+// V consecutive channels of one position (channels-last kernels): one 16-byte access when V is
+// the vector width, one element otherwise (C not a multiple of it, or unaligned tensors).
+template <typename T, int V>
+__device__ __forceinline__ void load_channels(const T* p, acc_t (&v)[V]) {
+    if constexpr (V == 1) {
+        v[0] = load_elem(p);
+    } else {
+        static_assert(V == Elem<T>::kVec, "V is 1 or the 16-byte vector width");
+        Elem<T>::load_vec(p, v);
+    }
+}
+template <typename T, int V>
+__device__ __forceinline__ void store_channels(T* p, const acc_t (&v)[V]) {
+    if constexpr (V == 1) {
+        store_elem(p, v[0]);
+    } else {
+        Elem<T>::store_vec(p, v);
+    }
+}
+
+// Thread layout of the channels-last kernels. x of sample n is an [HW, C] matrix; a block owns
+// `cols` column vectors of V channels (blockIdx.y picks which) and walks rows `lanes` at a time,
+// so a warp reads consecutive 16-byte vectors of one row, or of consecutive rows when C is
+// narrow: coalesced either way. blockIdx.x = n*row_chunks + chunk picks the sample and a
+// contiguous range of rows. Threads past cols*lanes, or whose vector starts at or past C, idle.
+// Blocks of the channels-last kernels are at most this large: each thread keeps V channels'
+// state in registers (70 for bf16 statistics), more than a 512-thread bound allows without spills.
+constexpr int kMaxColumnThreads = 256;
+
+struct ColumnTile {
+    long long n;
+    long long row_begin, row_end;  // rows of this chunk
+    int chunk;
+    int col, lane, lanes;
+    int c0;  // first channel of this thread's vector
+    bool active;
+};
+
+__device__ __forceinline__ ColumnTile column_tile(int C, int V, int cols, long long hw, int row_chunks) {
+    ColumnTile t;
+    t.col = static_cast<int>(threadIdx.x) % cols;
+    t.lane = static_cast<int>(threadIdx.x) / cols;
+    t.lanes = static_cast<int>(blockDim.x) / cols;
+    t.n = blockIdx.x / row_chunks;
+    t.chunk = static_cast<int>(blockIdx.x % row_chunks);
+    t.row_begin = hw * t.chunk / row_chunks;
+    t.row_end = hw * (t.chunk + 1) / row_chunks;
+    t.c0 = (static_cast<int>(blockIdx.y) * cols + t.col) * V;
+    t.active = t.lane < t.lanes && t.c0 < C;
+    return t;
+}
+
+// ---------------------------------------------------------------------------
+// The pointwise maps, shared by every layout.
+// ---------------------------------------------------------------------------
+
+enum Activation : int { kActivationNone = 0, kActivationSilu = 1 };
+
+__device__ __forceinline__ acc_t sigmoid(acc_t z) { return acc_t(1) / (acc_t(1) + __expf(-z)); }
+
+// z = (x - mean)*rstd*gamma + beta computed as ((x/2 - mean/2) * 2*rstd*gamma) + beta: halving
+// is exact, so this is bit-identical to the centred form for ordinary data, and x - mean cannot
+// overflow when x and mean are near +-3.4e38 with opposite signs.
+struct ChannelAffine {
+    acc_t half_mean;  // mean / 2
+    acc_t two_scale;  // 2 * rstd * gamma[c]
+    acc_t shift;      // beta[c]
+
+    __device__ __forceinline__ acc_t operator()(acc_t x) const {
+        return fmaf(fmaf(x, acc_t(0.5), -half_mean), two_scale, shift);
+    }
+};
+
+__device__ __forceinline__ ChannelAffine channel_affine(acc_t mean, acc_t rstd, const float* __restrict__ gamma,
+                                                        const float* __restrict__ beta, int channel) {
+    ChannelAffine a;
+    a.half_mean = acc_t(0.5) * mean;
+    a.two_scale = acc_t(2) * rstd * (gamma != nullptr ? __ldg(gamma + channel) : acc_t(1));
+    a.shift = beta != nullptr ? __ldg(beta + channel) : acc_t(0);
+    return a;
+}
+
+// x-hat = (x - mean)*rstd, overflow-safe as above: (x/2 - mean/2) * 2*rstd.
+__device__ __forceinline__ acc_t normalised(acc_t x, acc_t half_mean, acc_t two_rstd) {
+    return fmaf(x, acc_t(0.5), -half_mean) * two_rstd;
+}
+
+__device__ __forceinline__ acc_t activate(acc_t z, int activation) {
+    return activation == kActivationSilu ? z * sigmoid(z) : z;
+}
+
+// Gradient with respect to the normalised-and-affine z, given dy of activate(z).
+// SiLU'(z) = s*(1 + z*(1 - s)), s = sigmoid(z); at |z| large s saturates to 0 or 1 and the
+// expression to 0 or 1, never NaN.
+__device__ __forceinline__ acc_t activation_grad(acc_t dy, acc_t z, int activation) {
+    if (activation != kActivationSilu) return dy;
+    const acc_t s = sigmoid(z);
+    return dy * (s * fmaf(z, acc_t(1) - s, acc_t(1)));
+}
+
+}  // namespace groupnorm4j
+
+// One extern "C" entry point per storage type, so the host finds e.g. groupnorm_forward_stats_bf16.
+#define GROUPNORM4J_FOR_EACH_STORAGE(M) M(float, f32) M(__half, f16) M(__nv_bfloat16, bf16)
