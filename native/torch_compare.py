@@ -234,8 +234,9 @@ def accuracy_variants(java, jar, d):
                          "--dtype", dtype, "--activation", act]
                 subprocess.run([java, "-jar", jar, "forward", "--x", f"{d}/vx.npy", "--beta", f"{d}/vb.npy"] + flags
                                + ["--out", f"{d}/vf"], check=True)
-                subprocess.run([java, "-jar", jar, "backward", "--x", f"{d}/vx.npy", "--dy", f"{d}/vdy.npy", "--beta",
-                                f"{d}/vb.npy"] + flags + ["--out", f"{d}/vb"], check=True)
+                beta = ["--beta", f"{d}/vb.npy"] if act == "silu" else []  # backward needs beta only for SiLU
+                subprocess.run([java, "-jar", jar, "backward", "--x", f"{d}/vx.npy", "--dy", f"{d}/vdy.npy"] + beta
+                               + flags + ["--out", f"{d}/vb"], check=True)
                 xd, wd, bd = (t.double().cuda().requires_grad_() for t in (x, w, b))
                 z = F.group_norm(xd, g, wd, bd, 1e-5)
                 y = F.silu(z) if act == "silu" else z
