@@ -164,6 +164,22 @@ __device__ __forceinline__ ColumnTile column_tile(int C, int V, int cols, long l
     return t;
 }
 
+// Element j of slice (n, g) in channels-last order, as the one-block channels-last kernels stage
+// it: position j / Cg, channel j % Cg.
+struct NhwcSliceIndex {
+    long long base;  // (n*HW)*C + g*Cg
+    int C;
+    int channels_per_group;
+    __device__ __forceinline__ long long operator()(unsigned j) const {
+        return base + static_cast<long long>(j / channels_per_group) * C + j % channels_per_group;
+    }
+};
+
+__device__ __forceinline__ NhwcSliceIndex nhwc_slice_index(long long slice, int C, int G, long long hw) {
+    const int channels_per_group = C / G;
+    return NhwcSliceIndex{(slice / G) * hw * C + (slice % G) * channels_per_group, C, channels_per_group};
+}
+
 // ---------------------------------------------------------------------------
 // The pointwise maps, shared by every layout.
 // ---------------------------------------------------------------------------

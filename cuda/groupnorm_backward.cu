@@ -460,6 +460,90 @@ __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __res
     }
 }
 
+// Backward in one block per slice for small channels-last tensors: x and dy staged (Cg-element
+// runs per position), per-channel sums, the group's a and b, and dx, reading x and dy once and
+// writing dx once; also writes the per-(n, c) sums for groupnorm_backward_gamma_beta, the only
+// other launch. The order of every sum is fixed, so results are bit-identical run to run.
+// Launch: grid (N*G), block any multiple of 32 up to 512, dynamic shared memory
+// 16*Cg + 2*S*Cg*HW bytes. gamma/beta may be null.
+// Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*C bytes of sums.
+template <typename T>
+__device__ __forceinline__ void nhwc_backward_fused(const T* __restrict__ dy, const T* __restrict__ x,
+                                                    const float* __restrict__ mean, const float* __restrict__ rstd,
+                                                    const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                    float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
+                                                    T* __restrict__ dx, int C, int G, long long hw, int activation) {
+    extern __shared__ float4 dynamic_smem[];
+    const long long slice = blockIdx.x;
+    const NhwcSliceIndex at = nhwc_slice_index(slice, C, G, hw);
+    const int channels_per_group = at.channels_per_group;
+    const unsigned slice_len = static_cast<unsigned>(channels_per_group * hw);
+    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
+    float* channel_dy_xhat = reinterpret_cast<float*>(dynamic_smem);
+    float* channel_dy = channel_dy_xhat + channels_per_group;
+    float* channel_gamma = channel_dy + channels_per_group;
+    float* channel_beta = channel_gamma + channels_per_group;
+    T* staged_x = reinterpret_cast<T*>(channel_beta + channels_per_group);
+    T* staged_dy = staged_x + slice_len;
+
+    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+        channel_gamma[k] = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
+        channel_beta[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
+    }
+    for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) {
+        staged_x[j] = __ldg(x + at(j));
+        staged_dy[j] = __ldg(dy + at(j));
+    }
+    __syncthreads();
+
+    const acc_t r = __ldg(rstd + slice);
+    const acc_t half_mean = acc_t(0.5) * __ldg(mean + slice);
+    const acc_t two_rstd = acc_t(2) * r;
+    auto element = [&](unsigned j, unsigned k, acc_t& g, acc_t& xh) {
+        xh = normalised(Elem<T>::widen(staged_x[j]), half_mean, two_rstd);
+        const acc_t d = Elem<T>::widen(staged_dy[j]);
+        g = activation == kActivationNone ? d
+                                          : activation_grad(d, fmaf(xh, channel_gamma[k], channel_beta[k]), activation);
+    };
+    const unsigned lane = threadIdx.x % kWarpSize;
+    const unsigned warps = blockDim.x / kWarpSize;
+    // One warp per channel, lanes striding over positions: a fixed order, so deterministic.
+    for (unsigned k = threadIdx.x / kWarpSize; k < static_cast<unsigned>(channels_per_group); k += warps) {
+        float2 sums = Float2Sum{}.identity();
+        for (unsigned p = lane; p < static_cast<unsigned>(hw); p += kWarpSize) {
+            acc_t g, xh;
+            element(p * channels_per_group + k, k, g, xh);
+            sums.x = fmaf(g, xh, sums.x);
+            sums.y += g;
+        }
+        sums = warp_reduce_to_lane0(sums, Float2Sum{});
+        if (lane == 0) {
+            channel_dy_xhat[k] = sums.x;
+            channel_dy[k] = sums.y;
+            const long long row = slice * channels_per_group + k;
+            sum_dy_xhat[row] = sums.x;
+            sum_dy[row] = sums.y;
+        }
+    }
+    __syncthreads();
+
+    float2 ab = Float2Sum{}.identity();
+    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+        ab.x = fmaf(channel_gamma[k], channel_dy[k], ab.x);
+        ab.y = fmaf(channel_gamma[k], channel_dy_xhat[k], ab.y);
+    }
+    ab = block_allreduce(ab, Float2Sum{});
+    const acc_t inv_d = acc_t(1) / static_cast<acc_t>(slice_len);
+    const acc_t coef_xhat = r * ab.y * inv_d;
+    const acc_t bias = r * ab.x * inv_d;
+    for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) {
+        const unsigned k = j % channels_per_group;
+        acc_t g, xh;
+        element(j, k, g, xh);
+        store_elem(dx + at(j), fmaf(r * channel_gamma[k], g, -fmaf(coef_xhat, xh, bias)));
+    }
+}
+
 }  // namespace groupnorm4j
 
 // Blocks 0..N*G-1: a and b of slice blockIdx.x into group_coefs (x = a, y = b); blocks N*G..N*G+C-1:
@@ -514,3 +598,16 @@ groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const floa
     }
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC)
+
+#define GROUPNORM4J_BACKWARD_NHWC_FUSED(T, suffix)                                                                 \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                   \
+        groupnorm_backward_nhwc_fused_##suffix(const T* __restrict__ dy, const T* __restrict__ x,                  \
+                                               const float* __restrict__ mean, const float* __restrict__ rstd,     \
+                                               const float* __restrict__ gamma, const float* __restrict__ beta,    \
+                                               float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,        \
+                                               T* __restrict__ dx, int C, int G, long long hw, int activation) {   \
+        groupnorm4j::nhwc_backward_fused(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw,        \
+                                         activation);                                                              \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC_FUSED)

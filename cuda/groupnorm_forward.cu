@@ -408,6 +408,46 @@ __device__ __forceinline__ void nhwc_apply(const T* __restrict__ x, const float*
     }
 }
 
+// One launch for small channels-last tensors: one block per slice stages its Cg*HW values (Cg
+// contiguous channels per position, so accesses are runs of Cg elements) in shared memory,
+// then normalises them, x read once and y written once. For large tensors the column kernels
+// above coalesce better.
+// Launch: grid (N*G), block any multiple of 32 up to 512, dynamic shared memory
+// 12*Cg (rounded up to 16) + S*Cg*HW bytes.
+// Traffic: reads x once, writes y once (2*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
+template <typename T>
+__device__ __forceinline__ void nhwc_fused(const T* __restrict__ x, const float* __restrict__ gamma,
+                                           const float* __restrict__ beta, T* __restrict__ y,
+                                           float* __restrict__ mean, float* __restrict__ rstd, int C, int G,
+                                           long long hw, float eps, int activation) {
+    extern __shared__ float4 dynamic_smem[];
+    const long long slice = blockIdx.x;
+    const NhwcSliceIndex at = nhwc_slice_index(slice, C, G, hw);
+    const int channels_per_group = at.channels_per_group;
+    const unsigned slice_len = static_cast<unsigned>(channels_per_group * hw);
+    ChannelAffine* affine = reinterpret_cast<ChannelAffine*>(dynamic_smem);
+    T* staged = reinterpret_cast<T*>(dynamic_smem + (channels_per_group * sizeof(ChannelAffine) + 15) / 16);
+
+    const acc_t shift = load_elem(x + at.base);
+    WelfordState stats = WelfordCombine{}.identity();
+    for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) {
+        const T v = __ldg(x + at(j));
+        staged[j] = v;
+        welford_add(stats, Elem<T>::widen(v) - shift);
+    }
+    stats = block_allreduce(stats, WelfordCombine{});  // its barriers also publish `staged`
+    const SliceStats s =
+        finish_stats(stats, shift, eps, NhwcSliceLoader<T>{x + at.base, C, channels_per_group}, slice_len);
+    if (threadIdx.x == 0) {
+        mean[slice] = s.mean;
+        rstd[slice] = s.rstd;
+    }
+    set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, s, affine);
+    for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) {
+        store_elem(y + at(j), activate(affine[j % channels_per_group](Elem<T>::widen(staged[j])), activation));
+    }
+}
+
 }  // namespace groupnorm4j
 
 // `vectorized` (host-checked: C a multiple of the vector width, tensors 16-byte aligned) picks
@@ -443,6 +483,17 @@ __device__ __forceinline__ void nhwc_apply(const T* __restrict__ x, const float*
     }
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC)
+
+#define GROUPNORM4J_FORWARD_NHWC_FUSED(T, suffix)                                                                  \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                   \
+        groupnorm_forward_nhwc_fused_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,            \
+                                              const float* __restrict__ beta, T* __restrict__ y,                   \
+                                              float* __restrict__ mean, float* __restrict__ rstd, int C, int G,    \
+                                              long long hw, float eps, int activation) {                           \
+        groupnorm4j::nhwc_fused(x, gamma, beta, y, mean, rstd, C, G, hw, eps, activation);                         \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC_FUSED)
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
 #include <cooperative_groups.h>

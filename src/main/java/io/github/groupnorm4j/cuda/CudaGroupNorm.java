@@ -320,6 +320,13 @@ public final class CudaGroupNorm implements GroupNorm {
         int c = spec.channels();
         int g = spec.groups();
         int activation = spec.activation().ordinal();
+        LaunchPlanner.Shape fused = planner.forwardFused(spec);
+        if (spec.layout() == Layout.NHWC && fused != null) {
+            kernels.launch(k.forwardNhwcFused, fused, stream, KernelArgs.create().pointer(x).pointer(gamma)
+                    .pointer(beta).pointer(y).pointer(mean).pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps())
+                    .i32(activation));
+            return;
+        }
         if (spec.layout() == Layout.NHWC) {
             reserve(spec);
             LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorizable(spec, x, y), WELFORD_BYTES);
@@ -336,7 +343,6 @@ public final class CudaGroupNorm implements GroupNorm {
             return;
         }
 
-        LaunchPlanner.Shape fused = planner.forwardFused(spec);
         LaunchPlanner.Shape cluster = fused == null ? planner.forwardCluster(spec, kernels.hasClusterForward) : null;
         if (fused != null || cluster != null) {
             kernels.launch(fused != null ? k.forwardFused : k.forwardCluster, fused != null ? fused : cluster,
@@ -376,6 +382,16 @@ public final class CudaGroupNorm implements GroupNorm {
         int g = spec.groups();
         int activation = spec.activation().ordinal();
 
+        LaunchPlanner.Shape fused = planner.backwardFused(spec);
+        if (fused != null) {
+            kernels.launch(spec.layout() == Layout.NHWC ? k.backwardNhwcFused : k.backwardFused, fused, stream,
+                    KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(gamma)
+                            .pointer(beta).pointer(sumDyXhat).pointer(sumDy).pointer(dx).i32(c).i32(g).i64(hw)
+                            .i32(activation));
+            kernels.launch(kernels.backwardGammaBeta, planner.perChannel(spec), stream, KernelArgs.create()
+                    .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
+            return;
+        }
         if (spec.layout() == Layout.NHWC) {
             long groupCoefs = sumDy + sumsCount(spec) * Sizeof.FLOAT;
             boolean vectorized = vectorizable(spec, dy, x) && vectorizable(spec, x, dx);
@@ -395,15 +411,6 @@ public final class CudaGroupNorm implements GroupNorm {
             return;
         }
 
-        LaunchPlanner.Shape fused = planner.backwardFused(spec);
-        if (fused != null) {
-            kernels.launch(k.backwardFused, fused, stream, KernelArgs.create().pointer(dy).pointer(x)
-                    .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
-                    .pointer(dx).i32(c).i32(g).i64(hw).i32(activation));
-            kernels.launch(kernels.backwardGammaBeta, planner.perChannel(spec), stream, KernelArgs.create()
-                    .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
-            return;
-        }
         LaunchPlanner.Shape sums = planner.channelSums(spec);
         kernels.launch(k.backwardChannelSums, sums, stream, KernelArgs.create().pointer(dy).pointer(x)
                 .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
@@ -430,8 +437,10 @@ public final class CudaGroupNorm implements GroupNorm {
             boolean vectorized = spec.channels() % LaunchPlanner.vectorWidth(spec) == 0;
             LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorized, WELFORD_BYTES);
             String chunks = cols.rowChunks() == 1 ? "" : "(" + cols.rowChunks() + ")";
-            return "fwd nhwc_stats" + chunks + "+finalize+apply; bwd nhwc_channel_sums" + chunks + "+group_coefs+dx"
-                    + (vectorized ? "" : " (scalar channels)");
+            String fwd = planner.forwardFused(spec) != null ? "nhwc_fused" : "nhwc_stats" + chunks + "+finalize+apply";
+            String bwd = planner.backwardFused(spec) != null ? "nhwc_fused+gamma_beta"
+                    : "nhwc_channel_sums" + chunks + "+group_coefs+dx";
+            return "fwd " + fwd + "; bwd " + bwd + (vectorized ? "" : " (scalar channels)");
         }
         String fwd;
         if (planner.forwardFused(spec) != null) {

@@ -28,11 +28,13 @@ final class GroupNormKernels {
         final GpuDriver.Kernel forwardNhwcStats;
         final GpuDriver.Kernel forwardNhwcFinalize;
         final GpuDriver.Kernel forwardNhwcApply;
+        final GpuDriver.Kernel forwardNhwcFused;
         final GpuDriver.Kernel backwardFused;
         final GpuDriver.Kernel backwardChannelSums;
         final GpuDriver.Kernel backwardDx;
         final GpuDriver.Kernel backwardNhwcChannelSums;
         final GpuDriver.Kernel backwardNhwcDx;
+        final GpuDriver.Kernel backwardNhwcFused;
 
         private Typed(GpuDriver driver, GpuDriver.Module forward, GpuDriver.Module backward, String suffix,
                       boolean hopper, int maxDynamicShared) {
@@ -44,16 +46,20 @@ final class GroupNormKernels {
             this.forwardNhwcStats = driver.function(forward, "groupnorm_forward_nhwc_stats_" + suffix);
             this.forwardNhwcFinalize = driver.function(forward, "groupnorm_forward_nhwc_finalize_" + suffix);
             this.forwardNhwcApply = driver.function(forward, "groupnorm_forward_nhwc_apply_" + suffix);
+            this.forwardNhwcFused = driver.function(forward, "groupnorm_forward_nhwc_fused_" + suffix);
             this.backwardFused = driver.function(backward, "groupnorm_backward_fused_" + suffix);
             this.backwardChannelSums = driver.function(backward, "groupnorm_backward_channel_sums_" + suffix);
             this.backwardDx = driver.function(backward, "groupnorm_backward_dx_" + suffix);
             this.backwardNhwcChannelSums = driver.function(backward, "groupnorm_backward_nhwc_channel_sums_" + suffix);
             this.backwardNhwcDx = driver.function(backward, "groupnorm_backward_nhwc_dx_" + suffix);
+            this.backwardNhwcFused = driver.function(backward, "groupnorm_backward_nhwc_fused_" + suffix);
             driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
             if (forwardCluster != null) {
                 driver.allowDynamicSharedMemory(forwardCluster, maxDynamicShared);
             }
             driver.allowDynamicSharedMemory(backwardFused, maxDynamicShared);
+            driver.allowDynamicSharedMemory(forwardNhwcFused, maxDynamicShared);
+            driver.allowDynamicSharedMemory(backwardNhwcFused, maxDynamicShared);
         }
     }
 

@@ -92,13 +92,10 @@ final class LaunchPlanner {
     }
 
     /**
-     * The fused forward (one block per slice, slice staged in shared memory in its storage type), or null when it
-     * does not apply (channels-last, or the slice does not fit).
+     * The fused forward (one block per slice, slice staged in shared memory in its storage type; channels-first or
+     * channels-last kernel by the spec's layout), or null when it does not apply.
      */
     Shape forwardFused(GroupNormSpec spec) {
-        if (spec.layout() != Layout.NCHW) {
-            return null;
-        }
         return fused(spec, affineBytes(spec) + (long) spec.dtype().bytes() * spec.sliceLength());
     }
 
@@ -120,16 +117,18 @@ final class LaunchPlanner {
 
     /** The fused backward (x and dy staged), or null when it does not apply. */
     Shape backwardFused(GroupNormSpec spec) {
-        if (spec.layout() != Layout.NCHW) {
-            return null;
-        }
         return fused(spec, 2L * spec.dtype().bytes() * spec.sliceLength() + 16L * spec.channelsPerGroup());
     }
 
+    /**
+     * One block per slice when it fits. Channels-first: also for large tensors with enough slices. Channels-last
+     * (runs of Cg channels, so less coalesced than the column kernels): only for small tensors, where one launch
+     * matters more.
+     */
     private Shape fused(GroupNormSpec spec, long sharedBytes) {
         boolean fits = sharedBytes <= tuning.fusedSharedLimit();
-        boolean worthIt = spec.sliceCount() >= multiprocessors
-                || spec.elementCount() * spec.dtype().bytes() <= SMALL_TENSOR_BYTES;
+        boolean small = spec.elementCount() * spec.dtype().bytes() <= SMALL_TENSOR_BYTES;
+        boolean worthIt = spec.layout() == Layout.NHWC ? small : small || spec.sliceCount() >= multiprocessors;
         if (!fits || !worthIt) {
             return null;
         }

@@ -77,8 +77,11 @@ class LaunchPlannerTest {
                 assertTrue(p.rowChunks() <= h100.maxRowChunks(s), s + " " + p);
                 assertEquals(12L * v * p.cols() * lanes, p.shape().sharedBytes, s + " " + p);
             }
-            assertEquals(null, h100.forwardFused(s));
-            assertEquals(null, h100.backwardFused(s));
+            boolean small = s.elementCount() * s.dtype().bytes() <= LaunchPlanner.SMALL_TENSOR_BYTES;
+            if (!small) {
+                assertEquals(null, h100.forwardFused(s), "channels-last one-block kernels only for small tensors");
+                assertEquals(null, h100.backwardFused(s));
+            }
         }
     }
 
