@@ -196,6 +196,97 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
         });
 }
 
+// The one-block backward kernels (channels-first and channels-last) once x and dy of a slice are
+// staged in shared memory: per-channel sums, the group's dx coefficients, and dx of one element.
+// Shared memory: four Cg-float arrays, then the staged x and dy (Cg*HW each, storage type).
+// They differ only in where element (channel k, position p) is staged and in how they stage and
+// write, so those stay in the kernels.
+template <typename T>
+struct StagedSlice {
+    float* channel_dy_xhat;
+    float* channel_dy;
+    float* channel_gamma;
+    float* channel_beta;
+    T* staged_x;
+    T* staged_dy;
+    int channels_per_group;
+    int activation;
+    acc_t rstd, half_mean, two_rstd, coef_xhat, bias;
+
+    __device__ __forceinline__ StagedSlice(float4* smem, int cg, unsigned slice_len, int act)
+        : channels_per_group(cg), activation(act) {
+        channel_dy_xhat = reinterpret_cast<float*>(smem);
+        channel_dy = channel_dy_xhat + cg;
+        channel_gamma = channel_dy + cg;
+        channel_beta = channel_gamma + cg;
+        staged_x = reinterpret_cast<T*>(channel_beta + cg);
+        staged_dy = staged_x + slice_len;
+    }
+
+    __device__ __forceinline__ void load_params(const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                int first_channel) {
+        for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+            channel_gamma[k] = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
+            channel_beta[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
+        }
+    }
+
+    // g and xhat of staged element j (channel k).
+    __device__ __forceinline__ void element(unsigned j, unsigned k, acc_t& g, acc_t& xh) const {
+        xh = normalised(Elem<T>::widen(staged_x[j]), half_mean, two_rstd);
+        const acc_t d = Elem<T>::widen(staged_dy[j]);
+        g = activation == kActivationNone ? d
+                                          : activation_grad(d, fmaf(xh, channel_gamma[k], channel_beta[k]), activation);
+    }
+
+    // After staging (and a barrier): per-channel sums (one warp per channel, lanes over positions, a fixed
+    // order), also written to the per-(n, c) sums, then a and b of the group. index(k, p) is the staged
+    // position of channel k, position p.
+    template <typename Index>
+    __device__ __forceinline__ void reduce(acc_t mean, acc_t r, long long slice, unsigned hw, Index index,
+                                           float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy) {
+        rstd = r;
+        half_mean = acc_t(0.5) * mean;
+        two_rstd = acc_t(2) * r;
+        const unsigned lane = threadIdx.x % kWarpSize;
+        const unsigned warps = blockDim.x / kWarpSize;
+        for (unsigned k = threadIdx.x / kWarpSize; k < static_cast<unsigned>(channels_per_group); k += warps) {
+            float2 sums = Float2Sum{}.identity();
+            for (unsigned p = lane; p < hw; p += kWarpSize) {
+                acc_t g, xh;
+                element(index(k, p), k, g, xh);
+                sums.x = fmaf(g, xh, sums.x);
+                sums.y += g;
+            }
+            sums = warp_reduce_to_lane0(sums, Float2Sum{});
+            if (lane == 0) {
+                channel_dy_xhat[k] = sums.x;
+                channel_dy[k] = sums.y;
+                const long long row = slice * channels_per_group + k;
+                sum_dy_xhat[row] = sums.x;
+                sum_dy[row] = sums.y;
+            }
+        }
+        __syncthreads();
+        float2 ab = Float2Sum{}.identity();
+        for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+            ab.x = fmaf(channel_gamma[k], channel_dy[k], ab.x);
+            ab.y = fmaf(channel_gamma[k], channel_dy_xhat[k], ab.y);
+        }
+        ab = block_allreduce(ab, Float2Sum{});
+        const acc_t inv_d = acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
+        coef_xhat = r * ab.y * inv_d;
+        bias = r * ab.x * inv_d;
+    }
+
+    // dx of staged element j (channel k), after reduce.
+    __device__ __forceinline__ acc_t dx(unsigned j, unsigned k) const {
+        acc_t g, xh;
+        element(j, k, g, xh);
+        return fmaf(rstd * channel_gamma[k], g, -fmaf(coef_xhat, xh, bias));
+    }
+};
+
 // Backward in one block per slice with x and dy staged in shared memory: per-channel sums,
 // the group's a and b, and dx, reading x and dy once and writing dx once. Also writes the
 // per-(n, c) sums for groupnorm_backward_gamma_beta, the only other launch.
@@ -214,23 +305,13 @@ __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T
     const long long slice = blockIdx.x;
     const long long slice_len = static_cast<long long>(channels_per_group) * hw;
     const long long begin = slice * slice_len;
-    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
-    float* channel_dy_xhat = reinterpret_cast<float*>(dynamic_smem);
-    float* channel_dy = channel_dy_xhat + channels_per_group;
-    float* channel_gamma = channel_dy + channels_per_group;
-    float* channel_beta = channel_gamma + channels_per_group;
-    T* staged_x = reinterpret_cast<T*>(channel_beta + channels_per_group);
-    T* staged_dy = staged_x + slice_len;
-
-    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-        channel_gamma[k] = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
-        channel_beta[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
-    }
+    StagedSlice<T> st(dynamic_smem, channels_per_group, static_cast<unsigned>(slice_len), activation);
+    st.load_params(gamma, beta, static_cast<int>(slice % G) * channels_per_group);
     for_each_in_range<W>(
         begin, begin + slice_len, vec_phase(x), same_vec_phase(x, dy),
         [&](long long i) {
-            staged_x[i - begin] = __ldg(x + i);
-            staged_dy[i - begin] = __ldg(dy + i);
+            st.staged_x[i - begin] = __ldg(x + i);
+            st.staged_dy[i - begin] = __ldg(dy + i);
         },
         [&](long long i) {
             const uint4 raw_x = __ldg(reinterpret_cast<const uint4*>(x + i));
@@ -239,61 +320,18 @@ __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T
             const T* ed = reinterpret_cast<const T*>(&raw_dy);
 #pragma unroll
             for (int k = 0; k < W; ++k) {
-                staged_x[i - begin + k] = ex[k];
-                staged_dy[i - begin + k] = ed[k];
+                st.staged_x[i - begin + k] = ex[k];
+                st.staged_dy[i - begin + k] = ed[k];
             }
         });
     __syncthreads();
 
-    const acc_t r = __ldg(rstd + slice);
-    const acc_t half_mean = acc_t(0.5) * __ldg(mean + slice);
-    const acc_t two_rstd = acc_t(2) * r;
     const unsigned hw32 = static_cast<unsigned>(hw);
-    // g and xhat of staged element j (channel k).
-    auto element = [&](unsigned j, unsigned k, acc_t& g, acc_t& xh) {
-        xh = normalised(Elem<T>::widen(staged_x[j]), half_mean, two_rstd);
-        const acc_t d = Elem<T>::widen(staged_dy[j]);
-        g = activation == kActivationNone ? d
-                                          : activation_grad(d, fmaf(xh, channel_gamma[k], channel_beta[k]), activation);
-    };
-    const unsigned lane = threadIdx.x % kWarpSize;
-    const unsigned warps = blockDim.x / kWarpSize;
-    // One warp per channel, lanes striding over the row: a fixed order, so deterministic.
-    for (unsigned k = threadIdx.x / kWarpSize; k < static_cast<unsigned>(channels_per_group); k += warps) {
-        float2 sums = Float2Sum{}.identity();
-        for (unsigned j = k * hw32 + lane; j < (k + 1) * hw32; j += kWarpSize) {
-            acc_t g, xh;
-            element(j, k, g, xh);
-            sums.x = fmaf(g, xh, sums.x);
-            sums.y += g;
-        }
-        sums = warp_reduce_to_lane0(sums, Float2Sum{});
-        if (lane == 0) {
-            channel_dy_xhat[k] = sums.x;
-            channel_dy[k] = sums.y;
-            const long long row = slice * channels_per_group + k;
-            sum_dy_xhat[row] = sums.x;
-            sum_dy[row] = sums.y;
-        }
-    }
-    __syncthreads();
-
-    float2 ab = Float2Sum{}.identity();
-    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-        ab.x = fmaf(channel_gamma[k], channel_dy[k], ab.x);
-        ab.y = fmaf(channel_gamma[k], channel_dy_xhat[k], ab.y);
-    }
-    ab = block_allreduce(ab, Float2Sum{});
-    const acc_t inv_d = acc_t(1) / static_cast<acc_t>(slice_len);
-    const acc_t coef_xhat = r * ab.y * inv_d;
-    const acc_t bias = r * ab.x * inv_d;
-
+    st.reduce(__ldg(mean + slice), __ldg(rstd + slice), slice, hw32,
+              [hw32](unsigned k, unsigned p) { return k * hw32 + p; }, sum_dy_xhat, sum_dy);
     auto grad = [&](long long i) {
         const unsigned j = static_cast<unsigned>(i - begin);
-        const unsigned k = j / hw32;
-        acc_t g, xh;
-        element(j, k, g, xh);
-        return fmaf(r * channel_gamma[k], g, -fmaf(coef_xhat, xh, bias));
+        return st.dx(j, j / hw32);
     };
     for_each_in_range<W>(
         begin, begin + slice_len, vec_phase(dx), true, [&](long long i) { store_elem(dx + i, grad(i)); },
@@ -476,72 +514,19 @@ __device__ __forceinline__ void nhwc_backward_fused(const T* __restrict__ dy, co
     extern __shared__ float4 dynamic_smem[];
     const long long slice = blockIdx.x;
     const NhwcSliceIndex at = nhwc_slice_index(slice, C, G, hw);
-    const int channels_per_group = at.channels_per_group;
-    const unsigned slice_len = static_cast<unsigned>(channels_per_group * hw);
-    const int first_channel = static_cast<int>(slice % G) * channels_per_group;
-    float* channel_dy_xhat = reinterpret_cast<float*>(dynamic_smem);
-    float* channel_dy = channel_dy_xhat + channels_per_group;
-    float* channel_gamma = channel_dy + channels_per_group;
-    float* channel_beta = channel_gamma + channels_per_group;
-    T* staged_x = reinterpret_cast<T*>(channel_beta + channels_per_group);
-    T* staged_dy = staged_x + slice_len;
-
-    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-        channel_gamma[k] = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
-        channel_beta[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
-    }
+    const unsigned cg = static_cast<unsigned>(at.channels_per_group);
+    const unsigned slice_len = static_cast<unsigned>(cg * hw);
+    StagedSlice<T> st(dynamic_smem, at.channels_per_group, slice_len, activation);
+    st.load_params(gamma, beta, static_cast<int>(slice % G) * at.channels_per_group);
     for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) {
-        staged_x[j] = __ldg(x + at(j));
-        staged_dy[j] = __ldg(dy + at(j));
+        st.staged_x[j] = __ldg(x + at(j));
+        st.staged_dy[j] = __ldg(dy + at(j));
     }
     __syncthreads();
 
-    const acc_t r = __ldg(rstd + slice);
-    const acc_t half_mean = acc_t(0.5) * __ldg(mean + slice);
-    const acc_t two_rstd = acc_t(2) * r;
-    auto element = [&](unsigned j, unsigned k, acc_t& g, acc_t& xh) {
-        xh = normalised(Elem<T>::widen(staged_x[j]), half_mean, two_rstd);
-        const acc_t d = Elem<T>::widen(staged_dy[j]);
-        g = activation == kActivationNone ? d
-                                          : activation_grad(d, fmaf(xh, channel_gamma[k], channel_beta[k]), activation);
-    };
-    const unsigned lane = threadIdx.x % kWarpSize;
-    const unsigned warps = blockDim.x / kWarpSize;
-    // One warp per channel, lanes striding over positions: a fixed order, so deterministic.
-    for (unsigned k = threadIdx.x / kWarpSize; k < static_cast<unsigned>(channels_per_group); k += warps) {
-        float2 sums = Float2Sum{}.identity();
-        for (unsigned p = lane; p < static_cast<unsigned>(hw); p += kWarpSize) {
-            acc_t g, xh;
-            element(p * channels_per_group + k, k, g, xh);
-            sums.x = fmaf(g, xh, sums.x);
-            sums.y += g;
-        }
-        sums = warp_reduce_to_lane0(sums, Float2Sum{});
-        if (lane == 0) {
-            channel_dy_xhat[k] = sums.x;
-            channel_dy[k] = sums.y;
-            const long long row = slice * channels_per_group + k;
-            sum_dy_xhat[row] = sums.x;
-            sum_dy[row] = sums.y;
-        }
-    }
-    __syncthreads();
-
-    float2 ab = Float2Sum{}.identity();
-    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-        ab.x = fmaf(channel_gamma[k], channel_dy[k], ab.x);
-        ab.y = fmaf(channel_gamma[k], channel_dy_xhat[k], ab.y);
-    }
-    ab = block_allreduce(ab, Float2Sum{});
-    const acc_t inv_d = acc_t(1) / static_cast<acc_t>(slice_len);
-    const acc_t coef_xhat = r * ab.y * inv_d;
-    const acc_t bias = r * ab.x * inv_d;
-    for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) {
-        const unsigned k = j % channels_per_group;
-        acc_t g, xh;
-        element(j, k, g, xh);
-        store_elem(dx + at(j), fmaf(r * channel_gamma[k], g, -fmaf(coef_xhat, xh, bias)));
-    }
+    st.reduce(__ldg(mean + slice), __ldg(rstd + slice), slice, static_cast<unsigned>(hw),
+              [cg](unsigned k, unsigned p) { return p * cg + k; }, sum_dy_xhat, sum_dy);
+    for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) store_elem(dx + at(j), st.dx(j, j % cg));
 }
 
 }  // namespace groupnorm4j
