@@ -77,9 +77,7 @@ public final class HostArrays {
     private static void checkAffine(GroupNormSpec spec, float[] gamma, float[] beta, boolean needsBeta) {
         if (spec.affine()) {
             requireLength("gamma", gamma, spec.channels());
-            if (needsBeta) {
-                requireLength("beta", beta, spec.channels());
-            } else if (beta != null) {
+            if (needsBeta || beta != null) {
                 requireLength("beta", beta, spec.channels());
             }
         } else if (gamma != null || beta != null) {

@@ -57,35 +57,26 @@ final class Rounding {
 
     /** The float nearest to {@code exact} in rounding mode {@code rnd} (round-to-nearest-even unless rz/rm/rp). */
     static float roundFloat(BigDecimal exact, int rnd) {
-        float r = exact.floatValue();
-        if (Float.isInfinite(r)) {
-            boolean pos = exact.signum() > 0;
-            if (rnd == Op.RND_RZ || (rnd == Op.RND_RM && pos) || (rnd == Op.RND_RP && !pos)) {
-                return pos ? Float.MAX_VALUE : -Float.MAX_VALUE;
-            }
-            return r;
-        }
-        int cmp = new BigDecimal(r).compareTo(exact);
-        if (cmp == 0 || !(rnd == Op.RND_RZ || rnd == Op.RND_RM || rnd == Op.RND_RP)) {
-            return r;
-        }
-        switch (rnd) {
-            case Op.RND_RZ:
-                return new BigDecimal(r).abs().compareTo(exact.abs()) > 0 ? Math.nextAfter(r, 0.0) : r;
-            case Op.RND_RM:
-                return cmp > 0 ? Math.nextDown(r) : r;
-            default:
-                return cmp < 0 ? Math.nextUp(r) : r;
-        }
+        return (float) round(exact, rnd, true);
     }
 
     /** The double nearest to {@code exact} in rounding mode {@code rnd}. */
     static double roundDouble(BigDecimal exact, int rnd) {
-        double r = exact.doubleValue();
+        return round(exact, rnd, false);
+    }
+
+    /**
+     * {@code exact} rounded to float ({@code f32}) or double in mode {@code rnd}: the nearest value first (what
+     * BigDecimal's conversions give), then one step towards zero, down or up when that mode asks for it. A float
+     * result is carried in a double, which holds it exactly.
+     */
+    private static double round(BigDecimal exact, int rnd, boolean f32) {
+        double r = f32 ? exact.floatValue() : exact.doubleValue();
         if (Double.isInfinite(r)) {
             boolean pos = exact.signum() > 0;
             if (rnd == Op.RND_RZ || (rnd == Op.RND_RM && pos) || (rnd == Op.RND_RP && !pos)) {
-                return pos ? Double.MAX_VALUE : -Double.MAX_VALUE;
+                double max = f32 ? Float.MAX_VALUE : Double.MAX_VALUE;
+                return pos ? max : -max;
             }
             return r;
         }
@@ -95,11 +86,12 @@ final class Rounding {
         }
         switch (rnd) {
             case Op.RND_RZ:
-                return new BigDecimal(r).abs().compareTo(exact.abs()) > 0 ? Math.nextAfter(r, 0.0) : r;
+                return new BigDecimal(r).abs().compareTo(exact.abs()) > 0
+                        ? (f32 ? Math.nextAfter((float) r, 0.0) : Math.nextAfter(r, 0.0)) : r;
             case Op.RND_RM:
-                return cmp > 0 ? Math.nextDown(r) : r;
+                return cmp > 0 ? (f32 ? Math.nextDown((float) r) : Math.nextDown(r)) : r;
             default:
-                return cmp < 0 ? Math.nextUp(r) : r;
+                return cmp < 0 ? (f32 ? Math.nextUp((float) r) : Math.nextUp(r)) : r;
         }
     }
 }

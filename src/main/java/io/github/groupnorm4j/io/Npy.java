@@ -155,68 +155,48 @@ public final class Npy {
                         + found + " bytes follow the header");
             }
             float[] data = new float[(int) count];
-            if (h.itemSize == 4) {
-                readFloat32(ch, dataOffset, data, file);
-            } else if (h.itemSize == 8) {
-                readFloat64(ch, dataOffset, data, file);
-            } else {
-                read16(ch, dataOffset, data, h.descr.equals("<u2") ? DType.BF16 : DType.FP16, file);
-            }
+            ItemDecoder decoder = h.itemSize == 4 ? FLOAT32 : h.itemSize == 8 ? FLOAT64
+                    : h.descr.equals("<u2") ? BFLOAT16_BITS : FLOAT16;
+            readItems(ch, dataOffset, data, h.itemSize, decoder, file);
             return NpyArray.of(data, h.shape);
         }
     }
 
-    private static void readFloat32(FileChannel ch, long pos, float[] out, Path file)
-            throws IOException {
-        ByteBuffer buf = dataBuffer((long) out.length * 4);
-        int done = 0;
-        while (done < out.length) {
-            int n = Math.min(out.length - done, buf.capacity() / 4);
-            buf.clear().limit(n * 4);
-            readFully(ch, buf, pos, file);
-            pos += n * 4L;
-            buf.flip();
-            buf.asFloatBuffer().get(out, done, n);
-            done += n;
-        }
+    /** Decodes {@code n} little-endian items from {@code buf} into {@code out[at..at+n)}. */
+    private interface ItemDecoder {
+        void decode(ByteBuffer buf, float[] out, int at, int n);
     }
 
-    private static void readFloat64(FileChannel ch, long pos, float[] out, Path file)
-            throws IOException {
-        ByteBuffer buf = dataBuffer((long) out.length * 8);
-        double[] tmp = new double[buf.capacity() / 8];
-        int done = 0;
-        while (done < out.length) {
-            int n = Math.min(out.length - done, tmp.length);
-            buf.clear().limit(n * 8);
-            readFully(ch, buf, pos, file);
-            pos += n * 8L;
-            buf.flip();
-            buf.asDoubleBuffer().get(tmp, 0, n);
-            for (int i = 0; i < n; i++) {
-                out[done + i] = (float) tmp[i];
-            }
-            done += n;
+    private static final ItemDecoder FLOAT32 = (buf, out, at, n) -> buf.asFloatBuffer().get(out, at, n);
+    private static final ItemDecoder FLOAT64 = (buf, out, at, n) -> {
+        for (int i = 0; i < n; i++) {
+            out[at + i] = (float) buf.getDouble();
         }
-    }
+    };
+    private static final ItemDecoder FLOAT16 = (buf, out, at, n) -> {
+        for (int i = 0; i < n; i++) {
+            out[at + i] = HalfFloats.fromHalf(buf.getShort());
+        }
+    };
+    /** {@code '<u2'}: bfloat16 bit patterns (NumPy has no bfloat16). */
+    private static final ItemDecoder BFLOAT16_BITS = (buf, out, at, n) -> {
+        for (int i = 0; i < n; i++) {
+            out[at + i] = HalfFloats.fromBfloat16(buf.getShort());
+        }
+    };
 
-    /** 16-bit values ({@code '<f2'} half or {@code '<u2'} bfloat16 bits) widened to float. */
-    private static void read16(FileChannel ch, long pos, float[] out, DType type, Path file)
-            throws IOException {
-        ByteBuffer buf = dataBuffer((long) out.length * 2);
-        short[] tmp = new short[buf.capacity() / 2];
+    /** Reads {@code out.length} items of {@code itemSize} bytes from file offset {@code pos}, a chunk at a time. */
+    private static void readItems(FileChannel ch, long pos, float[] out, int itemSize, ItemDecoder decoder,
+                                  Path file) throws IOException {
+        ByteBuffer buf = dataBuffer((long) out.length * itemSize);
         int done = 0;
         while (done < out.length) {
-            int n = Math.min(out.length - done, tmp.length);
-            buf.clear().limit(n * 2);
+            int n = Math.min(out.length - done, buf.capacity() / itemSize);
+            buf.clear().limit(n * itemSize);
             readFully(ch, buf, pos, file);
-            pos += n * 2L;
+            pos += (long) n * itemSize;
             buf.flip();
-            buf.asShortBuffer().get(tmp, 0, n);
-            for (int i = 0; i < n; i++) {
-                out[done + i] = type == DType.BF16 ? HalfFloats.fromBfloat16(tmp[i])
-                        : HalfFloats.fromHalf(tmp[i]);
-            }
+            decoder.decode(buf, out, done, n);
             done += n;
         }
     }
