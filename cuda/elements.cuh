@@ -7,6 +7,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <type_traits>
+
 #include "reduce.cuh"
 
 namespace groupnorm4j {
@@ -19,13 +21,15 @@ struct Elem<float> {
     static constexpr int kVec = 4;  // elements per 16-byte access
     static __device__ __forceinline__ acc_t widen(float v) { return v; }
     static __device__ __forceinline__ float narrow(acc_t v) { return v; }
-    static __device__ __forceinline__ void load_vec(const float* p, acc_t (&v)[kVec]) {
-        const float4 q = __ldg(reinterpret_cast<const float4*>(p));
+    using Raw = float4;  // one 16-byte vector as loaded, before widening
+    static __device__ __forceinline__ Raw load_raw(const float* p) { return __ldg(reinterpret_cast<const float4*>(p)); }
+    static __device__ __forceinline__ void widen_vec(const Raw& q, acc_t (&v)[kVec]) {
         v[0] = q.x;
         v[1] = q.y;
         v[2] = q.z;
         v[3] = q.w;
     }
+    static __device__ __forceinline__ void load_vec(const float* p, acc_t (&v)[kVec]) { widen_vec(load_raw(p), v); }
     static __device__ __forceinline__ void store_vec(float* p, const acc_t (&v)[kVec]) {
         *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
     }
@@ -40,9 +44,10 @@ __device__ __forceinline__ void narrow_pair(float a, float b, __nv_bfloat162& p)
 template <typename Pair>
 struct PairedElem {
     static constexpr int kVec = 8;
+    using Raw = uint4;  // 8 packed values: half the registers of the widened floats
     template <typename T>
-    static __device__ __forceinline__ void load_vec(const T* p, acc_t (&v)[kVec]) {
-        const uint4 q = __ldg(reinterpret_cast<const uint4*>(p));
+    static __device__ __forceinline__ Raw load_raw(const T* p) { return __ldg(reinterpret_cast<const uint4*>(p)); }
+    static __device__ __forceinline__ void widen_vec(const Raw& q, acc_t (&v)[kVec]) {
         const unsigned words[4] = {q.x, q.y, q.z, q.w};
 #pragma unroll
         for (int k = 0; k < 4; ++k) {
@@ -52,6 +57,10 @@ struct PairedElem {
             v[2 * k] = f.x;
             v[2 * k + 1] = f.y;
         }
+    }
+    template <typename T>
+    static __device__ __forceinline__ void load_vec(const T* p, acc_t (&v)[kVec]) {
+        widen_vec(load_raw(p), v);
     }
     template <typename T>
     static __device__ __forceinline__ void store_vec(T* p, const acc_t (&v)[kVec]) {
@@ -113,16 +122,28 @@ __device__ __forceinline__ void welford_add_vec(WelfordState& s, const acc_t (&v
 }
 
 // V consecutive channels of one position (channels-last kernels): one 16-byte access when V is
-// the vector width, one element otherwise (C not a multiple of it, or unaligned tensors).
+// the vector width, one element otherwise (C not a multiple of it, or unaligned tensors). Loaded
+// raw and widened separately, so a load can be issued well before its values are needed.
 template <typename T, int V>
-__device__ __forceinline__ void load_channels(const T* p, acc_t (&v)[V]) {
-    if constexpr (V == 1) {
-        v[0] = load_elem(p);
-    } else {
-        static_assert(V == Elem<T>::kVec, "V is 1 or the 16-byte vector width");
-        Elem<T>::load_vec(p, v);
+struct ChannelVec {
+    static_assert(V == 1 || V == Elem<T>::kVec, "V is 1 or the 16-byte vector width");
+    using Raw = std::conditional_t<V == 1, T, typename Elem<T>::Raw>;
+    static __device__ __forceinline__ Raw load(const T* p) {
+        if constexpr (V == 1) {
+            return __ldg(p);
+        } else {
+            return Elem<T>::load_raw(p);
+        }
     }
-}
+    static __device__ __forceinline__ void widen(const Raw& r, acc_t (&v)[V]) {
+        if constexpr (V == 1) {
+            v[0] = Elem<T>::widen(r);
+        } else {
+            Elem<T>::widen_vec(r, v);
+        }
+    }
+};
+
 template <typename T, int V>
 __device__ __forceinline__ void store_channels(T* p, const acc_t (&v)[V]) {
     if constexpr (V == 1) {
@@ -138,7 +159,7 @@ __device__ __forceinline__ void store_channels(T* p, const acc_t (&v)[V]) {
 // narrow: coalesced either way. blockIdx.x = n*row_chunks + chunk picks the sample and a
 // contiguous range of rows. Threads past cols*lanes, or whose vector starts at or past C, idle.
 // Blocks of the channels-last kernels are at most this large: each thread keeps V channels'
-// state in registers (70 for bf16 statistics), more than a 512-thread bound allows without spills.
+// state in registers (up to 117 for the bf16 dx), more than a 512-thread bound allows without spills.
 constexpr int kMaxColumnThreads = 256;
 
 struct ColumnTile {
@@ -162,6 +183,38 @@ __device__ __forceinline__ ColumnTile column_tile(int C, int V, int cols, long l
     t.c0 = (static_cast<int>(blockIdx.y) * cols + t.col) * V;
     t.active = t.lane < t.lanes && t.c0 < C;
     return t;
+}
+
+// Rows t.row_begin + t.lane, then every t.lanes-th row up to t.row_end, of the V-channel column
+// vector at offset `at0` (sample and first channel) of each of `Inputs` tensors, row r at
+// at0 + r*C. U rows at a time: the loads of U rows are all issued before any is used, so each
+// thread keeps U 16-byte loads per tensor in flight; one at a time leaves a column block (25-50%
+// occupancy) holding a fraction of the bytes that cover DRAM latency. op(at, v) gets the rows in
+// increasing order, as a one-row loop would, so sums accumulate in the same order.
+template <int U, int V, int Inputs, typename T, typename Op>
+__device__ __forceinline__ void for_each_row(const ColumnTile& t, const T* const (&tensors)[Inputs], long long at0,
+                                             int C, Op op) {
+    using Vec = ChannelVec<T, V>;
+    const long long step = t.lanes;
+    for (long long r = t.row_begin + t.lane; r < t.row_end; r += U * step) {
+        typename Vec::Raw raw[U][Inputs];
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            if (r + u * step < t.row_end) {
+#pragma unroll
+                for (int i = 0; i < Inputs; ++i) raw[u][i] = Vec::load(tensors[i] + at0 + (r + u * step) * C);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            if (r + u * step < t.row_end) {
+                acc_t v[Inputs][V];
+#pragma unroll
+                for (int i = 0; i < Inputs; ++i) Vec::widen(raw[u][i], v[i]);
+                op(at0 + (r + u * step) * C, v);
+            }
+        }
+    }
 }
 
 // Element j of slice (n, g) in channels-last order, as the one-block channels-last kernels stage

@@ -365,8 +365,21 @@ groupnorm_backward_gamma_beta(const float* __restrict__ sum_dy_xhat, const float
     if (dbeta != nullptr) dbeta[channel] = total_dy;
 }
 
+namespace groupnorm4j {
+// Blocks of 512 the channel sums must fit per SM. fp32: 4 (32 registers, no spill), so the small-batch grid
+// (N*C rows x 2 chunks = 512 blocks at [1,256,128x128]) is one wave on 132 SMs; at its natural 40 registers
+// only 3 fit and it ran 1.3 waves. The 16-bit versions would need a stack frame for that, so no minimum.
+template <typename T>
+constexpr int kChannelSumsMinBlocks = sizeof(T) == 4 ? 4 : 1;
+// Blocks of 256 dx must fit per SM. fp32: 8 (32 registers, no spill; 6 at its natural 40), so the 1024 blocks of
+// [1,256,128x128] are one wave. The 16-bit versions would spill.
+template <typename T>
+constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 1;
+}  // namespace groupnorm4j
+
 #define GROUPNORM4J_BACKWARD_NCHW(T, suffix)                                                                       \
-    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                   \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads,                                   \
+                                                 groupnorm4j::kChannelSumsMinBlocks<T>)                            \
         groupnorm_backward_channel_sums_##suffix(                                                                  \
             const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                     \
             const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \
@@ -375,12 +388,13 @@ groupnorm_backward_gamma_beta(const float* __restrict__ sum_dy_xhat, const float
         groupnorm4j::backward_channel_sums(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, C, G, hw,          \
                                            activation);                                                            \
     }                                                                                                              \
-    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads) groupnorm_backward_dx_##suffix(   \
-        const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                         \
-        const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,           \
-        const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy, int sum_chunks,                   \
-        T* __restrict__ dx, float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G,            \
-        long long hw, int activation) {                                                                            \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxRowThreads, groupnorm4j::kDxMinBlocks<T>)        \
+        groupnorm_backward_dx_##suffix(                                                                            \
+            const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                     \
+            const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \
+            const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy, int sum_chunks,               \
+            T* __restrict__ dx, float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G,        \
+            long long hw, int activation) {                                                                        \
         groupnorm4j::backward_dx(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, sum_chunks, dx, dgamma,      \
                                  dbeta, N, C, G, hw, activation);                                                  \
     }                                                                                                              \
@@ -402,6 +416,11 @@ GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NCHW)
 // group coefficients a, b with dgamma/dbeta, then dx.
 // ===========================================================================
 namespace groupnorm4j {
+
+// Rows each thread loads ahead (for_each_row): these kernels read two tensors per row and hold
+// 5-7 constants per channel, so 2 rows keep them at 25-50% occupancy without spilling.
+constexpr int kSumsRowsInFlight = 2;
+constexpr int kDxRowsInFlight = 2;
 
 // Partial sums of g*xhat and g per (n, c, row chunk); lanes of a column merged in lane order.
 // Launch: grid (N*row_chunks, ceil(C/V/cols)), block >= cols up to 256, dynamic shared memory
@@ -428,20 +447,16 @@ __device__ __forceinline__ void nhwc_channel_sums(const T* __restrict__ dy, cons
             const long long slice = t.n * G + c / channels_per_group;
             cg[k] = channel_grad(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, c, activation);
         }
-        const long long sample = t.n * hw * C;
-        for (long long r = t.row_begin + t.lane; r < t.row_end; r += t.lanes) {
-            const long long at = sample + r * C + t.c0;
-            acc_t d[V], v[V];
-            load_channels<T, V>(dy + at, d);
-            load_channels<T, V>(x + at, v);
+        const T* const tensors[2] = {dy, x};
+        for_each_row<kSumsRowsInFlight, V>(t, tensors, t.n * hw * C + t.c0, C, [&](long long, acc_t (&v)[2][V]) {
 #pragma unroll
             for (int k = 0; k < V; ++k) {
-                const acc_t xh = cg[k].xhat(v[k]);
-                const acc_t g = cg[k].grad(d[k], xh);
+                const acc_t xh = cg[k].xhat(v[1][k]);
+                const acc_t g = cg[k].grad(v[0][k], xh);
                 sums[k].x = fmaf(g, xh, sums[k].x);
                 sums[k].y += g;
             }
-        }
+        });
     }
     if (t.lane < t.lanes) {
 #pragma unroll
@@ -483,19 +498,15 @@ __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __res
         cg[k] = channel_grad(__ldg(mean + slice), r, gamma, beta, c, activation);
         map[k] = dx_map(r, cg[k].gamma, group_coefs[slice], inv_d);
     }
-    const long long sample = t.n * hw * C;
-    for (long long r = t.row_begin + t.lane; r < t.row_end; r += t.lanes) {
-        const long long at = sample + r * C + t.c0;
-        acc_t d[V], v[V];
-        load_channels<T, V>(dy + at, d);
-        load_channels<T, V>(x + at, v);
+    const T* const tensors[2] = {dy, x};
+    for_each_row<kDxRowsInFlight, V>(t, tensors, t.n * hw * C + t.c0, C, [&](long long at, acc_t (&v)[2][V]) {
 #pragma unroll
         for (int k = 0; k < V; ++k) {
-            const acc_t xh = cg[k].xhat(v[k]);
-            v[k] = map[k](cg[k].grad(d[k], xh), xh);
+            const acc_t xh = cg[k].xhat(v[1][k]);
+            v[1][k] = map[k](cg[k].grad(v[0][k], xh), xh);
         }
-        store_channels<T, V>(dx + at, v);
-    }
+        store_channels<T, V>(dx + at, v[1]);
+    });
 }
 
 // Backward in one block per slice for small channels-last tensors: x and dy staged (Cg-element

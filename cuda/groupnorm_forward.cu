@@ -258,7 +258,7 @@ __device__ __forceinline__ void forward_split_stats(const T* __restrict__ x, flo
                                          float* __restrict__ rstd, long long slice_len, float eps) {               \
         groupnorm4j::forward_stats(x, mean, rstd, slice_len, eps);                                                 \
     }                                                                                                              \
-    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                 \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxRowThreads)                                    \
         groupnorm_forward_apply_##suffix(const T* __restrict__ x, const float* __restrict__ mean,                  \
                                          const float* __restrict__ rstd, const float* __restrict__ gamma,          \
                                          const float* __restrict__ beta, T* __restrict__ y, int C, int G,          \
@@ -299,6 +299,11 @@ struct NhwcSliceLoader {  // logical index (position p, channel k of the group) 
     }
 };
 
+// Rows each thread loads ahead (for_each_row), chosen with the ptxas report: as many as fit
+// without dropping the 16-bit kernels to a lower occupancy step.
+constexpr int kStatsRowsInFlight = 4;
+constexpr int kApplyRowsInFlight = 4;
+
 // Welford partials of x - shift per (n, c, row chunk); shift is the slice's first element, so
 // the partials of a slice share one origin. Lanes of a column are merged in lane order.
 // Launch: grid (N*row_chunks, ceil(C/V/cols)), block >= cols (lanes = block/cols) up to 256, dynamic shared
@@ -313,29 +318,24 @@ __device__ __forceinline__ void nhwc_stats(const T* __restrict__ x, float* __res
     const int channels_per_group = C / G;
     const T* sample = x + t.n * hw * C;
 
-    WelfordState stats[V];
-    acc_t shift[V];
-#pragma unroll
-    for (int k = 0; k < V; ++k) {
-        stats[k] = WelfordCombine{}.identity();
-        shift[k] = 0;
-    }
+    ColumnWelford<V> stats;
     if (t.active) {
+        acc_t shift[V];
 #pragma unroll
         for (int k = 0; k < V; ++k) {
             const int c = t.c0 + k;
             shift[k] = load_elem(sample + (c - c % channels_per_group));
         }
-        for (long long r = t.row_begin + t.lane; r < t.row_end; r += t.lanes) {
-            acc_t v[V];
-            load_channels<T, V>(sample + r * C + t.c0, v);
+        const T* const tensors[1] = {sample};
+        for_each_row<kStatsRowsInFlight, V>(t, tensors, t.c0, C, [&](long long, acc_t (&v)[1][V]) {
 #pragma unroll
-            for (int k = 0; k < V; ++k) welford_add(stats[k], v[k] - shift[k]);
-        }
+            for (int k = 0; k < V; ++k) v[0][k] -= shift[k];
+            stats.add(v[0]);
+        });
     }
     if (t.lane < t.lanes) {
 #pragma unroll
-        for (int k = 0; k < V; ++k) lane_states[(t.lane * cols + t.col) * V + k] = stats[k];
+        for (int k = 0; k < V; ++k) lane_states[(t.lane * cols + t.col) * V + k] = stats.state(k);
     }
     __syncthreads();
     if (t.lane == 0 && t.active) {
@@ -397,15 +397,12 @@ __device__ __forceinline__ void nhwc_apply(const T* __restrict__ x, const float*
         const long long slice = t.n * G + c / channels_per_group;
         affine[k] = channel_affine(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, c);
     }
-    const long long sample = t.n * hw * C;
-    for (long long r = t.row_begin + t.lane; r < t.row_end; r += t.lanes) {
-        const long long at = sample + r * C + t.c0;
-        acc_t v[V];
-        load_channels<T, V>(x + at, v);
+    const T* const tensors[1] = {x};
+    for_each_row<kApplyRowsInFlight, V>(t, tensors, t.n * hw * C + t.c0, C, [&](long long at, acc_t (&v)[1][V]) {
 #pragma unroll
-        for (int k = 0; k < V; ++k) v[k] = activate(affine[k](v[k]), activation);
-        store_channels<T, V>(y + at, v);
-    }
+        for (int k = 0; k < V; ++k) v[0][k] = activate(affine[k](v[0][k]), activation);
+        store_channels<T, V>(y + at, v[0]);
+    });
 }
 
 // One launch for small channels-last tensors: one block per slice stages its Cg*HW values (Cg

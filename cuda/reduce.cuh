@@ -18,6 +18,8 @@ constexpr int kMaxWarpsPerBlock = kMaxThreadsPerBlock / kWarpSize;
 // The largest block the host ever launches (LaunchPlanner), and every kernel's __launch_bounds__:
 // 1024 would cap ptxas at 32 registers and spill the 16-bit vector paths.
 constexpr int kMaxLaunchThreads = 512;
+// Blocks of the elementwise row kernels (forward apply, backward dx; LaunchPlanner.rows) are at most this large.
+constexpr int kMaxRowThreads = 256;
 constexpr unsigned kFullWarpMask = 0xffffffffu;
 
 // ---------------------------------------------------------------------------
@@ -74,20 +76,31 @@ __device__ __forceinline__ void welford_add(WelfordState& s, acc_t v) {
     s.m2 = fmaf(delta, v - s.mean, s.m2);
 }
 
-// Welford accumulation of four values: exact local two-pass stats of the four, then one
-// Chan merge. One division per float4 instead of four keeps the stats kernel memory-bound.
-__device__ __forceinline__ void welford_add4(WelfordState& s, const float4& v) {
-    const acc_t local_mean = ((v.x + v.y) + (v.z + v.w)) * acc_t(0.25);
-    const acc_t dx = v.x - local_mean, dy = v.y - local_mean;
-    const acc_t dz = v.z - local_mean, dw = v.w - local_mean;
-    const acc_t local_m2 = fmaf(dx, dx, fmaf(dy, dy, fmaf(dz, dz, dw * dw)));
-    const acc_t count = s.count + acc_t(4);
-    const acc_t delta = local_mean - s.mean;
-    const acc_t local_weight = acc_t(4) / count;
-    s.mean = fmaf(delta, local_weight, s.mean);
-    s.m2 = s.m2 + local_m2 + delta * delta * s.count * local_weight;
-    s.count = count;
-}
+// Welford states of V columns that always grow together (one value each per row, the
+// channels-last statistics): the count and its reciprocal are shared, one division per row
+// instead of one per value.
+template <int V>
+struct ColumnWelford {
+    acc_t count;
+    acc_t mean[V];
+    acc_t m2[V];
+
+    __device__ __forceinline__ ColumnWelford() : count(0) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) mean[k] = m2[k] = 0;
+    }
+    __device__ __forceinline__ void add(const acc_t (&v)[V]) {
+        count += acc_t(1);
+        const acc_t inv_count = acc_t(1) / count;
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+            const acc_t delta = v[k] - mean[k];
+            mean[k] = fmaf(delta, inv_count, mean[k]);
+            m2[k] = fmaf(delta, v[k] - mean[k], m2[k]);
+        }
+    }
+    __device__ __forceinline__ WelfordState state(int k) const { return WelfordState{count, mean[k], m2[k]}; }
+};
 
 // ---------------------------------------------------------------------------
 // Warp shuffles for each reduced type (full mask: callers keep whole warps converged).

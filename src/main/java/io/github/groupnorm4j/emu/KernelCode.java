@@ -34,11 +34,16 @@ final class KernelCode {
     /** CTAs per cluster ({@code .reqnctapercluster}; 1×1×1 without clusters), run together by the emulator. */
     final Dim3 clusterDims;
     final boolean explicitCluster;
+    /**
+     * Most threads a block may have: the product of {@code .maxntid} (a kernel's {@code __launch_bounds__}) or of
+     * {@code .reqntid}; 0 when the entry declares neither. A GPU refuses larger launches, so the emulator does too.
+     */
+    final int maxThreads;
 
     KernelCode(String module, String name, List<Param> params, int paramBytes, int slots, long[] slotTemplate,
                int[] specialSlots, int[] specialKinds, Insn[] code, int staticSharedBytes, int dynamicSharedOffset,
                int localBytes, List<GlobalFixup> globalFixups, int frameBytes, Dim3 clusterDims,
-               boolean explicitCluster) {
+               boolean explicitCluster, int maxThreads) {
         this.module = module;
         this.name = name;
         this.params = List.copyOf(params);
@@ -55,5 +60,6 @@ final class KernelCode {
         this.frameBytes = frameBytes;
         this.clusterDims = clusterDims;
         this.explicitCluster = explicitCluster;
+        this.maxThreads = maxThreads;
     }
 }

@@ -117,6 +117,10 @@ final class Launch {
             throw new IllegalArgumentException(k.name + ": grid " + grid + " is not a multiple of its cluster "
                     + clusterDims);
         }
+        if (k.maxThreads > 0 && bt > k.maxThreads) {
+            throw new IllegalArgumentException(k.name + ": block of " + bt + " threads is larger than the kernel's "
+                    + "bound of " + k.maxThreads + " (.maxntid, its __launch_bounds__); a GPU refuses this launch");
+        }
         if (ctas > 1 && bt % 32 != 0) {
             throw new IllegalArgumentException(k.name + ": the emulator runs clusters only with blocks of whole warps,"
                     + " got " + bt + " threads");

@@ -378,6 +378,16 @@ final class PtxParser {
             }
         }
         fb.explicitCluster = h.contains(".explicitcluster") || cluster.find(0);
+        java.util.regex.Matcher bound = java.util.regex.Pattern
+                .compile("\\.(?:maxntid|reqntid)\\s+(\\d+)\\s*(?:,\\s*(\\d+))?\\s*(?:,\\s*(\\d+))?").matcher(h);
+        if (bound.find()) {
+            long threads = Long.parseLong(bound.group(1)) * (bound.group(2) == null ? 1 : Long.parseLong(bound.group(2)))
+                    * (bound.group(3) == null ? 1 : Long.parseLong(bound.group(3)));
+            if (threads < 1 || threads > 1024) {
+                throw error(header.line, "thread bound of " + threads + ": expected 1 to 1024");
+            }
+            fb.maxThreads = (int) threads;
+        }
         if (retDecl != null && !retDecl.isEmpty()) {
             if (retDecl.contains(",")) {
                 throw error(header.line, "functions with several return values are not supported");
@@ -523,7 +533,8 @@ final class PtxParser {
         return new KernelCode(module, e.name, e.params, e.paramBytes, slots, template,
                 specialSlots.stream().mapToInt(Integer::intValue).toArray(),
                 specialKinds.stream().mapToInt(Integer::intValue).toArray(), code, e.staticSharedBytes,
-                e.dynamicSharedOffset, locals, fixups, align(entry.frameBytes(), 16), e.clusterDims, e.explicitCluster);
+                e.dynamicSharedOffset, locals, fixups, align(entry.frameBytes(), 16), e.clusterDims, e.explicitCluster,
+                e.maxThreads);
     }
 
     /**
@@ -691,6 +702,7 @@ final class PtxParser {
         private final boolean entry;
         private Dim3 clusterDims = new Dim3(1, 1, 1);
         private boolean explicitCluster;
+        private int maxThreads;
         /** Frame-resident .param variables (a .func's formals and return value, call-site params), scoped. */
         private final Deque<Map<String, int[]>> frameScopes = new ArrayDeque<>();
         private int frameBytes;
@@ -2132,7 +2144,7 @@ final class PtxParser {
             }
             KernelCode code = new KernelCode(module, name, params, paramBytes, slots, template, specialSlotArr,
                     specialKindArr, insns, hasExternShared ? dynamicOffset : sharedBytes, dynamicOffset, localBytes,
-                    fixups, frameBytes, clusterDims, explicitCluster);
+                    fixups, frameBytes, clusterDims, explicitCluster, maxThreads);
             int[] formalOffsets = formals.stream().mapToInt(f -> f[0]).toArray();
             int[] formalSizes = formals.stream().mapToInt(f -> f[1]).toArray();
             return new Unit(code, entry, frameBytes, formalOffsets, formalSizes, retOffset, retSize, localSlots,
