@@ -7,6 +7,8 @@ import io.github.groupnorm4j.cuda.CudaDevice;
 import io.github.groupnorm4j.cuda.CudaGroupNorm;
 import io.github.groupnorm4j.cuda.CudaStream;
 import io.github.groupnorm4j.cuda.DeviceBuffer;
+import io.github.groupnorm4j.cuda.GpuDriver;
+import io.github.groupnorm4j.cuda.JCudaGpuDriver;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -14,6 +16,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -24,12 +27,20 @@ import org.openjdk.jmh.annotations.TearDown;
  * stream is drained once per {@value #CALLS} calls, so as long as the GPU keeps up the figure is host time per call;
  * if the GPU is slower than the host it is an upper bound. Needs a GPU: {@link BenchmarksMain} leaves it out, saying
  * why, when there is none.
+ *
+ * <p>{@link #launchParams} times both ways of passing kernel parameters side by side ({@code -p launchParams=pinned}
+ * runs one): the driver reads {@link JCudaGpuDriver#LAUNCH_PARAMS_PROPERTY} when it is created, which happens in
+ * {@link #setUp()} after the property is set, and JMH runs each parameter value in its own forked JVM anyway.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class CudaHostOverheadBenchmark {
     static final int CALLS = 64;
+
+    /** How the driver passes kernel parameters: {@link JCudaGpuDriver#PINNED} or {@link JCudaGpuDriver#ARRAYS}. */
+    @Param({JCudaGpuDriver.PINNED, JCudaGpuDriver.ARRAYS})
+    public String launchParams;
 
     private CudaGroupNorm gn;
     private CudaStream stream;
@@ -50,8 +61,20 @@ public class CudaHostOverheadBenchmark {
         if (!CudaAvailability.probe().isAvailable()) {
             throw new IllegalStateException("CUDA unavailable: " + CudaAvailability.probe().reason());
         }
+        System.setProperty(JCudaGpuDriver.LAUNCH_PARAMS_PROPERTY, launchParams);
         gn = CudaGroupNorm.open();
         CudaDevice dev = gn.device();
+        GpuDriver driver = dev.driver();
+        if (!(driver instanceof JCudaGpuDriver)) {
+            throw new IllegalStateException("expected the JCuda driver, got " + driver.label());
+        }
+        JCudaGpuDriver jcuda = (JCudaGpuDriver) driver;
+        if (!launchParams.equals(jcuda.launchParamsMode())) {
+            throw new IllegalStateException("asked for launchParams=" + launchParams + " but the driver uses "
+                    + jcuda.launchParamsMode() + (jcuda.launchParamsFallback() == null ? ""
+                    : " (" + jcuda.launchParamsFallback() + ")"));
+        }
+        System.out.println("launch parameters: " + jcuda.launchParamsMode() + " on " + dev);
         stream = CudaStream.create(dev);
         spec = GroupNormSpec.builder().batch(2).channels(64).spatial(8, 8).groups(32).build();
         CheckCase c = CheckCase.of("jmh", spec);

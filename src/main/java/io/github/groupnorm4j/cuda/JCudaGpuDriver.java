@@ -2,6 +2,8 @@ package io.github.groupnorm4j.cuda;
 
 import static io.github.groupnorm4j.cuda.CudaException.check;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,8 +30,21 @@ import jcuda.driver.JCudaDriver;
  *
  * <p>A stream handle is the CUstream's native value (0 = the legacy default stream), so streams created elsewhere
  * (by JCublas, say) map to handles too: {@link #handleOf(CUstream)} registers them.
+ *
+ * <p>Kernel parameters go to {@code cuLaunchKernel} through a {@link LaunchParamBlock} in pinned host memory
+ * (mode {@value #PINNED}), which keeps JCuda's per-parameter JNI work to field reads; system property
+ * {@value #LAUNCH_PARAMS_PROPERTY}{@code =}{@value #ARRAYS} selects the older one-Java-array-per-parameter way
+ * (kept for A/B timing), and it is also used, without failing, when the pinned block cannot be had
+ * ({@link #launchParamsFallback()} says why). The property is read once, when the driver is created.
  */
 public final class JCudaGpuDriver implements GpuDriver {
+    /** System property choosing how launch parameters are passed: {@value #PINNED} (default) or {@value #ARRAYS}. */
+    public static final String LAUNCH_PARAMS_PROPERTY = "groupnorm4j.launchParams";
+    /** Launch parameters in one reused block of pinned host memory. */
+    public static final String PINNED = "pinned";
+    /** Launch parameters as one Java array per parameter, built per launch. */
+    public static final String ARRAYS = "arrays";
+
     private final int ordinal;
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
@@ -42,6 +57,14 @@ public final class JCudaGpuDriver implements GpuDriver {
     private final Map<Long, CUstream> streams = new ConcurrentHashMap<>();
     private final Map<Long, CUevent> events = new ConcurrentHashMap<>();
     private final AtomicLong nextEvent = new AtomicLong(1);
+    /** The pinned host memory under {@link #paramBlock}; null in {@value #ARRAYS} mode. */
+    private final Pointer paramHost;
+    /** Refilled per launch, under its own lock; null in {@value #ARRAYS} mode. */
+    private final LaunchParamBlock paramBlock;
+    /** Why {@value #PINNED} was asked for but {@value #ARRAYS} is used; null otherwise. */
+    private final String launchParamsFallback;
+    /** Set, under {@link #paramBlock}'s lock, once {@link #paramHost} is freed; a launch after that must not write. */
+    private boolean paramHostFreed;
     private volatile boolean closed;
 
     private record JModule(String name, CUmodule module) implements Module {
@@ -55,6 +78,11 @@ public final class JCudaGpuDriver implements GpuDriver {
      * available ({@link CudaDevice#open(int)} does).
      */
     public JCudaGpuDriver(int ordinal) {
+        String mode = System.getProperty(LAUNCH_PARAMS_PROPERTY, PINNED).trim();
+        if (!mode.equals(PINNED) && !mode.equals(ARRAYS)) {
+            throw new IllegalArgumentException("system property " + LAUNCH_PARAMS_PROPERTY + " must be " + PINNED
+                    + " or " + ARRAYS + ", got '" + mode + "'");
+        }
         this.ordinal = ordinal;
         check("cuDeviceGet(" + ordinal + ")", JCudaDriver.cuDeviceGet(device, ordinal));
         check("cuDevicePrimaryCtxRetain", JCudaDriver.cuDevicePrimaryCtxRetain(context, device));
@@ -75,6 +103,44 @@ public final class JCudaGpuDriver implements GpuDriver {
         long[] total = new long[1];
         check("cuDeviceTotalMem", JCudaDriver.cuDeviceTotalMem(total, device));
         this.totalMemoryBytes = total[0];
+        Pointer host = null;
+        LaunchParamBlock block = null;
+        String fallback = null;
+        if (mode.equals(PINNED)) {
+            host = new Pointer();
+            try {
+                block = pinnedParamBlock(host);
+            } catch (RuntimeException e) {
+                fallback = e.getMessage();
+                host = null;
+            }
+        }
+        this.paramHost = host;
+        this.paramBlock = block;
+        this.launchParamsFallback = fallback;
+    }
+
+    /**
+     * A {@link LaunchParamBlock} over {@link LaunchParamBlock#BYTES} of pinned host memory allocated into
+     * {@code host} (the context must be current). JCuda's {@code cuMemAllocHost} sets the pointer's native address
+     * and a direct ByteBuffer over the memory. On failure nothing stays allocated and the exception says why.
+     */
+    private static LaunchParamBlock pinnedParamBlock(Pointer host) {
+        int result = JCudaDriver.cuMemAllocHost(host, LaunchParamBlock.BYTES);
+        if (result != CUresult.CUDA_SUCCESS) {
+            throw new IllegalStateException("cuMemAllocHost(" + LaunchParamBlock.BYTES + " bytes) failed: "
+                    + CUresult.stringFor(result));
+        }
+        try {
+            ByteBuffer buffer = host.getByteBuffer(0, LaunchParamBlock.BYTES);
+            if (buffer == null) {
+                throw new IllegalStateException("JCuda's cuMemAllocHost gave no ByteBuffer over the memory");
+            }
+            return new LaunchParamBlock(buffer.order(ByteOrder.nativeOrder()), JCudaPointers.address(host));
+        } catch (RuntimeException e) {
+            JCudaDriver.cuMemFreeHost(host);
+            throw new IllegalStateException("pinned launch parameters unusable: " + e.getMessage(), e);
+        }
     }
 
     private int attribute(int attr) {
@@ -86,6 +152,19 @@ public final class JCudaGpuDriver implements GpuDriver {
 
     public int ordinal() {
         return ordinal;
+    }
+
+    /**
+     * How kernel parameters are passed: {@value #PINNED} or {@value #ARRAYS} (see the class comment), for
+     * benchmarks and logs to label their figures.
+     */
+    public String launchParamsMode() {
+        return paramBlock != null ? PINNED : ARRAYS;
+    }
+
+    /** Why {@value #PINNED} launch parameters were asked for but could not be used; null if they were not. */
+    public String launchParamsFallback() {
+        return launchParamsFallback;
     }
 
     @Override
@@ -230,8 +309,21 @@ public final class JCudaGpuDriver implements GpuDriver {
     public void launch(Kernel kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
                        int sharedBytes, long stream, KernelArgs args) {
         JKernel k = (JKernel) kernel;
-        int result = JCudaDriver.cuLaunchKernel(k.function(), gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
-                stream(stream), params(args), null);
+        CUstream s = stream(stream);
+        int result;
+        if (paramBlock != null) {
+            // One block per driver: hold it from the first write until cuLaunchKernel has copied the values.
+            synchronized (paramBlock) {
+                if (paramHostFreed) {
+                    throw new IllegalStateException(this + " is closed");
+                }
+                result = JCudaDriver.cuLaunchKernel(k.function(), gridX, gridY, gridZ, blockX, blockY, blockZ,
+                        sharedBytes, s, paramBlock.fill(args), null);
+            }
+        } else {
+            result = JCudaDriver.cuLaunchKernel(k.function(), gridX, gridY, gridZ, blockX, blockY, blockZ,
+                    sharedBytes, s, params(args), null);
+        }
         if (result != CUresult.CUDA_SUCCESS) {
             // The message is built only on failure: launches are on the per-call hot path.
             throw new CudaException("cuLaunchKernel(" + k.name() + ", grid=(" + gridX + "," + gridY
@@ -241,7 +333,10 @@ public final class JCudaGpuDriver implements GpuDriver {
         }
     }
 
-    /** The kernelParams array: one pointer per parameter, to a host copy of its value. */
+    /**
+     * The kernelParams array in {@value #ARRAYS} mode: one pointer per parameter, to a new Java array holding its
+     * value (JCuda pins each array during the call).
+     */
     static Pointer params(KernelArgs args) {
         NativePointerObject[] p = new NativePointerObject[args.size()];
         for (int i = 0; i < p.length; i++) {
@@ -354,7 +449,30 @@ public final class JCudaGpuDriver implements GpuDriver {
     public synchronized void close() {
         if (!closed) {
             closed = true;
+            int freed = freeParamHost();
             check("cuDevicePrimaryCtxRelease", JCudaDriver.cuDevicePrimaryCtxRelease(device));
+            check("cuMemFreeHost(launch parameters)", freed);
+        }
+    }
+
+    /**
+     * Frees the pinned launch parameters, after a launch in progress, in this driver's context (pushed and popped,
+     * so the calling thread's current context is left as it was). Returns the CUresult rather than throwing, so
+     * close still releases the context.
+     */
+    private int freeParamHost() {
+        if (paramBlock == null) {
+            return CUresult.CUDA_SUCCESS;
+        }
+        synchronized (paramBlock) {
+            paramHostFreed = true;
+            int pushed = JCudaDriver.cuCtxPushCurrent(context);
+            if (pushed != CUresult.CUDA_SUCCESS) {
+                return pushed;
+            }
+            int freed = JCudaDriver.cuMemFreeHost(paramHost);
+            int popped = JCudaDriver.cuCtxPopCurrent(new CUcontext());
+            return freed != CUresult.CUDA_SUCCESS ? freed : popped;
         }
     }
 
