@@ -102,32 +102,40 @@ __device__ __forceinline__ void forward_apply(const T* __restrict__ x, const flo
         });
 }
 
-// Shared by the one-pass kernels (fused and cluster): stage x[begin, end) in shared memory
-// (staged[0] holds x[begin], in the storage type, so 16-bit tensors stage twice the elements)
-// while accumulating this thread's Welford state of x - shift.
+// Where x[begin] goes in a staging buffer: at `lead` = its position inside its 16-byte line, so
+// every aligned vector of x lands on an aligned vector of the buffer and is staged with one
+// 16-byte shared store (and read back with one load). The buffer needs W - 1 elements beyond the
+// staged range for this.
+template <typename T>
+__device__ __forceinline__ unsigned staging_lead(const T* x, long long begin) {
+    constexpr int W = Elem<T>::kVec;
+    return (vec_phase(x) + static_cast<unsigned>(begin & (W - 1))) & (W - 1u);
+}
+
+// Shared by the one-pass kernels (fused and cluster): stage x[begin, end) in shared memory at
+// staged[lead..] (in the storage type, so 16-bit tensors stage twice the elements) while
+// accumulating this thread's Welford state of x - shift.
 template <typename T>
 __device__ __forceinline__ WelfordState stage_and_accumulate(const T* __restrict__ x, long long begin,
                                                              long long end, acc_t shift, T* staged) {
     constexpr int W = Elem<T>::kVec;
+    T* from = staged + staging_lead(x, begin);  // from[i - begin] is x[i]'s place
     WelfordState stats = WelfordCombine{}.identity();
     for_each_in_range<W>(
         begin, end, vec_phase(x), true,
         [&](long long i) {
             const T v = __ldg(x + i);
-            staged[i - begin] = v;
+            from[i - begin] = v;
             welford_add(stats, Elem<T>::widen(v) - shift);
         },
         [&](long long i) {
-            // One 16-byte global load; the staged copy is element-wise because begin (and so
-            // staged + (i - begin)) need not be 16-byte aligned.
-            const uint4 raw = __ldg(reinterpret_cast<const uint4*>(x + i));
-            const T* elems = reinterpret_cast<const T*>(&raw);
+            const typename Elem<T>::Raw raw = Elem<T>::load_raw(x + i);
+            // Indexed as vectors from the aligned base, so the compiler emits one 16-byte store.
+            reinterpret_cast<typename Elem<T>::Raw*>(staged)[(from - staged + (i - begin)) / W] = raw;
             acc_t v[W];
+            Elem<T>::widen_vec(raw, v);
 #pragma unroll
-            for (int k = 0; k < W; ++k) {
-                staged[i - begin + k] = elems[k];
-                v[k] = Elem<T>::widen(elems[k]) - shift;
-            }
+            for (int k = 0; k < W; ++k) v[k] -= shift;
             welford_add_vec(stats, v);
         });
     return stats;
@@ -144,24 +152,47 @@ __device__ __forceinline__ void set_channel_affine(const float* __restrict__ gam
     __syncthreads();
 }
 
-// y[begin, end) from the staged values. `offset_in_slice` is begin's position in its slice, so
-// the channel of staged[j] is (j + offset_in_slice) / hw. Staged slices fit in shared memory,
-// hence 32-bit indices.
+// y[begin, end) from the values stage_and_accumulate staged. `offset_in_slice` is begin's
+// position in its slice, so element i belongs to channel (i - begin + offset_in_slice) / hw; a
+// vector computes that once and steps to the next channel where it crosses one, instead of an
+// integer division per element. Vectors are read from shared memory with one 16-byte load when
+// y sits at x's 16-byte phase (then the staged vector is aligned too). Staged slices fit in
+// shared memory, hence 32-bit positions.
 template <typename T>
-__device__ __forceinline__ void write_normalised(T* __restrict__ y, long long begin, long long end, const T* staged,
-                                                 unsigned offset_in_slice, unsigned hw32, const ChannelAffine* affine,
-                                                 int activation) {
+__device__ __forceinline__ void write_normalised(const T* __restrict__ x, T* __restrict__ y, long long begin,
+                                                 long long end, const T* staged, unsigned offset_in_slice,
+                                                 unsigned hw32, const ChannelAffine* affine, int activation) {
     constexpr int W = Elem<T>::kVec;
-    auto normalise = [&](long long i) {
-        const unsigned j = static_cast<unsigned>(i - begin);
-        return activate(affine[(j + offset_in_slice) / hw32](Elem<T>::widen(staged[j])), activation);
-    };
+    const T* from = staged + staging_lead(x, begin);  // x[i] was staged at from[i - begin]
+    const bool aligned_staging = same_vec_phase(x, y);
+    const long long first_position = static_cast<long long>(offset_in_slice) - begin;  // + i: position in slice
     for_each_in_range<W>(
-        begin, end, vec_phase(y), true, [&](long long i) { store_elem(y + i, normalise(i)); },
+        begin, end, vec_phase(y), true,
+        [&](long long i) {
+            const unsigned c = static_cast<unsigned>(first_position + i) / hw32;
+            store_elem(y + i, activate(affine[c](Elem<T>::widen(from[i - begin])), activation));
+        },
         [&](long long i) {
             acc_t v[W];
+            if (aligned_staging) {
+                const typename Elem<T>::Raw raw =
+                    reinterpret_cast<const typename Elem<T>::Raw*>(staged)[(from - staged + (i - begin)) / W];
+                Elem<T>::widen_vec(raw, v);
+            } else {
 #pragma unroll
-            for (int k = 0; k < W; ++k) v[k] = normalise(i + k);
+                for (int k = 0; k < W; ++k) v[k] = Elem<T>::widen(from[i - begin + k]);
+            }
+            const unsigned position = static_cast<unsigned>(first_position + i);
+            unsigned c = position / hw32;
+            unsigned next_channel_at = (c + 1) * hw32;
+#pragma unroll
+            for (int k = 0; k < W; ++k) {
+                if (position + k == next_channel_at) {  // a step of one position crosses at most one boundary
+                    ++c;
+                    next_channel_at += hw32;
+                }
+                v[k] = activate(affine[c](v[k]), activation);
+            }
             Elem<T>::store_vec(y + i, v);
         });
 }
@@ -171,7 +202,7 @@ __device__ __forceinline__ void write_normalised(T* __restrict__ y, long long be
 // the slice fits in shared memory and there are enough slices to fill the GPU (or the tensor
 // is small enough that one launch matters more than parallelism).
 // Launch: grid (N*G), block any multiple of 32 up to 512, dynamic shared memory
-// 12*Cg (rounded up to 16) + S*slice_len bytes. gamma/beta may be null.
+// 12*Cg (rounded up to 16) + S*slice_len + 16 bytes (see staging_lead). gamma/beta may be null.
 // Traffic: reads x once, writes y once (2*S*N*C*HW bytes) plus 8*N*G + 8*C bytes.
 template <typename T>
 __device__ __forceinline__ void forward_fused(const T* __restrict__ x, const float* __restrict__ gamma,
@@ -195,7 +226,7 @@ __device__ __forceinline__ void forward_fused(const T* __restrict__ x, const flo
         rstd[slice] = s.rstd;
     }
     set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, s, affine);
-    write_normalised(y, begin, begin + slice_len, staged, 0, static_cast<unsigned>(hw), affine, activation);
+    write_normalised(x, y, begin, begin + slice_len, staged, 0, static_cast<unsigned>(hw), affine, activation);
 }
 
 // Statistics of a slice split over gridDim.y blocks, for when N*G blocks cannot fill the GPU
@@ -504,7 +535,8 @@ constexpr unsigned kSliceCluster = 8;  // CTAs per slice: the portable cluster s
 // normalises its staged part. x is read once and y written once, in one launch, and small
 // batches still get 8*N*G blocks. compute_90 only.
 // Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 512, dynamic shared memory
-// 12*Cg (rounded up to 16) + S*(ceil(slice_len/8) + 8) bytes. gamma/beta may be null.
+// 12*Cg (rounded up to 16) + S*(ceil(slice_len/8) + W) + 16 bytes (W elements per 16 bytes: a
+// chunk's rounding to whole vectors, then staging_lead). gamma/beta may be null.
 // Traffic: reads x once, writes y once (2*S*N*C*HW bytes) plus 8*N*G + 8*C bytes.
 template <typename T>
 __device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const float* __restrict__ gamma,
@@ -545,7 +577,7 @@ __device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const f
         rstd[slice] = s.rstd;
     }
     set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, s, affine);
-    write_normalised(y, begin, end, staged, static_cast<unsigned>(begin - slice_begin), static_cast<unsigned>(hw),
+    write_normalised(x, y, begin, end, staged, static_cast<unsigned>(begin - slice_begin), static_cast<unsigned>(hw),
                      affine, activation);
 }
 }  // namespace groupnorm4j

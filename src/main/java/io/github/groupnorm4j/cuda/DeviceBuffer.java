@@ -19,13 +19,16 @@ public final class DeviceBuffer implements AutoCloseable {
     private final long address;
     private final long count;
     private final DType dtype;
+    /** The allocation this is a view of ({@link #slice}); null when this buffer owns its memory. */
+    private final DeviceBuffer parent;
     private boolean closed;
 
-    private DeviceBuffer(CudaDevice device, long address, long count, DType dtype) {
+    private DeviceBuffer(CudaDevice device, long address, long count, DType dtype, DeviceBuffer parent) {
         this.device = device;
         this.address = address;
         this.count = count;
         this.dtype = dtype;
+        this.parent = parent;
     }
 
     static DeviceBuffer allocate(CudaDevice device, long count, DType dtype) {
@@ -36,7 +39,23 @@ public final class DeviceBuffer implements AutoCloseable {
         device.makeCurrent();
         // cuMemAlloc rejects 0 bytes; a zero-length buffer keeps a null pointer.
         long address = count > 0 ? device.driver().malloc(Math.multiplyExact(count, (long) dtype.bytes())) : 0;
-        return new DeviceBuffer(device, address, count, dtype);
+        return new DeviceBuffer(device, address, count, dtype, null);
+    }
+
+    /**
+     * A view of elements {@code [offset, offset + count)} of this buffer: the same memory, for tensors that live
+     * inside a larger allocation (an arena, a packed parameter block). A view may start anywhere, also off a 16-byte
+     * boundary; the kernels then use scalar accesses where vectors would be misaligned. Closing a view frees
+     * nothing; it can be used while this buffer is open.
+     */
+    public DeviceBuffer slice(long offset, long count) {
+        ensureOpen();
+        if (offset < 0 || count < 0 || offset > this.count - count) {
+            throw new IllegalArgumentException("slice [" + offset + ", " + offset + " + " + count + ") must lie in [0, "
+                    + this.count + "), the elements of " + this);
+        }
+        return new DeviceBuffer(device, count == 0 ? 0 : address + offset * dtype.bytes(), count, dtype,
+                parent == null ? this : parent);
     }
 
     /**
@@ -154,15 +173,27 @@ public final class DeviceBuffer implements AutoCloseable {
             device.driver().memsetD32Async(address, Float.floatToRawIntBits(value), count, stream);
             return;
         }
-        // Two 16-bit values per 32-bit word; an odd last element is set by a (synchronous) copy.
-        int bits = HalfFloats.encode(new float[] {value}, dtype)[0] & 0xffff;
-        if (count >= 2) {
-            device.driver().memsetD32Async(address, bits | (bits << 16), count / 2, stream);
+        // Two 16-bit values per 32-bit word; an element outside whole aligned words (the first of a view that starts
+        // mid-word, an odd last one) is set by a (synchronous) copy.
+        short bits = HalfFloats.encode(new float[] {value}, dtype)[0];
+        long start = address;
+        long words = count;
+        if (start % 4 != 0) {
+            setElement(start, bits, stream);
+            start += 2;
+            words--;
         }
-        if (count % 2 != 0) {
-            device.driver().synchronizeStream(stream);
-            device.driver().copyHostToDevice(address + 2 * (count - 1), new short[] {(short) bits}, 0, 1);
+        if (words >= 2) {
+            device.driver().memsetD32Async(start, (bits & 0xffff) | ((bits & 0xffff) << 16), words / 2, stream);
         }
+        if (words % 2 != 0) {
+            setElement(start + 2 * (words - 1), bits, stream);
+        }
+    }
+
+    private void setElement(long at, short bits, long stream) {
+        device.driver().synchronizeStream(stream);
+        device.driver().copyHostToDevice(at, new short[] {bits}, 0, 1);
     }
 
     private void require16Bit() {
@@ -182,13 +213,16 @@ public final class DeviceBuffer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("DeviceBuffer is closed");
         }
+        if (parent != null && parent.closed) {
+            throw new IllegalStateException("DeviceBuffer is a view of a closed buffer");
+        }
     }
 
     @Override
     public void close() {
         if (!closed) {
             closed = true;
-            if (count > 0) {
+            if (count > 0 && parent == null) {
                 device.makeCurrent();
                 device.driver().free(address);
             }
@@ -197,6 +231,7 @@ public final class DeviceBuffer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "DeviceBuffer[" + count + " " + dtype.cliName() + " on " + device.label() + "]";
+        return "DeviceBuffer[" + count + " " + dtype.cliName() + " on " + device.label()
+                + (parent != null ? ", a view" : "") + "]";
     }
 }

@@ -96,8 +96,14 @@ final class LaunchPlanner {
      * channels-last kernel by the spec's layout), or null when it does not apply.
      */
     Shape forwardFused(GroupNormSpec spec) {
-        return fused(spec, affineBytes(spec) + (long) spec.dtype().bytes() * spec.sliceLength());
+        return fused(spec, affineBytes(spec) + (long) spec.dtype().bytes() * spec.sliceLength() + STAGING_SLACK_BYTES);
     }
+
+    /**
+     * The one-pass forward kernels stage x[begin] at its position inside its 16-byte line, so aligned vectors of x
+     * are staged with aligned 16-byte stores; that takes up to one vector beyond the staged elements.
+     */
+    private static final int STAGING_SLACK_BYTES = 16;
 
     /**
      * The cluster forward (compute_90: a slice shared by a cluster of {@value #SLICE_CLUSTER} CTAs, each staging an
@@ -107,8 +113,9 @@ final class LaunchPlanner {
         if (!tuning.clusterForward() || !hopper || spec.layout() != Layout.NCHW) {
             return null;
         }
+        // A chunk's boundaries are rounded up to whole vectors (up to one vector more than an eighth).
         long staged = ceilDiv(spec.sliceLength(), SLICE_CLUSTER) + vectorWidth(spec);
-        long sharedBytes = affineBytes(spec) + (long) spec.dtype().bytes() * staged;
+        long sharedBytes = affineBytes(spec) + (long) spec.dtype().bytes() * staged + STAGING_SLACK_BYTES;
         if (sharedBytes > FUSED_SHARED_BUDGET || (long) spec.sliceCount() * SLICE_CLUSTER > Integer.MAX_VALUE) {
             return null;
         }
