@@ -340,18 +340,18 @@ public final class JCudaGpuDriver implements GpuDriver {
     static Pointer params(KernelArgs args) {
         NativePointerObject[] p = new NativePointerObject[args.size()];
         for (int i = 0; i < p.length; i++) {
-            Object v = args.values().get(i);
-            switch (args.kinds().get(i)) {
-                case POINTER:
-                case I64:
-                    p[i] = Pointer.to(new long[] {(Long) v});
-                    break;
+            long v = args.bits(i);
+            switch (args.kind(i)) {
                 case I32:
-                    p[i] = Pointer.to(new int[] {(Integer) v});
+                    p[i] = Pointer.to(new int[] {(int) v});
                     break;
                 case F32:
+                    p[i] = Pointer.to(new float[] {Float.intBitsToFloat((int) v)});
+                    break;
+                case POINTER:
+                case I64:
                 default:
-                    p[i] = Pointer.to(new float[] {(Float) v});
+                    p[i] = Pointer.to(new long[] {v});
                     break;
             }
         }

@@ -2,7 +2,6 @@ package io.github.groupnorm4j.cuda;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.List;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
 
@@ -86,22 +85,18 @@ final class LaunchParamBlock {
             throw new IllegalArgumentException("a kernel launch takes at most " + MAX_PARAMS + " parameters, got " + n
                     + " " + args);
         }
-        List<KernelArgs.Kind> kinds = args.kinds();
-        List<Object> values = args.values();
         for (int i = 0; i < n; i++) {
             int offset = SLOT_BYTES * i;
-            Object v = values.get(i);
-            switch (kinds.get(i)) {
+            long v = args.bits(i);
+            switch (args.kind(i)) {
+                case I32:
+                case F32:
+                    slots.putInt(offset, (int) v);  // F32: the float's raw bits
+                    break;
                 case POINTER:
                 case I64:
-                    slots.putLong(offset, (Long) v);
-                    break;
-                case I32:
-                    slots.putInt(offset, (Integer) v);
-                    break;
-                case F32:
                 default:
-                    slots.putFloat(offset, (Float) v);
+                    slots.putLong(offset, v);
                     break;
             }
         }

@@ -31,6 +31,25 @@ class EmuGpuDriverTest {
     }
 
     @Test
+    void kernelArgsGiveRawBitsWithoutBoxing() {
+        float nan = Float.intBitsToFloat(0x7fc12345);
+        KernelArgs a = KernelArgs.create().i32(-7).f32(nan).pointer(0).i64(-1L << 40);
+        assertEquals(-7L, a.bits(0));
+        assertEquals(0x7fc12345L, a.bits(1));
+        assertEquals(KernelArgs.Kind.F32, a.kind(1));
+        assertEquals(0L, a.bits(2));
+        assertEquals(-1L << 40, a.bits(3));
+        assertThrows(IndexOutOfBoundsException.class, () -> a.bits(4));
+        KernelArgs many = KernelArgs.create();
+        for (int i = 0; i < 45; i++) {
+            many.i32(i);
+        }
+        assertEquals(45, many.size());
+        assertEquals(44L, many.bits(44));
+        assertEquals(KernelArgs.Kind.I32, many.kind(44));
+    }
+
+    @Test
     void jcudaAddressesRoundTripThroughReflection() {
         assertEquals(0, JCudaPointers.address(null));
         assertEquals(0, JCudaPointers.address(new CUdeviceptr()));
