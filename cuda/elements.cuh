@@ -121,6 +121,16 @@ __device__ __forceinline__ void welford_add_vec(WelfordState& s, const acc_t (&v
     s.count = count;
 }
 
+// Where x[begin] goes in a shared-memory staging buffer (the one-pass kernels): at `lead` = its
+// position inside its 16-byte line, so every aligned vector of x lands on an aligned vector of
+// the buffer and is staged with one 16-byte shared store (and read back with one load). The
+// buffer needs W - 1 elements beyond the staged range for this.
+template <typename T>
+__device__ __forceinline__ unsigned staging_lead(const T* x, long long begin) {
+    constexpr int W = Elem<T>::kVec;
+    return (vec_phase(x) + static_cast<unsigned>(begin & (W - 1))) & (W - 1u);
+}
+
 // V consecutive channels of one position (channels-last kernels): one 16-byte access when V is
 // the vector width, one element otherwise (C not a multiple of it, or unaligned tensors). Loaded
 // raw and widened separately, so a load can be issued well before its values are needed.

@@ -198,8 +198,10 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
 
 // The one-block backward kernels (channels-first and channels-last) once x and dy of a slice are
 // staged in shared memory: per-channel sums, the group's dx coefficients, and dx of one element.
-// Shared memory: four Cg-float arrays, then the staged x and dy (Cg*HW each, storage type).
-// They differ only in where element (channel k, position p) is staged and in how they stage and
+// Shared memory: four Cg-float arrays, then the staged x and dy (Cg*HW each plus up to one vector,
+// storage type, each 16-byte aligned). Element j is staged at [lead + j] of both (see
+// staging_lead; the channels-last kernel stages element by element with lead 0). The kernels
+// differ only in where element (channel k, position p) is staged and in how they stage and
 // write, so those stay in the kernels.
 template <typename T>
 struct StagedSlice {
@@ -209,18 +211,30 @@ struct StagedSlice {
     float* channel_beta;
     T* staged_x;
     T* staged_dy;
+    unsigned lead;
     int channels_per_group;
     int activation;
     acc_t rstd, half_mean, two_rstd, coef_xhat, bias;
 
-    __device__ __forceinline__ StagedSlice(float4* smem, int cg, unsigned slice_len, int act)
-        : channels_per_group(cg), activation(act) {
+    __device__ __forceinline__ StagedSlice(float4* smem, int cg, unsigned slice_len, unsigned lead_, int act)
+        : lead(lead_), channels_per_group(cg), activation(act) {
+        constexpr unsigned W = Elem<T>::kVec;
         channel_dy_xhat = reinterpret_cast<float*>(smem);
         channel_dy = channel_dy_xhat + cg;
         channel_gamma = channel_dy + cg;
         channel_beta = channel_gamma + cg;
         staged_x = reinterpret_cast<T*>(channel_beta + cg);
-        staged_dy = staged_x + slice_len;
+        staged_dy = staged_x + (slice_len + 2 * W - 1) / W * W;  // room for the lead, and 16-byte aligned
+    }
+
+    // Stores x[i] and dy[i] (element i - begin of the slice) as one 16-byte vector each; i is an
+    // aligned vector index of x, so with lead the staged vectors are aligned too.
+    __device__ __forceinline__ void stage_vectors(const T* __restrict__ x, const T* __restrict__ dy, long long i,
+                                                  long long begin) {
+        using Raw = typename Elem<T>::Raw;
+        const unsigned v = (lead + static_cast<unsigned>(i - begin)) / Elem<T>::kVec;
+        reinterpret_cast<Raw*>(staged_x)[v] = Elem<T>::load_raw(x + i);
+        reinterpret_cast<Raw*>(staged_dy)[v] = Elem<T>::load_raw(dy + i);
     }
 
     __device__ __forceinline__ void load_params(const float* __restrict__ gamma, const float* __restrict__ beta,
@@ -231,12 +245,16 @@ struct StagedSlice {
         }
     }
 
+    // g and xhat of one element of channel k, from its x and dy.
+    __device__ __forceinline__ acc_t grad(acc_t x, acc_t d, unsigned k, acc_t& xh) const {
+        xh = normalised(x, half_mean, two_rstd);
+        return activation == kActivationNone ? d
+                                             : activation_grad(d, fmaf(xh, channel_gamma[k], channel_beta[k]), activation);
+    }
+
     // g and xhat of staged element j (channel k).
     __device__ __forceinline__ void element(unsigned j, unsigned k, acc_t& g, acc_t& xh) const {
-        xh = normalised(Elem<T>::widen(staged_x[j]), half_mean, two_rstd);
-        const acc_t d = Elem<T>::widen(staged_dy[j]);
-        g = activation == kActivationNone ? d
-                                          : activation_grad(d, fmaf(xh, channel_gamma[k], channel_beta[k]), activation);
+        g = grad(Elem<T>::widen(staged_x[lead + j]), Elem<T>::widen(staged_dy[lead + j]), k, xh);
     }
 
     // After staging (and a barrier): per-channel sums (one warp per channel, lanes over positions, a fixed
@@ -279,11 +297,16 @@ struct StagedSlice {
         bias = r * ab.x * inv_d;
     }
 
+    // dx of one element of channel k from its x and dy, after reduce.
+    __device__ __forceinline__ acc_t dx_of(acc_t x, acc_t d, unsigned k) const {
+        acc_t xh;
+        const acc_t g = grad(x, d, k, xh);
+        return fmaf(rstd * channel_gamma[k], g, -fmaf(coef_xhat, xh, bias));
+    }
+
     // dx of staged element j (channel k), after reduce.
     __device__ __forceinline__ acc_t dx(unsigned j, unsigned k) const {
-        acc_t g, xh;
-        element(j, k, g, xh);
-        return fmaf(rstd * channel_gamma[k], g, -fmaf(coef_xhat, xh, bias));
+        return dx_of(Elem<T>::widen(staged_x[lead + j]), Elem<T>::widen(staged_dy[lead + j]), k);
     }
 };
 
@@ -291,7 +314,7 @@ struct StagedSlice {
 // the group's a and b, and dx, reading x and dy once and writing dx once. Also writes the
 // per-(n, c) sums for groupnorm_backward_gamma_beta, the only other launch.
 // Launch: grid (N*G), block any multiple of 32 up to 512, dynamic shared memory
-// 16*Cg + 2*S*slice_len bytes. gamma/beta may be null.
+// 16*Cg + 2*S*slice_len + 48 bytes (StagedSlice's padding). gamma/beta may be null.
 // Traffic: reads dy and x once, writes dx once (3*S*N*C*HW bytes) plus 8*N*C bytes of sums.
 template <typename T>
 __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T* __restrict__ x,
@@ -305,41 +328,58 @@ __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T
     const long long slice = blockIdx.x;
     const long long slice_len = static_cast<long long>(channels_per_group) * hw;
     const long long begin = slice * slice_len;
-    StagedSlice<T> st(dynamic_smem, channels_per_group, static_cast<unsigned>(slice_len), activation);
+    StagedSlice<T> st(dynamic_smem, channels_per_group, static_cast<unsigned>(slice_len), staging_lead(x, begin),
+                      activation);
     st.load_params(gamma, beta, static_cast<int>(slice % G) * channels_per_group);
     for_each_in_range<W>(
         begin, begin + slice_len, vec_phase(x), same_vec_phase(x, dy),
         [&](long long i) {
-            st.staged_x[i - begin] = __ldg(x + i);
-            st.staged_dy[i - begin] = __ldg(dy + i);
+            st.staged_x[st.lead + (i - begin)] = __ldg(x + i);
+            st.staged_dy[st.lead + (i - begin)] = __ldg(dy + i);
         },
-        [&](long long i) {
-            const uint4 raw_x = __ldg(reinterpret_cast<const uint4*>(x + i));
-            const uint4 raw_dy = __ldg(reinterpret_cast<const uint4*>(dy + i));
-            const T* ex = reinterpret_cast<const T*>(&raw_x);
-            const T* ed = reinterpret_cast<const T*>(&raw_dy);
-#pragma unroll
-            for (int k = 0; k < W; ++k) {
-                st.staged_x[i - begin + k] = ex[k];
-                st.staged_dy[i - begin + k] = ed[k];
-            }
-        });
+        [&](long long i) { st.stage_vectors(x, dy, i, begin); });
     __syncthreads();
 
     const unsigned hw32 = static_cast<unsigned>(hw);
     st.reduce(__ldg(mean + slice), __ldg(rstd + slice), slice, hw32,
               [hw32](unsigned k, unsigned p) { return k * hw32 + p; }, sum_dy_xhat, sum_dy);
-    auto grad = [&](long long i) {
-        const unsigned j = static_cast<unsigned>(i - begin);
-        return st.dx(j, j / hw32);
-    };
+    // dx vectors read the staged x and dy as vectors when dx sits at x's 16-byte phase, and find
+    // their channel with one division and a step at a channel boundary (as write_normalised).
+    const bool aligned_staging = same_vec_phase(x, dx);
+    using Raw = typename Elem<T>::Raw;
     for_each_in_range<W>(
-        begin, begin + slice_len, vec_phase(dx), true, [&](long long i) { store_elem(dx + i, grad(i)); },
+        begin, begin + slice_len, vec_phase(dx), true,
         [&](long long i) {
-            acc_t v[W];
+            const unsigned j = static_cast<unsigned>(i - begin);
+            store_elem(dx + i, st.dx(j, j / hw32));
+        },
+        [&](long long i) {
+            const unsigned j = static_cast<unsigned>(i - begin);
+            acc_t xv[W], dv[W];
+            if (aligned_staging) {
+                const unsigned v = (st.lead + j) / W;
+                const Raw raw_x = reinterpret_cast<const Raw*>(st.staged_x)[v];
+                const Raw raw_dy = reinterpret_cast<const Raw*>(st.staged_dy)[v];
+                Elem<T>::widen_vec(raw_x, xv);
+                Elem<T>::widen_vec(raw_dy, dv);
+            } else {
 #pragma unroll
-            for (int k = 0; k < W; ++k) v[k] = grad(i + k);
-            Elem<T>::store_vec(dx + i, v);
+                for (int k = 0; k < W; ++k) {
+                    xv[k] = Elem<T>::widen(st.staged_x[st.lead + j + k]);
+                    dv[k] = Elem<T>::widen(st.staged_dy[st.lead + j + k]);
+                }
+            }
+            unsigned c = j / hw32;
+            unsigned next_channel_at = (c + 1) * hw32;
+#pragma unroll
+            for (int k = 0; k < W; ++k) {
+                if (j + k == next_channel_at) {  // a step of one position crosses at most one boundary
+                    ++c;
+                    next_channel_at += hw32;
+                }
+                xv[k] = st.dx_of(xv[k], dv[k], c);
+            }
+            Elem<T>::store_vec(dx + i, xv);
         });
 }
 
@@ -514,7 +554,7 @@ __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __res
 // writing dx once; also writes the per-(n, c) sums for groupnorm_backward_gamma_beta, the only
 // other launch. The order of every sum is fixed, so results are bit-identical run to run.
 // Launch: grid (N*G), block any multiple of 32 up to 512, dynamic shared memory
-// 16*Cg + 2*S*Cg*HW bytes. gamma/beta may be null.
+// 16*Cg + 2*S*Cg*HW + 48 bytes (StagedSlice's padding). gamma/beta may be null.
 // Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*C bytes of sums.
 template <typename T>
 __device__ __forceinline__ void nhwc_backward_fused(const T* __restrict__ dy, const T* __restrict__ x,
@@ -527,7 +567,7 @@ __device__ __forceinline__ void nhwc_backward_fused(const T* __restrict__ dy, co
     const NhwcSliceIndex at = nhwc_slice_index(slice, C, G, hw);
     const unsigned cg = static_cast<unsigned>(at.channels_per_group);
     const unsigned slice_len = static_cast<unsigned>(cg * hw);
-    StagedSlice<T> st(dynamic_smem, at.channels_per_group, slice_len, activation);
+    StagedSlice<T> st(dynamic_smem, at.channels_per_group, slice_len, 0, activation);
     st.load_params(gamma, beta, static_cast<int>(slice % G) * at.channels_per_group);
     for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) {
         st.staged_x[j] = __ldg(x + at(j));

@@ -102,16 +102,6 @@ __device__ __forceinline__ void forward_apply(const T* __restrict__ x, const flo
         });
 }
 
-// Where x[begin] goes in a staging buffer: at `lead` = its position inside its 16-byte line, so
-// every aligned vector of x lands on an aligned vector of the buffer and is staged with one
-// 16-byte shared store (and read back with one load). The buffer needs W - 1 elements beyond the
-// staged range for this.
-template <typename T>
-__device__ __forceinline__ unsigned staging_lead(const T* x, long long begin) {
-    constexpr int W = Elem<T>::kVec;
-    return (vec_phase(x) + static_cast<unsigned>(begin & (W - 1))) & (W - 1u);
-}
-
 // Shared by the one-pass kernels (fused and cluster): stage x[begin, end) in shared memory at
 // staged[lead..] (in the storage type, so 16-bit tensors stage twice the elements) while
 // accumulating this thread's Welford state of x - shift.

@@ -124,7 +124,9 @@ final class LaunchPlanner {
 
     /** The fused backward (x and dy staged), or null when it does not apply. */
     Shape backwardFused(GroupNormSpec spec) {
-        return fused(spec, 2L * spec.dtype().bytes() * spec.sliceLength() + 16L * spec.channelsPerGroup());
+        // x and dy each staged at its 16-byte phase, dy's copy starting on a 16-byte boundary (StagedSlice).
+        return fused(spec, 2L * spec.dtype().bytes() * spec.sliceLength() + 16L * spec.channelsPerGroup()
+                + 3 * STAGING_SLACK_BYTES);
     }
 
     /**

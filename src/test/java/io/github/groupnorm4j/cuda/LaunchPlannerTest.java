@@ -96,7 +96,7 @@ class LaunchPlannerTest {
         GroupNormSpec smaller = fp32.toBuilder().spatial(70, 70).build();
         assertEquals(null, h100.forwardFused(smaller));
         LaunchPlanner.Shape half = h100.forwardFused(smaller.toBuilder().dtype(DType.BF16).build());
-        assertEquals(2L * 8 * 4900 + 12 * 8 + 16, half.sharedBytes);  // staged bf16 slice + 8 affine maps + one vector of slack
+        assertEquals(2L * 8 * 4900 + 12 * 8 + 16, half.sharedBytes);  // bf16 slice, 8 affine maps, 16 B slack
     }
 
     @Test
