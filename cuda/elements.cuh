@@ -131,6 +131,27 @@ __device__ __forceinline__ unsigned staging_lead(const T* x, long long begin) {
     return (vec_phase(x) + static_cast<unsigned>(begin & (W - 1))) & (W - 1u);
 }
 
+// The channel of consecutive positions of a channels-first slice (hw positions per channel)
+// without a division per element: one division where a vector starts, then a step at each
+// channel boundary (moving by one position crosses at most one).
+struct ChannelCursor {
+    unsigned channel;
+    unsigned next_boundary;  // first position of channel + 1
+    unsigned hw;
+    __device__ __forceinline__ ChannelCursor(unsigned position, unsigned hw_) : hw(hw_) {
+        channel = position / hw;
+        next_boundary = (channel + 1) * hw;
+    }
+    // The channel of `position`, called for position, position + 1, ... in order.
+    __device__ __forceinline__ unsigned at(unsigned position) {
+        if (position == next_boundary) {
+            ++channel;
+            next_boundary += hw;
+        }
+        return channel;
+    }
+};
+
 // V consecutive channels of one position (channels-last kernels): one 16-byte access when V is
 // the vector width, one element otherwise (C not a multiple of it, or unaligned tensors). Loaded
 // raw and widened separately, so a load can be issued well before its values are needed.

@@ -343,8 +343,7 @@ __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T
     const unsigned hw32 = static_cast<unsigned>(hw);
     st.reduce(__ldg(mean + slice), __ldg(rstd + slice), slice, hw32,
               [hw32](unsigned k, unsigned p) { return k * hw32 + p; }, sum_dy_xhat, sum_dy);
-    // dx vectors read the staged x and dy as vectors when dx sits at x's 16-byte phase, and find
-    // their channel with one division and a step at a channel boundary (as write_normalised).
+    // dx vectors read the staged x and dy as vectors when dx sits at x's 16-byte phase.
     const bool aligned_staging = same_vec_phase(x, dx);
     using Raw = typename Elem<T>::Raw;
     for_each_in_range<W>(
@@ -369,16 +368,9 @@ __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T
                     dv[k] = Elem<T>::widen(st.staged_dy[st.lead + j + k]);
                 }
             }
-            unsigned c = j / hw32;
-            unsigned next_channel_at = (c + 1) * hw32;
+            ChannelCursor channel(j, hw32);
 #pragma unroll
-            for (int k = 0; k < W; ++k) {
-                if (j + k == next_channel_at) {  // a step of one position crosses at most one boundary
-                    ++c;
-                    next_channel_at += hw32;
-                }
-                xv[k] = st.dx_of(xv[k], dv[k], c);
-            }
+            for (int k = 0; k < W; ++k) xv[k] = st.dx_of(xv[k], dv[k], channel.at(j + k));
             Elem<T>::store_vec(dx + i, xv);
         });
 }

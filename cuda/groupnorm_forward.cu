@@ -143,9 +143,8 @@ __device__ __forceinline__ void set_channel_affine(const float* __restrict__ gam
 }
 
 // y[begin, end) from the values stage_and_accumulate staged. `offset_in_slice` is begin's
-// position in its slice, so element i belongs to channel (i - begin + offset_in_slice) / hw; a
-// vector computes that once and steps to the next channel where it crosses one, instead of an
-// integer division per element. Vectors are read from shared memory with one 16-byte load when
+// position in its slice, so element i belongs to channel (i - begin + offset_in_slice) / hw,
+// found per vector with a ChannelCursor rather than an integer division per element. Vectors are read from shared memory with one 16-byte load when
 // y sits at x's 16-byte phase (then the staged vector is aligned too). Staged slices fit in
 // shared memory, hence 32-bit positions.
 template <typename T>
@@ -173,16 +172,9 @@ __device__ __forceinline__ void write_normalised(const T* __restrict__ x, T* __r
                 for (int k = 0; k < W; ++k) v[k] = Elem<T>::widen(from[i - begin + k]);
             }
             const unsigned position = static_cast<unsigned>(first_position + i);
-            unsigned c = position / hw32;
-            unsigned next_channel_at = (c + 1) * hw32;
+            ChannelCursor channel(position, hw32);
 #pragma unroll
-            for (int k = 0; k < W; ++k) {
-                if (position + k == next_channel_at) {  // a step of one position crosses at most one boundary
-                    ++c;
-                    next_channel_at += hw32;
-                }
-                v[k] = activate(affine[c](v[k]), activation);
-            }
+            for (int k = 0; k < W; ++k) v[k] = activate(affine[channel.at(position + k)](v[k]), activation);
             Elem<T>::store_vec(y + i, v);
         });
 }

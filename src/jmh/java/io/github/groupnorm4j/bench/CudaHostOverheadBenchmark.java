@@ -1,12 +1,10 @@
 package io.github.groupnorm4j.bench;
 
-import io.github.groupnorm4j.CheckCase;
 import io.github.groupnorm4j.GroupNormSpec;
 import io.github.groupnorm4j.cuda.CudaAvailability;
 import io.github.groupnorm4j.cuda.CudaDevice;
 import io.github.groupnorm4j.cuda.CudaGroupNorm;
 import io.github.groupnorm4j.cuda.CudaStream;
-import io.github.groupnorm4j.cuda.DeviceBuffer;
 import io.github.groupnorm4j.cuda.GpuDriver;
 import io.github.groupnorm4j.cuda.JCudaGpuDriver;
 import java.util.concurrent.TimeUnit;
@@ -44,17 +42,7 @@ public class CudaHostOverheadBenchmark {
 
     private CudaGroupNorm gn;
     private CudaStream stream;
-    private GroupNormSpec spec;
-    private DeviceBuffer x;
-    private DeviceBuffer gamma;
-    private DeviceBuffer beta;
-    private DeviceBuffer y;
-    private DeviceBuffer mean;
-    private DeviceBuffer rstd;
-    private DeviceBuffer dy;
-    private DeviceBuffer dx;
-    private DeviceBuffer dgamma;
-    private DeviceBuffer dbeta;
+    private CallTensors tensors;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -76,18 +64,8 @@ public class CudaHostOverheadBenchmark {
         }
         System.out.println("launch parameters: " + jcuda.launchParamsMode() + " on " + dev);
         stream = CudaStream.create(dev);
-        spec = GroupNormSpec.builder().batch(2).channels(64).spatial(8, 8).groups(32).build();
-        CheckCase c = CheckCase.of("jmh", spec);
-        x = dev.upload(c.x());
-        dy = dev.upload(c.dy());
-        gamma = dev.upload(c.gamma());
-        beta = dev.upload(c.beta());
-        y = dev.allocateFloats(spec.elementCount());
-        dx = dev.allocateFloats(spec.elementCount());
-        mean = dev.allocateFloats(spec.sliceCount());
-        rstd = dev.allocateFloats(spec.sliceCount());
-        dgamma = dev.allocateFloats(spec.channels());
-        dbeta = dev.allocateFloats(spec.channels());
+        GroupNormSpec spec = GroupNormSpec.builder().batch(2).channels(64).spatial(8, 8).groups(32).build();
+        tensors = new CallTensors(dev, spec);
         gn.reserve(spec);
     }
 
@@ -95,7 +73,7 @@ public class CudaHostOverheadBenchmark {
     @OperationsPerInvocation(CALLS)
     public void forwardCall() {
         for (int i = 0; i < CALLS; i++) {
-            gn.forward(spec, x, gamma, beta, y, mean, rstd, stream.handle());
+            tensors.forward(gn, stream.handle());
         }
         stream.synchronize();
     }
@@ -104,17 +82,15 @@ public class CudaHostOverheadBenchmark {
     @OperationsPerInvocation(CALLS)
     public void backwardCall() {
         for (int i = 0; i < CALLS; i++) {
-            gn.backward(spec, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, stream.handle());
+            tensors.backward(gn, stream.handle());
         }
         stream.synchronize();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        for (DeviceBuffer b : new DeviceBuffer[] {x, dy, gamma, beta, y, dx, mean, rstd, dgamma, dbeta}) {
-            if (b != null) {
-                b.close();
-            }
+        if (tensors != null) {
+            tensors.close();
         }
         if (stream != null) {
             stream.close();

@@ -6,9 +6,7 @@ import io.github.groupnorm4j.GroupNormSpec;
 import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.cuda.CudaDevice;
 import io.github.groupnorm4j.cuda.CudaGroupNorm;
-import io.github.groupnorm4j.cuda.DeviceBuffer;
 import java.util.concurrent.TimeUnit;
-import jcuda.driver.CUstream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -35,55 +33,36 @@ public class HostPathBenchmark {
 
     private NoOpGpuDriver driver;
     private CudaGroupNorm gn;
-    private GroupNormSpec spec;
-    private DeviceBuffer x;
-    private DeviceBuffer gamma;
-    private DeviceBuffer beta;
-    private DeviceBuffer y;
-    private DeviceBuffer mean;
-    private DeviceBuffer rstd;
-    private DeviceBuffer dy;
-    private DeviceBuffer dx;
-    private DeviceBuffer dgamma;
-    private DeviceBuffer dbeta;
+    private CallTensors tensors;
 
     @Setup(Level.Trial)
     public void setUp() {
         String[] p = shape.split(",");
         String[] hw = p[2].split("x");
-        spec = GroupNormSpec.builder().batch(Integer.parseInt(p[0])).channels(Integer.parseInt(p[1]))
+        GroupNormSpec spec = GroupNormSpec.builder().batch(Integer.parseInt(p[0])).channels(Integer.parseInt(p[1]))
                 .spatial(Integer.parseInt(hw[0]), Integer.parseInt(hw[1])).groups(Integer.parseInt(p[3]))
                 .layout(Layout.parse(p[4])).dtype(DType.FP32).activation(Activation.NONE).build();
         driver = new NoOpGpuDriver();
         gn = CudaGroupNorm.on(CudaDevice.on(driver));
-        CudaDevice dev = gn.device();
-        x = dev.allocateFloats(spec.elementCount());
-        y = dev.allocateFloats(spec.elementCount());
-        dy = dev.allocateFloats(spec.elementCount());
-        dx = dev.allocateFloats(spec.elementCount());
-        gamma = dev.allocateFloats(spec.channels());
-        beta = dev.allocateFloats(spec.channels());
-        dgamma = dev.allocateFloats(spec.channels());
-        dbeta = dev.allocateFloats(spec.channels());
-        mean = dev.allocateFloats(spec.sliceCount());
-        rstd = dev.allocateFloats(spec.sliceCount());
+        tensors = new CallTensors(gn.device(), spec);
         gn.reserve(spec);
     }
 
     @Benchmark
     public long forwardCall() {
-        gn.forward(spec, x, gamma, beta, y, mean, rstd, (CUstream) null);
+        tensors.forward(gn, null);
         return driver.launches;
     }
 
     @Benchmark
     public long backwardCall() {
-        gn.backward(spec, dy, x, mean, rstd, gamma, dx, dgamma, dbeta, (CUstream) null);
+        tensors.backward(gn, null);
         return driver.launches;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        tensors.close();
         gn.close();
     }
 }
