@@ -248,8 +248,8 @@ struct StagedSlice {
     // g and xhat of one element of channel k, from its x and dy.
     __device__ __forceinline__ acc_t grad(acc_t x, acc_t d, unsigned k, acc_t& xh) const {
         xh = normalised(x, half_mean, two_rstd);
-        return activation == kActivationNone ? d
-                                             : activation_grad(d, fmaf(xh, channel_gamma[k], channel_beta[k]), activation);
+        if (activation == kActivationNone) return d;
+        return activation_grad(d, fmaf(xh, channel_gamma[k], channel_beta[k]), activation);
     }
 
     // g and xhat of staged element j (channel k).
@@ -561,15 +561,15 @@ __device__ __forceinline__ void nhwc_backward_fused(const T* __restrict__ dy, co
     const unsigned slice_len = static_cast<unsigned>(cg * hw);
     StagedSlice<T> st(dynamic_smem, at.channels_per_group, slice_len, 0, activation);
     st.load_params(gamma, beta, static_cast<int>(slice % G) * at.channels_per_group);
-    for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) {
-        st.staged_x[j] = __ldg(x + at(j));
-        st.staged_dy[j] = __ldg(dy + at(j));
+    for (NhwcSliceWalk w(at); w.j < slice_len; w.next()) {
+        st.staged_x[w.j] = __ldg(x + w.offset());
+        st.staged_dy[w.j] = __ldg(dy + w.offset());
     }
     __syncthreads();
 
     st.reduce(__ldg(mean + slice), __ldg(rstd + slice), slice, static_cast<unsigned>(hw),
               [cg](unsigned k, unsigned p) { return p * cg + k; }, sum_dy_xhat, sum_dy);
-    for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) store_elem(dx + at(j), st.dx(j, j % cg));
+    for (NhwcSliceWalk w(at); w.j < slice_len; w.next()) store_elem(dx + w.offset(), st.dx(w.j, w.channel));
 }
 
 }  // namespace groupnorm4j

@@ -144,9 +144,9 @@ __device__ __forceinline__ void set_channel_affine(const float* __restrict__ gam
 
 // y[begin, end) from the values stage_and_accumulate staged. `offset_in_slice` is begin's
 // position in its slice, so element i belongs to channel (i - begin + offset_in_slice) / hw,
-// found per vector with a ChannelCursor rather than an integer division per element. Vectors are read from shared memory with one 16-byte load when
-// y sits at x's 16-byte phase (then the staged vector is aligned too). Staged slices fit in
-// shared memory, hence 32-bit positions.
+// found per vector with a ChannelCursor rather than an integer division per element. Vectors
+// are read from shared memory with one 16-byte load when y sits at x's 16-byte phase (then the
+// staged vector is aligned too). Staged slices fit in shared memory, hence 32-bit positions.
 template <typename T>
 __device__ __forceinline__ void write_normalised(const T* __restrict__ x, T* __restrict__ y, long long begin,
                                                  long long end, const T* staged, unsigned offset_in_slice,
@@ -440,9 +440,9 @@ __device__ __forceinline__ void nhwc_fused(const T* __restrict__ x, const float*
 
     const acc_t shift = load_elem(x + at.base);
     WelfordState stats = WelfordCombine{}.identity();
-    for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) {
-        const T v = __ldg(x + at(j));
-        staged[j] = v;
+    for (NhwcSliceWalk w(at); w.j < slice_len; w.next()) {
+        const T v = __ldg(x + w.offset());
+        staged[w.j] = v;
         welford_add(stats, Elem<T>::widen(v) - shift);
     }
     stats = block_allreduce(stats, WelfordCombine{});  // its barriers also publish `staged`
@@ -453,8 +453,8 @@ __device__ __forceinline__ void nhwc_fused(const T* __restrict__ x, const float*
         rstd[slice] = s.rstd;
     }
     set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, s, affine);
-    for (unsigned j = threadIdx.x; j < slice_len; j += blockDim.x) {
-        store_elem(y + at(j), activate(affine[j % channels_per_group](Elem<T>::widen(staged[j])), activation));
+    for (NhwcSliceWalk w(at); w.j < slice_len; w.next()) {
+        store_elem(y + w.offset(), activate(affine[w.channel](Elem<T>::widen(staged[w.j])), activation));
     }
 }
 
