@@ -131,6 +131,26 @@ __device__ __forceinline__ unsigned staging_lead(const T* x, long long begin) {
     return (vec_phase(x) + static_cast<unsigned>(begin & (W - 1))) & (W - 1u);
 }
 
+// Vectors of a shared-memory staging buffer (the one-pass kernels): `staged` is 16-byte aligned
+// and element e starts an aligned vector when e is a multiple of W. They are indexed as vectors
+// from the aligned base: through a cast element pointer nvcc splits them into scalar accesses.
+template <typename T>
+__device__ __forceinline__ void store_staged_vec(T* staged, unsigned e, const typename Elem<T>::Raw& raw) {
+    reinterpret_cast<typename Elem<T>::Raw*>(staged)[e / Elem<T>::kVec] = raw;
+}
+
+// The W staged values from element e, widened: one 16-byte load when `aligned`, else W scalar loads.
+template <typename T>
+__device__ __forceinline__ void load_staged(const T* staged, unsigned e, bool aligned, acc_t (&v)[Elem<T>::kVec]) {
+    if (aligned) {
+        const typename Elem<T>::Raw raw = reinterpret_cast<const typename Elem<T>::Raw*>(staged)[e / Elem<T>::kVec];
+        Elem<T>::widen_vec(raw, v);
+    } else {
+#pragma unroll
+        for (int k = 0; k < Elem<T>::kVec; ++k) v[k] = Elem<T>::widen(staged[e + k]);
+    }
+}
+
 // The channel of consecutive positions of a channels-first slice (hw positions per channel)
 // without a division per element: one division where a vector starts, then a step at each
 // channel boundary (moving by one position crosses at most one).

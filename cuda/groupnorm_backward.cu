@@ -231,10 +231,9 @@ struct StagedSlice {
     // aligned vector index of x, so with lead the staged vectors are aligned too.
     __device__ __forceinline__ void stage_vectors(const T* __restrict__ x, const T* __restrict__ dy, long long i,
                                                   long long begin) {
-        using Raw = typename Elem<T>::Raw;
-        const unsigned v = (lead + static_cast<unsigned>(i - begin)) / Elem<T>::kVec;
-        reinterpret_cast<Raw*>(staged_x)[v] = Elem<T>::load_raw(x + i);
-        reinterpret_cast<Raw*>(staged_dy)[v] = Elem<T>::load_raw(dy + i);
+        const unsigned e = lead + static_cast<unsigned>(i - begin);
+        store_staged_vec(staged_x, e, Elem<T>::load_raw(x + i));
+        store_staged_vec(staged_dy, e, Elem<T>::load_raw(dy + i));
     }
 
     __device__ __forceinline__ void load_params(const float* __restrict__ gamma, const float* __restrict__ beta,
@@ -345,7 +344,6 @@ __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T
               [hw32](unsigned k, unsigned p) { return k * hw32 + p; }, sum_dy_xhat, sum_dy);
     // dx vectors read the staged x and dy as vectors when dx sits at x's 16-byte phase.
     const bool aligned_staging = same_vec_phase(x, dx);
-    using Raw = typename Elem<T>::Raw;
     for_each_in_range<W>(
         begin, begin + slice_len, vec_phase(dx), true,
         [&](long long i) {
@@ -355,19 +353,8 @@ __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T
         [&](long long i) {
             const unsigned j = static_cast<unsigned>(i - begin);
             acc_t xv[W], dv[W];
-            if (aligned_staging) {
-                const unsigned v = (st.lead + j) / W;
-                const Raw raw_x = reinterpret_cast<const Raw*>(st.staged_x)[v];
-                const Raw raw_dy = reinterpret_cast<const Raw*>(st.staged_dy)[v];
-                Elem<T>::widen_vec(raw_x, xv);
-                Elem<T>::widen_vec(raw_dy, dv);
-            } else {
-#pragma unroll
-                for (int k = 0; k < W; ++k) {
-                    xv[k] = Elem<T>::widen(st.staged_x[st.lead + j + k]);
-                    dv[k] = Elem<T>::widen(st.staged_dy[st.lead + j + k]);
-                }
-            }
+            load_staged(st.staged_x, st.lead + j, aligned_staging, xv);
+            load_staged(st.staged_dy, st.lead + j, aligned_staging, dv);
             ChannelCursor channel(j, hw32);
 #pragma unroll
             for (int k = 0; k < W; ++k) xv[k] = st.dx_of(xv[k], dv[k], channel.at(j + k));

@@ -109,19 +109,18 @@ template <typename T>
 __device__ __forceinline__ WelfordState stage_and_accumulate(const T* __restrict__ x, long long begin,
                                                              long long end, acc_t shift, T* staged) {
     constexpr int W = Elem<T>::kVec;
-    T* from = staged + staging_lead(x, begin);  // from[i - begin] is x[i]'s place
+    const unsigned lead = staging_lead(x, begin);  // x[i] goes to staged[lead + (i - begin)]
     WelfordState stats = WelfordCombine{}.identity();
     for_each_in_range<W>(
         begin, end, vec_phase(x), true,
         [&](long long i) {
             const T v = __ldg(x + i);
-            from[i - begin] = v;
+            staged[lead + (i - begin)] = v;
             welford_add(stats, Elem<T>::widen(v) - shift);
         },
         [&](long long i) {
             const typename Elem<T>::Raw raw = Elem<T>::load_raw(x + i);
-            // Indexed as vectors from the aligned base, so the compiler emits one 16-byte store.
-            reinterpret_cast<typename Elem<T>::Raw*>(staged)[(from - staged + (i - begin)) / W] = raw;
+            store_staged_vec(staged, lead + static_cast<unsigned>(i - begin), raw);
             acc_t v[W];
             Elem<T>::widen_vec(raw, v);
 #pragma unroll
@@ -152,25 +151,18 @@ __device__ __forceinline__ void write_normalised(const T* __restrict__ x, T* __r
                                                  long long end, const T* staged, unsigned offset_in_slice,
                                                  unsigned hw32, const ChannelAffine* affine, int activation) {
     constexpr int W = Elem<T>::kVec;
-    const T* from = staged + staging_lead(x, begin);  // x[i] was staged at from[i - begin]
+    const unsigned lead = staging_lead(x, begin);  // x[i] was staged at staged[lead + (i - begin)]
     const bool aligned_staging = same_vec_phase(x, y);
     const long long first_position = static_cast<long long>(offset_in_slice) - begin;  // + i: position in slice
     for_each_in_range<W>(
         begin, end, vec_phase(y), true,
         [&](long long i) {
             const unsigned c = static_cast<unsigned>(first_position + i) / hw32;
-            store_elem(y + i, activate(affine[c](Elem<T>::widen(from[i - begin])), activation));
+            store_elem(y + i, activate(affine[c](Elem<T>::widen(staged[lead + (i - begin)])), activation));
         },
         [&](long long i) {
             acc_t v[W];
-            if (aligned_staging) {
-                const typename Elem<T>::Raw raw =
-                    reinterpret_cast<const typename Elem<T>::Raw*>(staged)[(from - staged + (i - begin)) / W];
-                Elem<T>::widen_vec(raw, v);
-            } else {
-#pragma unroll
-                for (int k = 0; k < W; ++k) v[k] = Elem<T>::widen(from[i - begin + k]);
-            }
+            load_staged(staged, lead + static_cast<unsigned>(i - begin), aligned_staging, v);
             const unsigned position = static_cast<unsigned>(first_position + i);
             ChannelCursor channel(position, hw32);
 #pragma unroll
@@ -510,6 +502,9 @@ GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC_FUSED)
 
 namespace groupnorm4j {
 constexpr unsigned kSliceCluster = 8;  // CTAs per slice: the portable cluster size
+// Blocks per SM the cluster kernel is declared for: what its up to 100 KiB of shared memory
+// allows anyway. Without it ptxas held the fp32 kernel to 40 registers and spilled.
+constexpr int kClusterMinBlocks = 2;
 
 // One pass for slices too large for one block's shared memory: a cluster of 8 CTAs shares a
 // slice, each staging 1/8 of it. The CTAs exchange their Welford partials through distributed
@@ -566,7 +561,7 @@ __device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const f
 
 #define GROUPNORM4J_FORWARD_CLUSTER(T, suffix)                                                                     \
     extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                  \
-        __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                                        \
+        __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kClusterMinBlocks)                        \
         groupnorm_forward_cluster_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,               \
                                            const float* __restrict__ beta, T* __restrict__ y,                      \
                                            float* __restrict__ mean, float* __restrict__ rstd, int C, int G,       \
