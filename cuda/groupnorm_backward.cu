@@ -196,19 +196,21 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
         });
 }
 
-// The one-block backward kernels (channels-first and channels-last) once x and dy of a slice are
-// staged in shared memory: per-channel sums, the group's dx coefficients, and dx of one element.
-// Shared memory: four Cg-float arrays, then the staged x and dy (Cg*HW each plus up to one vector,
-// storage type, each 16-byte aligned). Element j is staged at [lead + j] of both (see
-// staging_lead; the channels-last kernel stages element by element with lead 0). The kernels
-// differ only in where element (channel k, position p) is staged and in how they stage and
-// write, so those stay in the kernels.
+// The one-pass backward kernels (one block per slice, channels-first and channels-last, and the
+// cluster kernel, whose CTAs each hold a part of a slice) once x and dy are staged in shared
+// memory: per-channel sums, the group's dx coefficients, and dx of one element.
+// Shared memory: gamma and beta of the group's Cg channels, Cg float2 channel sums, max(Cg, 16)
+// float2 of scratch (rounded up to 16 bytes), then the staged x and dy (staged_len each plus up
+// to one vector, storage type, each 16-byte aligned). Element j of the staged range is at
+// [lead + j] of both (see staging_lead; the channels-last kernel stages element by element with
+// lead 0). The kernels differ only in where element (channel k, position p) is staged and in
+// how they stage and write, so those stay in the kernels.
 template <typename T>
 struct StagedSlice {
-    float* channel_dy_xhat;
-    float* channel_dy;
     float* channel_gamma;
     float* channel_beta;
+    float2* channel_sums;   // per channel of the group: (sum g*xhat, sum g) over the staged elements
+    float2* segment_sums;   // sum_channels' scratch, max(Cg, kMaxLaunchWarps) entries
     T* staged_x;
     T* staged_dy;
     unsigned lead;
@@ -216,24 +218,34 @@ struct StagedSlice {
     int activation;
     acc_t rstd, half_mean, two_rstd, coef_xhat, bias;
 
-    __device__ __forceinline__ StagedSlice(float4* smem, int cg, unsigned slice_len, unsigned lead_, int act)
+    __device__ __forceinline__ StagedSlice(float4* smem, int cg, unsigned staged_len, unsigned lead_, int act)
         : lead(lead_), channels_per_group(cg), activation(act) {
         constexpr unsigned W = Elem<T>::kVec;
-        channel_dy_xhat = reinterpret_cast<float*>(smem);
-        channel_dy = channel_dy_xhat + cg;
-        channel_gamma = channel_dy + cg;
+        channel_gamma = reinterpret_cast<float*>(smem);
         channel_beta = channel_gamma + cg;
-        staged_x = reinterpret_cast<T*>(channel_beta + cg);
-        staged_dy = staged_x + (slice_len + 2 * W - 1) / W * W;  // room for the lead, and 16-byte aligned
+        channel_sums = reinterpret_cast<float2*>(channel_beta + cg);
+        segment_sums = channel_sums + cg;
+        const unsigned header_bytes = 16u * cg + 8u * max(cg, kMaxLaunchThreads / kWarpSize);
+        staged_x = reinterpret_cast<T*>(smem + (header_bytes + 15) / 16);
+        staged_dy = staged_x + (staged_len + 2 * W - 1) / W * W;  // room for the lead, and 16-byte aligned
     }
 
-    // Stores x[i] and dy[i] (element i - begin of the slice) as one 16-byte vector each; i is an
-    // aligned vector index of x, so with lead the staged vectors are aligned too.
-    __device__ __forceinline__ void stage_vectors(const T* __restrict__ x, const T* __restrict__ dy, long long i,
-                                                  long long begin) {
-        const unsigned e = lead + static_cast<unsigned>(i - begin);
-        store_staged_vec(staged_x, e, Elem<T>::load_raw(x + i));
-        store_staged_vec(staged_dy, e, Elem<T>::load_raw(dy + i));
+    // Stages x[begin, end) and dy[begin, end) at [lead..]: 16-byte loads and stores where x and dy
+    // share a 16-byte phase (with lead, the staged vectors are then aligned too).
+    __device__ __forceinline__ void stage(const T* __restrict__ x, const T* __restrict__ dy, long long begin,
+                                          long long end) {
+        constexpr int W = Elem<T>::kVec;
+        for_each_in_range<W>(
+            begin, end, vec_phase(x), same_vec_phase(x, dy),
+            [&](long long i) {
+                staged_x[lead + (i - begin)] = __ldg(x + i);
+                staged_dy[lead + (i - begin)] = __ldg(dy + i);
+            },
+            [&](long long i) {
+                const unsigned e = lead + static_cast<unsigned>(i - begin);
+                store_staged_vec(staged_x, e, Elem<T>::load_raw(x + i));
+                store_staged_vec(staged_dy, e, Elem<T>::load_raw(dy + i));
+            });
     }
 
     __device__ __forceinline__ void load_params(const float* __restrict__ gamma, const float* __restrict__ beta,
@@ -242,6 +254,12 @@ struct StagedSlice {
             channel_gamma[k] = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
             channel_beta[k] = beta != nullptr ? __ldg(beta + first_channel + k) : acc_t(0);
         }
+    }
+
+    __device__ __forceinline__ void set_stats(acc_t mean, acc_t r) {
+        rstd = r;
+        half_mean = acc_t(0.5) * mean;
+        two_rstd = acc_t(2) * r;
     }
 
     // g and xhat of one element of channel k, from its x and dy.
@@ -256,56 +274,114 @@ struct StagedSlice {
         g = grad(Elem<T>::widen(staged_x[lead + j]), Elem<T>::widen(staged_dy[lead + j]), k, xh);
     }
 
-    // After staging (and a barrier): per-channel sums (one warp per channel, lanes over positions, a fixed
-    // order), also written to the per-(n, c) sums, then a and b of the group. index(k, p) is the staged
-    // position of channel k, position p.
-    template <typename Index>
-    __device__ __forceinline__ void reduce(acc_t mean, acc_t r, long long slice, unsigned hw, Index index,
-                                           float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy) {
-        rstd = r;
-        half_mean = acc_t(0.5) * mean;
-        two_rstd = acc_t(2) * r;
-        const unsigned lane = threadIdx.x % kWarpSize;
+    // After staging, a barrier and set_stats: channel_sums[k] for every channel of the group, 0 for
+    // channels outside [first_channel, end_channel). Channel k's elements are staged at index(k, p)
+    // for p in [range(k).x, range(k).y). All warps work even when the channels are few (one or two
+    // per CTA of the cluster kernel): each channel's range is cut into warps/channels pieces, warp
+    // w sums pieces w, w + warps, ... over its lanes, and a channel's pieces are then added in piece
+    // order. One fixed order, so the sums do not depend on timing. Ends with a barrier.
+    template <typename Range, typename Index>
+    __device__ __forceinline__ void sum_channels(unsigned first_channel, unsigned end_channel, Range range,
+                                                 Index index) {
+        const unsigned channels = end_channel - first_channel;
         const unsigned warps = blockDim.x / kWarpSize;
-        for (unsigned k = threadIdx.x / kWarpSize; k < static_cast<unsigned>(channels_per_group); k += warps) {
+        const unsigned lane = threadIdx.x % kWarpSize;
+        const unsigned pieces = channels == 0 || channels >= warps ? 1u : warps / channels;
+        for (unsigned s = threadIdx.x / kWarpSize; s < channels * pieces; s += warps) {
+            const unsigned k = first_channel + s / pieces;
+            const unsigned q = s % pieces;
+            const uint2 r = range(k);
+            const unsigned length = r.y - r.x;
+            const unsigned piece_end = r.x + length * (q + 1) / pieces;
             float2 sums = Float2Sum{}.identity();
-            for (unsigned p = lane; p < hw; p += kWarpSize) {
+            for (unsigned p = r.x + length * q / pieces + lane; p < piece_end; p += kWarpSize) {
                 acc_t g, xh;
                 element(index(k, p), k, g, xh);
                 sums.x = fmaf(g, xh, sums.x);
                 sums.y += g;
             }
             sums = warp_reduce_to_lane0(sums, Float2Sum{});
-            if (lane == 0) {
-                channel_dy_xhat[k] = sums.x;
-                channel_dy[k] = sums.y;
-                const long long row = slice * channels_per_group + k;
-                sum_dy_xhat[row] = sums.x;
-                sum_dy[row] = sums.y;
-            }
+            if (lane == 0) segment_sums[s] = sums;
         }
         __syncthreads();
-        float2 ab = Float2Sum{}.identity();
+        for (unsigned k = threadIdx.x; k < static_cast<unsigned>(channels_per_group); k += blockDim.x) {
+            float2 total = Float2Sum{}.identity();
+            if (k >= first_channel && k < end_channel) {
+                for (unsigned q = 0; q < pieces; ++q) total = Float2Sum{}(total, segment_sums[(k - first_channel) * pieces + q]);
+            }
+            channel_sums[k] = total;
+        }
+        __syncthreads();
+    }
+
+    // The group's dx coefficients from the slice's per-channel sums `sums` (visible to the whole
+    // block); with `publish` the sums also go to the per-(n, c) arrays for dgamma/dbeta.
+    __device__ __forceinline__ void set_coefficients(const float2* sums, unsigned hw, long long slice,
+                                                     float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
+                                                     bool publish) {
+        float2 ab = Float2Sum{}.identity();  // .x: a = sum gamma*sum_dy, .y: b = sum gamma*sum_dy_xhat
         for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-            ab.x = fmaf(channel_gamma[k], channel_dy[k], ab.x);
-            ab.y = fmaf(channel_gamma[k], channel_dy_xhat[k], ab.y);
+            const float2 s = sums[k];
+            if (publish) {
+                const long long row = slice * channels_per_group + k;
+                sum_dy_xhat[row] = s.x;
+                sum_dy[row] = s.y;
+            }
+            ab.x = fmaf(channel_gamma[k], s.y, ab.x);
+            ab.y = fmaf(channel_gamma[k], s.x, ab.y);
         }
         ab = block_allreduce(ab, Float2Sum{});
         const acc_t inv_d = acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
-        coef_xhat = r * ab.y * inv_d;
-        bias = r * ab.x * inv_d;
+        coef_xhat = rstd * ab.y * inv_d;
+        bias = rstd * ab.x * inv_d;
     }
 
-    // dx of one element of channel k from its x and dy, after reduce.
+    // The one-block kernels: set_stats, the whole slice's channel sums (channel k at index(k, p),
+    // p < hw), published, and the coefficients.
+    template <typename Index>
+    __device__ __forceinline__ void reduce(acc_t mean, acc_t r, long long slice, unsigned hw, Index index,
+                                           float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy) {
+        set_stats(mean, r);
+        sum_channels(0, channels_per_group, [hw](unsigned) { return make_uint2(0, hw); }, index);
+        set_coefficients(channel_sums, hw, slice, sum_dy_xhat, sum_dy, true);
+    }
+
+    // dx of one element of channel k from its x and dy, after the coefficients are set.
     __device__ __forceinline__ acc_t dx_of(acc_t x, acc_t d, unsigned k) const {
         acc_t xh;
         const acc_t g = grad(x, d, k, xh);
         return fmaf(rstd * channel_gamma[k], g, -fmaf(coef_xhat, xh, bias));
     }
 
-    // dx of staged element j (channel k), after reduce.
+    // dx of staged element j (channel k), after the coefficients are set.
     __device__ __forceinline__ acc_t dx(unsigned j, unsigned k) const {
         return dx_of(Elem<T>::widen(staged_x[lead + j]), Elem<T>::widen(staged_dy[lead + j]), k);
+    }
+
+    // Channels-first: dx[begin, end) from the staged x and dy; `offset_in_slice` is begin's position
+    // in its slice. Staged vectors are read as vectors when dx sits at x's 16-byte phase, and the
+    // channel is found per vector with a ChannelCursor.
+    __device__ __forceinline__ void write_dx(const T* __restrict__ x, T* __restrict__ dx, long long begin,
+                                             long long end, unsigned offset_in_slice, unsigned hw32) const {
+        constexpr int W = Elem<T>::kVec;
+        const bool aligned_staging = same_vec_phase(x, dx);
+        for_each_in_range<W>(
+            begin, end, vec_phase(dx), true,
+            [&](long long i) {
+                const unsigned j = static_cast<unsigned>(i - begin);
+                store_elem(dx + i, this->dx(j, (offset_in_slice + j) / hw32));
+            },
+            [&](long long i) {
+                const unsigned j = static_cast<unsigned>(i - begin);
+                acc_t xv[W], dv[W];
+                load_staged(staged_x, lead + j, aligned_staging, xv);
+                load_staged(staged_dy, lead + j, aligned_staging, dv);
+                const unsigned position = offset_in_slice + j;
+                ChannelCursor channel(position, hw32);
+#pragma unroll
+                for (int k = 0; k < W; ++k) xv[k] = dx_of(xv[k], dv[k], channel.at(position + k));
+                Elem<T>::store_vec(dx + i, xv);
+            });
     }
 };
 
@@ -313,7 +389,8 @@ struct StagedSlice {
 // the group's a and b, and dx, reading x and dy once and writing dx once. Also writes the
 // per-(n, c) sums for groupnorm_backward_gamma_beta, the only other launch.
 // Launch: grid (N*G), block any multiple of 32 up to 512, dynamic shared memory
-// 16*Cg + 2*S*slice_len + 48 bytes (StagedSlice's padding). gamma/beta may be null.
+// 16*Cg + 8*max(Cg, 16) (rounded up to 16) + 2*S*slice_len + 48 bytes (StagedSlice).
+// gamma/beta may be null.
 // Traffic: reads dy and x once, writes dx once (3*S*N*C*HW bytes) plus 8*N*C bytes of sums.
 template <typename T>
 __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T* __restrict__ x,
@@ -321,7 +398,6 @@ __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T
                                                const float* __restrict__ gamma, const float* __restrict__ beta,
                                                float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
                                                T* __restrict__ dx, int C, int G, long long hw, int activation) {
-    constexpr int W = Elem<T>::kVec;
     extern __shared__ float4 dynamic_smem[];
     const int channels_per_group = C / G;
     const long long slice = blockIdx.x;
@@ -330,36 +406,13 @@ __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T
     StagedSlice<T> st(dynamic_smem, channels_per_group, static_cast<unsigned>(slice_len), staging_lead(x, begin),
                       activation);
     st.load_params(gamma, beta, static_cast<int>(slice % G) * channels_per_group);
-    for_each_in_range<W>(
-        begin, begin + slice_len, vec_phase(x), same_vec_phase(x, dy),
-        [&](long long i) {
-            st.staged_x[st.lead + (i - begin)] = __ldg(x + i);
-            st.staged_dy[st.lead + (i - begin)] = __ldg(dy + i);
-        },
-        [&](long long i) { st.stage_vectors(x, dy, i, begin); });
+    st.stage(x, dy, begin, begin + slice_len);
     __syncthreads();
 
     const unsigned hw32 = static_cast<unsigned>(hw);
     st.reduce(__ldg(mean + slice), __ldg(rstd + slice), slice, hw32,
               [hw32](unsigned k, unsigned p) { return k * hw32 + p; }, sum_dy_xhat, sum_dy);
-    // dx vectors read the staged x and dy as vectors when dx sits at x's 16-byte phase.
-    const bool aligned_staging = same_vec_phase(x, dx);
-    for_each_in_range<W>(
-        begin, begin + slice_len, vec_phase(dx), true,
-        [&](long long i) {
-            const unsigned j = static_cast<unsigned>(i - begin);
-            store_elem(dx + i, st.dx(j, j / hw32));
-        },
-        [&](long long i) {
-            const unsigned j = static_cast<unsigned>(i - begin);
-            acc_t xv[W], dv[W];
-            load_staged(st.staged_x, st.lead + j, aligned_staging, xv);
-            load_staged(st.staged_dy, st.lead + j, aligned_staging, dv);
-            ChannelCursor channel(j, hw32);
-#pragma unroll
-            for (int k = 0; k < W; ++k) xv[k] = st.dx_of(xv[k], dv[k], channel.at(j + k));
-            Elem<T>::store_vec(dx + i, xv);
-        });
+    st.write_dx(x, dx, begin, begin + slice_len, 0, hw32);
 }
 
 }  // namespace groupnorm4j
@@ -533,7 +586,7 @@ __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __res
 // writing dx once; also writes the per-(n, c) sums for groupnorm_backward_gamma_beta, the only
 // other launch. The order of every sum is fixed, so results are bit-identical run to run.
 // Launch: grid (N*G), block any multiple of 32 up to 512, dynamic shared memory
-// 16*Cg + 2*S*Cg*HW + 48 bytes (StagedSlice's padding). gamma/beta may be null.
+// 16*Cg + 8*max(Cg, 16) (rounded up to 16) + 2*S*Cg*HW + 48 bytes (StagedSlice). gamma/beta may be null.
 // Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*C bytes of sums.
 template <typename T>
 __device__ __forceinline__ void nhwc_backward_fused(const T* __restrict__ dy, const T* __restrict__ x,
@@ -626,3 +679,84 @@ GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC)
     }
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC_FUSED)
+
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+#include <cooperative_groups.h>
+
+namespace groupnorm4j {
+// One pass for slices whose x and dy are too large for one block's shared memory (at batch 1-2
+// the two-kernel path reads both twice): a cluster of 8 CTAs shares a slice, each staging 1/8 of
+// x and dy. Each CTA sums g*xhat and g per channel over its part; the CTAs read each other's
+// sums through distributed shared memory and add them in rank order (so all eight agree bit for
+// bit), then each writes dx of its part from shared memory. Rank 0 writes the per-(n, c) sums for
+// groupnorm_backward_gamma_beta, the only other launch. compute_90 only.
+// Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 512, dynamic shared memory
+// 16*Cg + 8*max(Cg, 16) (rounded up to 16) + 2*S*(ceil(slice_len/8) + W) + 48 bytes (StagedSlice;
+// W elements per 16 bytes for a part's rounding to whole vectors). gamma/beta may be null.
+// Traffic: reads dy and x once, writes dx once (3*S*N*C*HW bytes) plus 8*N*C bytes of sums.
+template <typename T>
+__device__ __forceinline__ void backward_cluster(const T* __restrict__ dy, const T* __restrict__ x,
+                                                 const float* __restrict__ mean, const float* __restrict__ rstd,
+                                                 const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                 float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
+                                                 T* __restrict__ dx, int C, int G, long long hw, int activation) {
+    namespace cg = cooperative_groups;
+    constexpr int W = Elem<T>::kVec;
+    extern __shared__ float4 dynamic_smem[];
+    cg::cluster_group cluster = cg::this_cluster();
+    const unsigned rank = cluster.block_rank();
+    const int channels_per_group = C / G;
+    const long long slice = blockIdx.x / kSliceCluster;
+    const long long slice_len = static_cast<long long>(channels_per_group) * hw;
+    const long long slice_begin = slice * slice_len;
+    const long long begin = chunk_boundary<W>(slice_begin, slice_len, rank, kSliceCluster);
+    const long long end = chunk_boundary<W>(slice_begin, slice_len, rank + 1, kSliceCluster);
+    // The part fits in shared memory and the slice in 8 of them, hence 32-bit positions.
+    const unsigned offset = static_cast<unsigned>(begin - slice_begin);  // the part's first position in the slice
+    const unsigned part_len = static_cast<unsigned>(end - begin);
+    const unsigned hw32 = static_cast<unsigned>(hw);
+    StagedSlice<T> st(dynamic_smem, channels_per_group, part_len, staging_lead(x, begin), activation);
+    st.load_params(gamma, beta, static_cast<int>(slice % G) * channels_per_group);
+    st.stage(x, dy, begin, end);
+    __syncthreads();
+
+    st.set_stats(__ldg(mean + slice), __ldg(rstd + slice));
+    // Channel k's staged elements: its positions [k*hw, (k+1)*hw) that fall in the part, staged at
+    // position - offset.
+    const unsigned first_channel = offset / hw32;
+    const unsigned end_channel = part_len == 0 ? first_channel : (offset + part_len - 1) / hw32 + 1;
+    st.sum_channels(
+        first_channel, end_channel,
+        [=](unsigned k) {
+            return make_uint2(max(k * hw32, offset) - offset, min((k + 1) * hw32, offset + part_len) - offset);
+        },
+        [](unsigned, unsigned j) { return j; });
+    cluster.sync();  // every CTA's channel_sums is published
+
+    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
+        float2 total = Float2Sum{}.identity();
+        for (unsigned r = 0; r < kSliceCluster; ++r) {
+            total = Float2Sum{}(total, *cluster.map_shared_rank(st.channel_sums + k, r));
+        }
+        st.segment_sums[k] = total;  // sum_channels is done with its scratch
+    }
+    cluster.sync();  // no CTA leaves (freeing its shared memory) while another still reads it
+    st.set_coefficients(st.segment_sums, hw32, slice, sum_dy_xhat, sum_dy, rank == 0);
+    st.write_dx(x, dx, begin, end, offset, hw32);
+}
+}  // namespace groupnorm4j
+
+#define GROUPNORM4J_BACKWARD_CLUSTER(T, suffix)                                                                    \
+    extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                  \
+        __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                                          \
+        groupnorm_backward_cluster_##suffix(const T* __restrict__ dy, const T* __restrict__ x,                     \
+                                            const float* __restrict__ mean, const float* __restrict__ rstd,        \
+                                            const float* __restrict__ gamma, const float* __restrict__ beta,       \
+                                            float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,           \
+                                            T* __restrict__ dx, int C, int G, long long hw, int activation) {      \
+        groupnorm4j::backward_cluster(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw,           \
+                                      activation);                                                                 \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_CLUSTER)
+#endif

@@ -501,7 +501,6 @@ GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC_FUSED)
 #include <cooperative_groups.h>
 
 namespace groupnorm4j {
-constexpr unsigned kSliceCluster = 8;  // CTAs per slice: the portable cluster size
 // Blocks per SM the cluster kernel is declared for: what its up to 100 KiB of shared memory
 // allows anyway. Without it ptxas held the fp32 kernel to 40 registers and spilled.
 constexpr int kClusterMinBlocks = 2;

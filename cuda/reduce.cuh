@@ -20,6 +20,8 @@ constexpr int kMaxWarpsPerBlock = kMaxThreadsPerBlock / kWarpSize;
 constexpr int kMaxLaunchThreads = 512;
 // Blocks of the elementwise row kernels (forward apply, backward dx; LaunchPlanner.rows) are at most this large.
 constexpr int kMaxRowThreads = 256;
+// CTAs per slice of the compute_90 cluster kernels (forward and backward): the portable cluster size.
+constexpr unsigned kSliceCluster = 8;
 constexpr unsigned kFullWarpMask = 0xffffffffu;
 
 // ---------------------------------------------------------------------------

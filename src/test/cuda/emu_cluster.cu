@@ -63,3 +63,23 @@ extern "C" __global__ void CLUSTER_OF_4 bug_cluster_missing_sync(const int* __re
     if (threadIdx.x == 0) out[blockIdx.x] = neighbour;
 #endif
 }
+
+// Planted bug: rank 0 leaves right after the cluster barrier, while the other CTAs still read its shared memory
+// (no closing cluster.sync). Launch: grid (8), block (64); out holds 16 ints.
+extern "C" __global__ void CLUSTER_OF_4 bug_cluster_read_after_exit(const int* __restrict__ in, int* __restrict__ out) {
+#if HAVE_CLUSTERS
+    __shared__ int value;
+    cg::cluster_group cluster = cg::this_cluster();
+    const unsigned rank = cluster.block_rank();
+    if (threadIdx.x == 0) value = in[blockIdx.x];
+    cluster.sync();
+    if (rank == 0) return;
+    int work = 0;
+    for (int i = 0; i < 32; ++i) work += in[(i + threadIdx.x) % 8];
+    const int first = *cluster.map_shared_rank(&value, 0);
+    if (threadIdx.x == 0) {
+        out[blockIdx.x] = first;
+        out[8 + blockIdx.x] = work;
+    }
+#endif
+}

@@ -50,11 +50,11 @@ final class BenchCommand {
             throw new UsageException("bench: --repeat must be >= 1, got " + repeat);
         }
         int fusedLimitKiB = a.intValue("fused-limit-kib", -1);
-        String clusterFlag = a.get("cluster-forward", "off");
+        String clusterFlag = a.get("cluster", "off");
         if (!clusterFlag.equals("on") && !clusterFlag.equals("off")) {
-            throw new UsageException("bench: --cluster-forward must be on or off, got '" + clusterFlag + "'");
+            throw new UsageException("bench: --cluster must be on or off, got '" + clusterFlag + "'");
         }
-        boolean clusterForward = clusterFlag.equals("on");
+        boolean cluster = clusterFlag.equals("on");
         List<GroupNormSpec> suite = BenchCase.suite(a.layout(), a.dtype(), a.activation());
         if (a.has("fused-limit-kib") && (fusedLimitKiB < 0 || fusedLimitKiB > 1024)) {
             throw new UsageException("bench: --fused-limit-kib must be in [0, 1024], got " + fusedLimitKiB);
@@ -63,10 +63,10 @@ final class BenchCommand {
             if (!CudaAvailability.probe().isAvailable()) {
                 throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
             }
-            return benchCuda(suite, warmup, repeat, fusedLimitKiB, clusterForward);
+            return benchCuda(suite, warmup, repeat, fusedLimitKiB, cluster);
         }
-        if (fusedLimitKiB >= 0 || clusterForward) {
-            throw new UsageException("bench: --fused-limit-kib and --cluster-forward apply to --device cuda only");
+        if (fusedLimitKiB >= 0 || cluster) {
+            throw new UsageException("bench: --fused-limit-kib and --cluster apply to --device cuda only");
         }
         return benchCpu(suite, warmup, repeat);
     }
@@ -89,15 +89,15 @@ final class BenchCommand {
     }
 
     private int benchCuda(List<GroupNormSpec> suite, int warmup, int repeat, int fusedLimitKiB,
-                          boolean clusterForward) {
+                          boolean cluster) {
         int fusedLimit = fusedLimitKiB < 0 ? CudaGroupNorm.DEFAULT_FUSED_SHARED_LIMIT_BYTES : fusedLimitKiB * 1024;
-        try (CudaGroupNorm gn = fusedLimitKiB < 0 && !clusterForward ? CudaGroupNorm.open()
-                : CudaGroupNorm.open(0, fusedLimit, clusterForward);
+        try (CudaGroupNorm gn = fusedLimitKiB < 0 && !cluster ? CudaGroupNorm.open()
+                : CudaGroupNorm.open(0, fusedLimit, cluster);
              CudaTimer timer = new CudaTimer(gn.device())) {
             CudaDevice dev = gn.device();
             header(gn.name() + ", " + dev.multiprocessorCount() + " SMs, L2 " + (dev.l2CacheBytes() >> 20) + " MiB"
                     + (fusedLimitKiB < 0 ? "" : ", fused-kernel shared-memory limit " + fusedLimitKiB + " KiB")
-                    + (clusterForward ? ", cluster forward on" : ""),
+                    + (cluster ? ", cluster kernels on" : ""),
                     suite.get(0), warmup, repeat);
             try (CudaStream stream = CudaStream.create(dev)) {
                 for (GroupNormSpec spec : suite) {

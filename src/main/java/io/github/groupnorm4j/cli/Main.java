@@ -56,11 +56,11 @@ public final class Main {
             "  sanitize [--device emu] [--schedule S] [--seed N] [--layout L] [--dtype T] [--activation A]",
             "           forward+backward of the shape suite on the emulator with its sanitizer; prints every",
             "           finding, exits 1 if there is any",
-            "  bench    [--device cpu|cuda|auto] [--warmup W] [--repeat R] [--fused-limit-kib K] [--cluster-forward on]",
+            "  bench    [--device cpu|cuda|auto] [--warmup W] [--repeat R] [--fused-limit-kib K] [--cluster on]",
             "           [--layout L] [--dtype T] [--activation A]",
             "           forward/backward timing on the performance suite; K limits the shared memory of the",
-            "           one-pass kernels (0 = off); --cluster-forward on adds the sm_90 cluster forward; to time",
-            "           kernel versions",
+            "           one-pass kernels (0 = off); --cluster on adds the sm_90 cluster forward and backward",
+            "           (a slice shared by 8 CTAs); to time kernel versions",
             "  forward  --x X.npy (--groups G | --norm N) [--gamma g.npy --beta b.npy] [--eps E] [--device D]",
             "           [--layout L] [--dtype T] [--activation A] --out DIR",
             "           writes DIR/y.npy, DIR/mean.npy, DIR/rstd.npy (mean/rstd shaped [N, G])",
@@ -117,7 +117,7 @@ public final class Main {
                     return sanitize(Args.parse(command, argv, 1, options("device", "schedule", "seed")));
                 case "bench":
                     return new BenchCommand(out).run(Args.parse(command, argv, 1,
-                            options("device", "warmup", "repeat", "fused-limit-kib", "cluster-forward")));
+                            options("device", "warmup", "repeat", "fused-limit-kib", "cluster")));
                 default:
                     throw new UsageException("unknown command '" + command
                             + "' (commands: check, sanitize, bench, forward, backward; --help)");

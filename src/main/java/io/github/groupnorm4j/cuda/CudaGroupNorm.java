@@ -56,7 +56,7 @@ public final class CudaGroupNorm implements GroupNorm {
             }
             throw e;
         }
-        this.planner = new LaunchPlanner(device.multiprocessorCount(),
+        this.planner = new LaunchPlanner(device.multiprocessorCount(), kernels.maxDynamicShared,
                 tuning != null ? tuning : LaunchPlanner.Tuning.forDevice(kernels.maxDynamicShared));
     }
 
@@ -74,17 +74,17 @@ public final class CudaGroupNorm implements GroupNorm {
     }
 
     /**
-     * As {@link #open(int, int)}, and with {@code clusterForward} the compute_90 one-pass forward that shares a
-     * slice across a cluster of 8 CTAs for slices too large for one block (off by default until timed on a GPU).
+     * As {@link #open(int, int)}, and with {@code cluster} the compute_90 one-pass forward and backward that share
+     * a slice across a cluster of 8 CTAs when it is too large for one block (off by default until timed on a GPU).
      */
-    public static CudaGroupNorm open(int ordinal, int fusedSharedLimitBytes, boolean clusterForward) {
+    public static CudaGroupNorm open(int ordinal, int fusedSharedLimitBytes, boolean cluster) {
         if (fusedSharedLimitBytes < 0) {
             throw new IllegalArgumentException("fusedSharedLimitBytes must be >= 0, got " + fusedSharedLimitBytes);
         }
         CudaDevice device = CudaDevice.open(ordinal);
         int max = Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
         return new CudaGroupNorm(device, true,
-                new LaunchPlanner.Tuning(Math.min(fusedSharedLimitBytes, max), 16, clusterForward));
+                new LaunchPlanner.Tuning(Math.min(fusedSharedLimitBytes, max), 16, cluster));
     }
 
     /** For tests: the backend with chosen planner tuning, so every kernel path runs on small shapes. */
@@ -343,7 +343,7 @@ public final class CudaGroupNorm implements GroupNorm {
             return;
         }
 
-        LaunchPlanner.Shape cluster = fused == null ? planner.forwardCluster(spec, kernels.hasClusterForward) : null;
+        LaunchPlanner.Shape cluster = fused == null ? planner.forwardCluster(spec, kernels.hasClusterKernels) : null;
         if (fused != null || cluster != null) {
             kernels.launch(fused != null ? k.forwardFused : k.forwardCluster, fused != null ? fused : cluster,
                     stream, KernelArgs.create().pointer(x).pointer(gamma).pointer(beta).pointer(y).pointer(mean)
@@ -383,8 +383,11 @@ public final class CudaGroupNorm implements GroupNorm {
         int activation = spec.activation().ordinal();
 
         LaunchPlanner.Shape fused = planner.backwardFused(spec);
-        if (fused != null) {
-            kernels.launch(spec.layout() == Layout.NHWC ? k.backwardNhwcFused : k.backwardFused, fused, stream,
+        LaunchPlanner.Shape cluster = fused == null ? planner.backwardCluster(spec, kernels.hasClusterKernels) : null;
+        if (fused != null || cluster != null) {
+            GpuDriver.Kernel staged = cluster != null ? k.backwardCluster
+                    : spec.layout() == Layout.NHWC ? k.backwardNhwcFused : k.backwardFused;
+            kernels.launch(staged, fused != null ? fused : cluster, stream,
                     KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(gamma)
                             .pointer(beta).pointer(sumDyXhat).pointer(sumDy).pointer(dx).i32(c).i32(g).i64(hw)
                             .i32(activation));
@@ -445,7 +448,7 @@ public final class CudaGroupNorm implements GroupNorm {
         String fwd;
         if (planner.forwardFused(spec) != null) {
             fwd = "fused";
-        } else if (planner.forwardCluster(spec, kernels.hasClusterForward) != null) {
+        } else if (planner.forwardCluster(spec, kernels.hasClusterKernels) != null) {
             fwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
         } else {
             int splits = planner.forwardStats(spec).gridY;
@@ -454,6 +457,8 @@ public final class CudaGroupNorm implements GroupNorm {
         String bwd;
         if (planner.backwardFused(spec) != null) {
             bwd = "fused+gamma_beta";
+        } else if (planner.backwardCluster(spec, kernels.hasClusterKernels) != null) {
+            bwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")+gamma_beta";
         } else {
             int chunks = planner.channelSums(spec).gridY;
             bwd = "channel_sums" + (chunks == 1 ? "" : "(" + chunks + ")") + "+dx";

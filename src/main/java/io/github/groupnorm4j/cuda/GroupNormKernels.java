@@ -23,8 +23,9 @@ final class GroupNormKernels {
         final GpuDriver.Kernel forwardSplitStats;
         final GpuDriver.Kernel forwardApply;
         final GpuDriver.Kernel forwardFused;
-        /** The cluster forward; only in the compute_90 build, null otherwise. */
+        /** The cluster kernels; only in the compute_90 build, null otherwise. */
         final GpuDriver.Kernel forwardCluster;
+        final GpuDriver.Kernel backwardCluster;
         final GpuDriver.Kernel forwardNhwcStats;
         final GpuDriver.Kernel forwardNhwcFinalize;
         final GpuDriver.Kernel forwardNhwcApply;
@@ -48,14 +49,16 @@ final class GroupNormKernels {
             this.forwardNhwcApply = driver.function(forward, "groupnorm_forward_nhwc_apply_" + suffix);
             this.forwardNhwcFused = driver.function(forward, "groupnorm_forward_nhwc_fused_" + suffix);
             this.backwardFused = driver.function(backward, "groupnorm_backward_fused_" + suffix);
+            this.backwardCluster = hopper ? driver.function(backward, "groupnorm_backward_cluster_" + suffix) : null;
             this.backwardChannelSums = driver.function(backward, "groupnorm_backward_channel_sums_" + suffix);
             this.backwardDx = driver.function(backward, "groupnorm_backward_dx_" + suffix);
             this.backwardNhwcChannelSums = driver.function(backward, "groupnorm_backward_nhwc_channel_sums_" + suffix);
             this.backwardNhwcDx = driver.function(backward, "groupnorm_backward_nhwc_dx_" + suffix);
             this.backwardNhwcFused = driver.function(backward, "groupnorm_backward_nhwc_fused_" + suffix);
             driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
-            if (forwardCluster != null) {
+            if (hopper) {
                 driver.allowDynamicSharedMemory(forwardCluster, maxDynamicShared);
+                driver.allowDynamicSharedMemory(backwardCluster, maxDynamicShared);
             }
             driver.allowDynamicSharedMemory(backwardFused, maxDynamicShared);
             driver.allowDynamicSharedMemory(forwardNhwcFused, maxDynamicShared);
@@ -66,7 +69,7 @@ final class GroupNormKernels {
     final String ptxTarget;
     /** Dynamic shared memory the fused kernels may use on this device. */
     final int maxDynamicShared;
-    final boolean hasClusterForward;
+    final boolean hasClusterKernels;
     final GpuDriver.Kernel backwardGammaBeta;
     final GpuDriver.Kernel backwardGroupCoefs;
     private final Map<DType, Typed> typed = new EnumMap<>(DType.class);
@@ -80,7 +83,7 @@ final class GroupNormKernels {
                     + OLDEST_SUPPORTED_CC + " PTX and need sm_" + OLDEST_SUPPORTED_CC + " or newer");
         }
         this.ptxTarget = cc >= 90 ? "compute_90" : "compute_75";
-        this.hasClusterForward = cc >= 90;
+        this.hasClusterKernels = cc >= 90;
         device.makeCurrent();
         GpuDriver driver = device.driver();
         GpuDriver.Module forward = load(driver, "groupnorm_forward");
@@ -88,7 +91,7 @@ final class GroupNormKernels {
         // Static shared memory of these kernels is under 1 KiB (the reduction scratch).
         this.maxDynamicShared = Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
         for (DType t : DType.values()) {
-            typed.put(t, new Typed(driver, forward, backward, t.kernelSuffix(), hasClusterForward, maxDynamicShared));
+            typed.put(t, new Typed(driver, forward, backward, t.kernelSuffix(), hasClusterKernels, maxDynamicShared));
         }
         this.backwardGammaBeta = driver.function(backward, "groupnorm_backward_gamma_beta");
         this.backwardGroupCoefs = driver.function(backward, "groupnorm_backward_group_coefs");

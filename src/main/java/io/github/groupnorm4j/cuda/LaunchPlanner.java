@@ -29,33 +29,39 @@ final class LaunchPlanner {
     /**
      * Tuning knobs; tests set them to force each path on small shapes. {@code fusedSharedLimit}: bytes a fused block
      * may stage (0 disables fusion); {@code minElementsPerThread}: the least work per thread of a split-statistics
-     * block.
+     * block; {@code cluster}: the compute_90 cluster kernels (forward and backward) for slices one block cannot stage.
      */
-    record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean clusterForward) {
+    record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster) {
         Tuning(int fusedSharedLimit, int minElementsPerThread) {
             this(fusedSharedLimit, minElementsPerThread, false);
         }
 
         /**
-         * Device defaults: fused blocks up to 100 KiB. The cluster forward stays off by default until it has been
-         * timed on a GPU ({@code bench --cluster-forward}).
+         * Device defaults: fused blocks up to 100 KiB. The cluster kernels stay off by default until they have been
+         * timed on a GPU ({@code bench --cluster on}).
          */
         static Tuning forDevice(int maxDynamicShared) {
             return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16, false);
         }
     }
 
-    /** CTAs per slice of the cluster forward; must equal kSliceCluster in cuda/groupnorm_forward.cu. */
+    /** CTAs per slice of the cluster kernels; must equal kSliceCluster in cuda/reduce.cuh. */
     static final int SLICE_CLUSTER = 8;
 
     private final int multiprocessors;
+    private final int maxDynamicShared;
     private final Tuning tuning;
 
-    LaunchPlanner(int multiprocessors, Tuning tuning) {
+    /** {@code maxDynamicShared}: the most dynamic shared memory a block may have on the device. */
+    LaunchPlanner(int multiprocessors, int maxDynamicShared, Tuning tuning) {
         if (multiprocessors < 1) {
             throw new IllegalArgumentException("multiprocessors must be >= 1, got " + multiprocessors);
         }
+        if (maxDynamicShared < 0) {
+            throw new IllegalArgumentException("maxDynamicShared must be >= 0, got " + maxDynamicShared);
+        }
         this.multiprocessors = multiprocessors;
+        this.maxDynamicShared = maxDynamicShared;
         this.tuning = tuning;
     }
 
@@ -107,26 +113,62 @@ final class LaunchPlanner {
 
     /**
      * The cluster forward (compute_90: a slice shared by a cluster of {@value #SLICE_CLUSTER} CTAs, each staging an
-     * eighth in shared memory, one pass), or null when it does not apply or is not enabled.
+     * eighth in shared memory, one pass), or null when it does not apply or is not enabled. Each CTA stages at most
+     * {@value #FUSED_SHARED_BUDGET} bytes, so two fit per SM.
      */
     Shape forwardCluster(GroupNormSpec spec, boolean hopper) {
-        if (!tuning.clusterForward() || !hopper || spec.layout() != Layout.NCHW) {
+        if (!clusterApplies(spec, hopper)) {
             return null;
         }
-        // A chunk's boundaries are rounded up to whole vectors (up to one vector more than an eighth).
-        long staged = ceilDiv(spec.sliceLength(), SLICE_CLUSTER) + vectorWidth(spec);
+        long staged = clusterPart(spec);
         long sharedBytes = affineBytes(spec) + (long) spec.dtype().bytes() * staged + STAGING_SLACK_BYTES;
-        if (sharedBytes > FUSED_SHARED_BUDGET || (long) spec.sliceCount() * SLICE_CLUSTER > Integer.MAX_VALUE) {
+        if (sharedBytes > Math.min(FUSED_SHARED_BUDGET, maxDynamicShared)) {
             return null;
         }
         return new Shape((long) spec.sliceCount() * SLICE_CLUSTER, 1, threadsFor(staged, 512), (int) sharedBytes);
     }
 
+    /**
+     * The cluster backward (compute_90: x and dy of a slice shared by a cluster of {@value #SLICE_CLUSTER} CTAs, one
+     * pass), or null when it does not apply or is not enabled. A CTA may stage up to the device's limit: at batch
+     * 1-2 the slices are large, and the alternative reads x and dy twice.
+     */
+    Shape backwardCluster(GroupNormSpec spec, boolean hopper) {
+        if (!clusterApplies(spec, hopper)) {
+            return null;
+        }
+        long staged = clusterPart(spec);
+        long sharedBytes = stagedPairBytes(spec, staged);
+        if (sharedBytes > maxDynamicShared) {
+            return null;
+        }
+        return new Shape((long) spec.sliceCount() * SLICE_CLUSTER, 1, threadsFor(staged, 512), (int) sharedBytes);
+    }
+
+    private boolean clusterApplies(GroupNormSpec spec, boolean hopper) {
+        return tuning.cluster() && hopper && spec.layout() == Layout.NCHW
+                && (long) spec.sliceCount() * SLICE_CLUSTER <= Integer.MAX_VALUE;
+    }
+
+    /** The most elements a CTA of a cluster kernel stages: an eighth, its boundaries rounded up to whole vectors. */
+    private static long clusterPart(GroupNormSpec spec) {
+        return ceilDiv(spec.sliceLength(), SLICE_CLUSTER) + vectorWidth(spec);
+    }
+
     /** The fused backward (x and dy staged), or null when it does not apply. */
     Shape backwardFused(GroupNormSpec spec) {
-        // x and dy each staged at its 16-byte phase, dy's copy starting on a 16-byte boundary (StagedSlice).
-        return fused(spec, 2L * spec.dtype().bytes() * spec.sliceLength() + 16L * spec.channelsPerGroup()
-                + 3 * STAGING_SLACK_BYTES);
+        return fused(spec, stagedPairBytes(spec, spec.sliceLength()));
+    }
+
+    /**
+     * Shared bytes of the one-pass backward kernels (cuda StagedSlice): γ, β, the channel sums and the reduction
+     * scratch (16·Cg + 8·max(Cg, 16), rounded up to 16), then x and dy, each at its 16-byte phase with dy's copy
+     * starting on a 16-byte boundary.
+     */
+    private static long stagedPairBytes(GroupNormSpec spec, long staged) {
+        long cg = spec.channelsPerGroup();
+        return roundUp(16 * cg + 8 * Math.max(cg, 16), 16) + 2L * spec.dtype().bytes() * staged
+                + 3 * STAGING_SLACK_BYTES;
     }
 
     /**

@@ -994,6 +994,13 @@ final class Launch {
             }
             space = Op.SPACE_SHARED;
         }
+        if (sanitize && space == Op.SPACE_SHARED && cta != t / bt && ctaLive[cta] == 0) {
+            // On a GPU the exited CTA's shared memory may already belong to another block.
+            report(Finding.Category.OUT_OF_BOUNDS, t, in, "shared memory of cluster CTA rank " + cta
+                    + ", which has exited: a cluster barrier before it exits must keep it until every remote access"
+                    + " is done");
+            return false;
+        }
         targetSpace = space;
         switch (space) {
             case Op.SPACE_SHARED:

@@ -13,7 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class LaunchPlannerTest {
-    private final LaunchPlanner h100 = new LaunchPlanner(132, LaunchPlanner.Tuning.forDevice(227 * 1024));
+    private final LaunchPlanner h100 = new LaunchPlanner(132, 227 * 1024, LaunchPlanner.Tuning.forDevice(227 * 1024));
 
     private static List<GroupNormSpec> allSpecs() {
         List<GroupNormSpec> base = new ArrayList<>(BenchCase.suite());
@@ -51,6 +51,32 @@ class LaunchPlannerTest {
             }
             for (LaunchPlanner.Shape shape : shapes) {
                 assertWithinLimits(s, shape, 512);  // kMaxLaunchThreads, every kernel's __launch_bounds__
+            }
+        }
+    }
+
+    @Test
+    void clusterKernelsTakeLargeChannelsFirstSlicesOnHopperOnly() {
+        LaunchPlanner on = new LaunchPlanner(132, 227 * 1024, new LaunchPlanner.Tuning(100 * 1024, 16, true));
+        GroupNormSpec n1 = BenchCase.suite().get(0);  // [1,256,128x128] G=32: slices of 131072 elements
+        assertEquals(null, h100.backwardFused(n1));
+        LaunchPlanner.Shape bwd = on.backwardCluster(n1, true);
+        // Parts of 16384 + 4 elements, x and dy: 256 B of per-channel arrays + 2*4*16388 + 48.
+        assertEquals(256 + 2 * 4 * 16388 + 48, bwd.sharedBytes);
+        assertEquals(32L * LaunchPlanner.SLICE_CLUSTER, bwd.gridX);
+        assertEquals(512, bwd.block);
+        // The forward cluster keeps two CTAs per SM: 4*16388 + 96 + 16 bytes.
+        assertEquals(4 * 16388 + 96 + 16, on.forwardCluster(n1, true).sharedBytes);
+        assertEquals(null, on.backwardCluster(n1, false), "not on pre-Hopper devices");
+        assertEquals(null, h100.backwardCluster(n1, true), "off unless tuned on");
+        assertEquals(null, on.backwardCluster(n1.toBuilder().layout(Layout.NHWC).build(), true));
+        GroupNormSpec huge = GroupNormSpec.builder().batch(1).channels(64).groups(1).spatial(256, 256).build();
+        assertEquals(null, on.backwardCluster(huge, true), "an eighth of x and dy exceeds 227 KiB");
+        for (GroupNormSpec s : allSpecs()) {
+            LaunchPlanner.Shape b = on.backwardCluster(s, true);
+            if (b != null) {
+                assertWithinLimits(s, b, 512);
+                assertTrue(b.sharedBytes <= 227 * 1024, s + " " + b);
             }
         }
     }

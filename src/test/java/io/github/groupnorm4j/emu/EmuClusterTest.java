@@ -89,6 +89,20 @@ class EmuClusterTest {
                 () -> "expected a race or uninitialised read, got:\n" + describe(r.findings()));
     }
 
+    @ParameterizedTest
+    @EnumSource(Schedule.class)
+    void remoteReadOfAnExitedCtaIsFound(Schedule schedule) throws IOException {
+        Emulator emu = new Emulator(EmuOptions.builder().schedule(schedule).seed(3).build());
+        PtxModule m = load(emu);
+        long in = emu.malloc(4 * 8);
+        long out = emu.malloc(4 * 16);
+        emu.write(in, new int[] {1, 2, 3, 4, 5, 6, 7, 8}, 0, 8);
+        LaunchResult r = emu.launch(m, "bug_cluster_read_after_exit", Dim3.of(8), Dim3.of(64), 0, in, out);
+        assertTrue(r.findings().stream().anyMatch(f -> f.category() == Finding.Category.OUT_OF_BOUNDS
+                        && f.message().contains("rank 0, which has exited")),
+                () -> "expected a read of an exited CTA's shared memory, got:\n" + describe(r.findings()));
+    }
+
     @Test
     void gridMustBeAMultipleOfTheCluster() throws IOException {
         Emulator emu = new Emulator(EmuOptions.defaults());

@@ -2,9 +2,12 @@ package io.github.groupnorm4j.cuda;
 
 import io.github.groupnorm4j.GroupNorm;
 
-/** The CUDA contract on a GPU with the compute_90 cluster forward on and one-block fusion off (sm_90 devices). */
+/**
+ * The CUDA contract on a GPU with the compute_90 cluster kernels (forward and backward) on and one-block fusion off
+ * (sm_90 devices).
+ */
 @RequiresCuda
-class CudaClusterForwardTest extends CudaGroupNormTest {
+class CudaClusterTest extends CudaGroupNormTest {
     @Override
     protected GroupNorm open() {
         return CudaAvailability.probe().isAvailable()
