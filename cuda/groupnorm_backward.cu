@@ -684,6 +684,24 @@ GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC_FUSED)
 #include <cooperative_groups.h>
 
 namespace groupnorm4j {
+// The slice's per-channel sums from every CTA's channel_sums, added in rank order so all CTAs of
+// the cluster get the same bits; exchanged through distributed shared memory. Returns them in
+// sum_channels' scratch (free again by then), visible to the whole block.
+template <typename T>
+__device__ __forceinline__ const float2* cluster_channel_sums(StagedSlice<T>& st,
+                                                              cooperative_groups::cluster_group& cluster) {
+    cluster.sync();  // every CTA's channel_sums is published
+    for (int k = threadIdx.x; k < st.channels_per_group; k += blockDim.x) {
+        float2 total = Float2Sum{}.identity();
+        for (unsigned r = 0; r < kSliceCluster; ++r) {
+            total = Float2Sum{}(total, *cluster.map_shared_rank(st.channel_sums + k, r));
+        }
+        st.segment_sums[k] = total;
+    }
+    cluster.sync();  // no CTA leaves (freeing its shared memory) while another still reads it
+    return st.segment_sums;
+}
+
 // One pass for slices whose x and dy are too large for one block's shared memory (at batch 1-2
 // the two-kernel path reads both twice): a cluster of 8 CTAs shares a slice, each staging 1/8 of
 // x and dy. Each CTA sums g*xhat and g per channel over its part; the CTAs read each other's
@@ -731,18 +749,47 @@ __device__ __forceinline__ void backward_cluster(const T* __restrict__ dy, const
             return make_uint2(max(k * hw32, offset) - offset, min((k + 1) * hw32, offset + part_len) - offset);
         },
         [](unsigned, unsigned j) { return j; });
-    cluster.sync();  // every CTA's channel_sums is published
-
-    for (int k = threadIdx.x; k < channels_per_group; k += blockDim.x) {
-        float2 total = Float2Sum{}.identity();
-        for (unsigned r = 0; r < kSliceCluster; ++r) {
-            total = Float2Sum{}(total, *cluster.map_shared_rank(st.channel_sums + k, r));
-        }
-        st.segment_sums[k] = total;  // sum_channels is done with its scratch
-    }
-    cluster.sync();  // no CTA leaves (freeing its shared memory) while another still reads it
-    st.set_coefficients(st.segment_sums, hw32, slice, sum_dy_xhat, sum_dy, rank == 0);
+    st.set_coefficients(cluster_channel_sums(st, cluster), hw32, slice, sum_dy_xhat, sum_dy, rank == 0);
     st.write_dx(x, dx, begin, end, offset, hw32);
+}
+
+// The channels-last cluster backward: CTA r of a slice's cluster stages x and dy at positions
+// [r*HW/8, (r+1)*HW/8) of the slice (runs of Cg contiguous channels, as nhwc_backward_fused);
+// otherwise as backward_cluster. compute_90 only.
+// Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 512, dynamic shared memory
+// 16*Cg + 8*max(Cg, 16) (rounded up to 16) + 2*S*Cg*ceil(HW/8) + 48 bytes. gamma/beta may be null.
+// Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*C bytes of sums.
+template <typename T>
+__device__ __forceinline__ void nhwc_backward_cluster(const T* __restrict__ dy, const T* __restrict__ x,
+                                                      const float* __restrict__ mean, const float* __restrict__ rstd,
+                                                      const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                      float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
+                                                      T* __restrict__ dx, int C, int G, long long hw, int activation) {
+        extern __shared__ float4 dynamic_smem[];
+    cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
+    const unsigned rank = cluster.block_rank();
+    const long long slice = blockIdx.x / kSliceCluster;
+    const NhwcSliceIndex whole = nhwc_slice_index(slice, C, G, hw);
+    const unsigned cg = static_cast<unsigned>(whole.channels_per_group);
+    const long long first_position = hw * rank / kSliceCluster;
+    const unsigned positions = static_cast<unsigned>(hw * (rank + 1) / kSliceCluster - first_position);
+    const NhwcSliceIndex part{whole.base + first_position * C, C, whole.channels_per_group};
+    const unsigned part_len = positions * cg;
+    StagedSlice<T> st(dynamic_smem, whole.channels_per_group, part_len, 0, activation);
+    st.load_params(gamma, beta, static_cast<int>(slice % G) * whole.channels_per_group);
+    for (NhwcSliceWalk w(part); w.j < part_len; w.next()) {
+        st.staged_x[w.j] = __ldg(x + w.offset());
+        st.staged_dy[w.j] = __ldg(dy + w.offset());
+    }
+    __syncthreads();
+
+    st.set_stats(__ldg(mean + slice), __ldg(rstd + slice));
+    st.sum_channels(
+        0, cg, [positions](unsigned) { return make_uint2(0, positions); },
+        [cg](unsigned k, unsigned p) { return p * cg + k; });
+    st.set_coefficients(cluster_channel_sums(st, cluster), static_cast<unsigned>(hw), slice, sum_dy_xhat, sum_dy,
+                        rank == 0);
+    for (NhwcSliceWalk w(part); w.j < part_len; w.next()) store_elem(dx + w.offset(), st.dx(w.j, w.channel));
 }
 }  // namespace groupnorm4j
 
@@ -756,6 +803,16 @@ __device__ __forceinline__ void backward_cluster(const T* __restrict__ dy, const
                                             T* __restrict__ dx, int C, int G, long long hw, int activation) {      \
         groupnorm4j::backward_cluster(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw,           \
                                       activation);                                                                 \
+    }                                                                                                              \
+    extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                  \
+        __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                                          \
+        groupnorm_backward_nhwc_cluster_##suffix(const T* __restrict__ dy, const T* __restrict__ x,                \
+                                                 const float* __restrict__ mean, const float* __restrict__ rstd,   \
+                                                 const float* __restrict__ gamma, const float* __restrict__ beta,  \
+                                                 float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,      \
+                                                 T* __restrict__ dx, int C, int G, long long hw, int activation) { \
+        groupnorm4j::nhwc_backward_cluster(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw,      \
+                                           activation);                                                            \
     }
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_CLUSTER)

@@ -505,6 +505,21 @@ namespace groupnorm4j {
 // allows anyway. Without it ptxas held the fp32 kernel to 40 registers and spilled.
 constexpr int kClusterMinBlocks = 2;
 
+// The Welford merge of every CTA's `block_stats` (valid in all threads), in rank order, so all
+// CTAs of the cluster get the same bits; exchanged through distributed shared memory.
+__device__ __forceinline__ WelfordState cluster_merge(const WelfordState& block_stats,
+                                                      cooperative_groups::cluster_group& cluster) {
+    __shared__ WelfordState cta_partial;
+    if (threadIdx.x == 0) cta_partial = block_stats;
+    cluster.sync();  // every CTA's partial is published
+    WelfordState merged = WelfordCombine{}.identity();
+    for (unsigned r = 0; r < kSliceCluster; ++r) {
+        merged = WelfordCombine{}(merged, *cluster.map_shared_rank(&cta_partial, r));
+    }
+    cluster.sync();  // no CTA leaves (and frees its shared memory) while another still reads its partial
+    return merged;
+}
+
 // One pass for slices too large for one block's shared memory: a cluster of 8 CTAs shares a
 // slice, each staging 1/8 of it. The CTAs exchange their Welford partials through distributed
 // shared memory and every CTA merges all eight in rank order (so all agree, bit for bit), then
@@ -522,7 +537,6 @@ __device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const f
     namespace cg = cooperative_groups;
     constexpr int W = Elem<T>::kVec;
     extern __shared__ float4 dynamic_smem[];
-    __shared__ WelfordState cta_partial;
     cg::cluster_group cluster = cg::this_cluster();
     const unsigned rank = cluster.block_rank();
     const int channels_per_group = C / G;
@@ -536,15 +550,7 @@ __device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const f
 
     const acc_t shift = load_elem(x + slice_begin);  // one origin for the whole slice, as in split_stats
     WelfordState stats = stage_and_accumulate(x, begin, end, shift, staged);
-    stats = block_allreduce(stats, WelfordCombine{});
-    if (threadIdx.x == 0) cta_partial = stats;
-    cluster.sync();  // every CTA's partial is published
-
-    WelfordState merged = WelfordCombine{}.identity();
-    for (unsigned r = 0; r < kSliceCluster; ++r) {
-        merged = WelfordCombine{}(merged, *cluster.map_shared_rank(&cta_partial, r));
-    }
-    cluster.sync();  // no CTA leaves (and frees its shared memory) while another still reads its partial
+    const WelfordState merged = cluster_merge(block_allreduce(stats, WelfordCombine{}), cluster);
     // On overflow every CTA re-derives the statistics from the whole slice in global memory, with
     // the same code and block size, so the eight still agree bit for bit.
     const SliceStats s = finish_stats(merged, shift, eps, SliceLoader<T>{x + slice_begin}, slice_len);
@@ -556,6 +562,51 @@ __device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const f
     write_normalised(x, y, begin, end, staged, static_cast<unsigned>(begin - slice_begin), static_cast<unsigned>(hw),
                      affine, activation);
 }
+
+// The cluster forward for channels-last tensors: CTA r of a slice's cluster stages positions
+// [r*HW/8, (r+1)*HW/8) of the slice (runs of Cg contiguous channels, as nhwc_fused), so x is read
+// once and y written once for slices too large for one block. compute_90 only.
+// Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 512, dynamic shared memory
+// 12*Cg (rounded up to 16) + S*Cg*ceil(HW/8) + 16 bytes. gamma/beta may be null.
+// Traffic: reads x once, writes y once (2*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
+template <typename T>
+__device__ __forceinline__ void nhwc_forward_cluster(const T* __restrict__ x, const float* __restrict__ gamma,
+                                                     const float* __restrict__ beta, T* __restrict__ y,
+                                                     float* __restrict__ mean, float* __restrict__ rstd, int C,
+                                                     int G, long long hw, float eps, int activation) {
+    namespace cg = cooperative_groups;
+    extern __shared__ float4 dynamic_smem[];
+    cg::cluster_group cluster = cg::this_cluster();
+    const unsigned rank = cluster.block_rank();
+    const long long slice = blockIdx.x / kSliceCluster;
+    const NhwcSliceIndex whole = nhwc_slice_index(slice, C, G, hw);
+    const int channels_per_group = whole.channels_per_group;
+    const long long first_position = hw * rank / kSliceCluster;
+    const NhwcSliceIndex part{whole.base + first_position * C, C, channels_per_group};
+    const unsigned part_len =
+        static_cast<unsigned>((hw * (rank + 1) / kSliceCluster - first_position) * channels_per_group);
+    ChannelAffine* affine = reinterpret_cast<ChannelAffine*>(dynamic_smem);
+    T* staged = reinterpret_cast<T*>(dynamic_smem + (channels_per_group * sizeof(ChannelAffine) + 15) / 16);
+
+    const acc_t shift = load_elem(x + whole.base);  // one origin for the whole slice
+    WelfordState stats = WelfordCombine{}.identity();
+    for (NhwcSliceWalk w(part); w.j < part_len; w.next()) {
+        const T v = __ldg(x + w.offset());
+        staged[w.j] = v;
+        welford_add(stats, Elem<T>::widen(v) - shift);
+    }
+    const WelfordState merged = cluster_merge(block_allreduce(stats, WelfordCombine{}), cluster);
+    const SliceStats s = finish_stats(merged, shift, eps, NhwcSliceLoader<T>{x + whole.base, C, channels_per_group},
+                                      static_cast<long long>(channels_per_group) * hw);
+    if (rank == 0 && threadIdx.x == 0) {
+        mean[slice] = s.mean;
+        rstd[slice] = s.rstd;
+    }
+    set_channel_affine(gamma, beta, static_cast<int>(slice % G) * channels_per_group, channels_per_group, s, affine);
+    for (NhwcSliceWalk w(part); w.j < part_len; w.next()) {
+        store_elem(y + w.offset(), activate(affine[w.channel](Elem<T>::widen(staged[w.j])), activation));
+    }
+}
 }  // namespace groupnorm4j
 
 #define GROUPNORM4J_FORWARD_CLUSTER(T, suffix)                                                                     \
@@ -566,6 +617,14 @@ __device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const f
                                            float* __restrict__ mean, float* __restrict__ rstd, int C, int G,       \
                                            long long hw, float eps, int activation) {                              \
         groupnorm4j::forward_cluster(x, gamma, beta, y, mean, rstd, C, G, hw, eps, activation);                    \
+    }                                                                                                              \
+    extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                  \
+        __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kClusterMinBlocks)                        \
+        groupnorm_forward_nhwc_cluster_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,          \
+                                                const float* __restrict__ beta, T* __restrict__ y,                 \
+                                                float* __restrict__ mean, float* __restrict__ rstd, int C, int G,  \
+                                                long long hw, float eps, int activation) {                         \
+        groupnorm4j::nhwc_forward_cluster(x, gamma, beta, y, mean, rstd, C, G, hw, eps, activation);               \
     }
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_CLUSTER)

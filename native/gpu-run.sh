@@ -46,8 +46,11 @@ step bench "$out/bench.txt" "$java" -jar "$jar" bench --device cuda
 # The sm_90 cluster kernels (a slice, or x and dy of a slice, shared by 8 CTAs through distributed shared
 # memory): off by default until this line has timed them against the default above.
 step "bench --cluster on" "$out/bench-cluster.txt" "$java" -jar "$jar" bench --device cuda --cluster on
-step "bench --cluster on bf16" "$out/bench-cluster.txt" "$java" -jar "$jar" bench --device cuda --cluster on \
-  --dtype bf16
+for v in "nchw bf16" "nhwc fp32" "nhwc fp16"; do
+  set -- $v
+  step "bench --cluster on $v" "$out/bench-cluster.txt" "$java" -jar "$jar" bench --device cuda --cluster on \
+    --layout $1 --dtype $2
+done
 for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nhwc bf16 none" "nchw fp32 silu" \
          "nchw bf16 silu" "nhwc bf16 silu"; do
   set -- $v

@@ -321,10 +321,14 @@ public final class CudaGroupNorm implements GroupNorm {
         int g = spec.groups();
         int activation = spec.activation().ordinal();
         LaunchPlanner.Shape fused = planner.forwardFused(spec);
-        if (spec.layout() == Layout.NHWC && fused != null) {
-            kernels.launch(k.forwardNhwcFused, fused, stream, KernelArgs.create().pointer(x).pointer(gamma)
-                    .pointer(beta).pointer(y).pointer(mean).pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps())
-                    .i32(activation));
+        LaunchPlanner.Shape cluster = fused == null ? planner.forwardCluster(spec, kernels.hasClusterKernels) : null;
+        if (fused != null || cluster != null) {
+            boolean nhwc = spec.layout() == Layout.NHWC;
+            GpuDriver.Kernel onePass = fused != null ? (nhwc ? k.forwardNhwcFused : k.forwardFused)
+                    : nhwc ? k.forwardNhwcCluster : k.forwardCluster;
+            kernels.launch(onePass, fused != null ? fused : cluster, stream, KernelArgs.create().pointer(x)
+                    .pointer(gamma).pointer(beta).pointer(y).pointer(mean).pointer(rstd).i32(c).i32(g).i64(hw)
+                    .f32(spec.eps()).i32(activation));
             return;
         }
         if (spec.layout() == Layout.NHWC) {
@@ -343,13 +347,6 @@ public final class CudaGroupNorm implements GroupNorm {
             return;
         }
 
-        LaunchPlanner.Shape cluster = fused == null ? planner.forwardCluster(spec, kernels.hasClusterKernels) : null;
-        if (fused != null || cluster != null) {
-            kernels.launch(fused != null ? k.forwardFused : k.forwardCluster, fused != null ? fused : cluster,
-                    stream, KernelArgs.create().pointer(x).pointer(gamma).pointer(beta).pointer(y).pointer(mean)
-                            .pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps()).i32(activation));
-            return;
-        }
         LaunchPlanner.Shape stats = planner.forwardStats(spec);
         if (stats.gridY == 1) {
             kernels.launch(k.forwardStats, stats, stream, KernelArgs.create().pointer(x).pointer(mean)
@@ -385,8 +382,9 @@ public final class CudaGroupNorm implements GroupNorm {
         LaunchPlanner.Shape fused = planner.backwardFused(spec);
         LaunchPlanner.Shape cluster = fused == null ? planner.backwardCluster(spec, kernels.hasClusterKernels) : null;
         if (fused != null || cluster != null) {
-            GpuDriver.Kernel staged = cluster != null ? k.backwardCluster
-                    : spec.layout() == Layout.NHWC ? k.backwardNhwcFused : k.backwardFused;
+            boolean nhwc = spec.layout() == Layout.NHWC;
+            GpuDriver.Kernel staged = fused != null ? (nhwc ? k.backwardNhwcFused : k.backwardFused)
+                    : nhwc ? k.backwardNhwcCluster : k.backwardCluster;
             kernels.launch(staged, fused != null ? fused : cluster, stream,
                     KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(gamma)
                             .pointer(beta).pointer(sumDyXhat).pointer(sumDy).pointer(dx).i32(c).i32(g).i64(hw)
@@ -440,8 +438,12 @@ public final class CudaGroupNorm implements GroupNorm {
             boolean vectorized = spec.channels() % LaunchPlanner.vectorWidth(spec) == 0;
             LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorized, WELFORD_BYTES);
             String chunks = cols.rowChunks() == 1 ? "" : "(" + cols.rowChunks() + ")";
-            String fwd = planner.forwardFused(spec) != null ? "nhwc_fused" : "nhwc_stats" + chunks + "+finalize+apply";
+            String cluster = "nhwc_cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
+            String fwd = planner.forwardFused(spec) != null ? "nhwc_fused"
+                    : planner.forwardCluster(spec, kernels.hasClusterKernels) != null ? cluster
+                    : "nhwc_stats" + chunks + "+finalize+apply";
             String bwd = planner.backwardFused(spec) != null ? "nhwc_fused+gamma_beta"
+                    : planner.backwardCluster(spec, kernels.hasClusterKernels) != null ? cluster + "+gamma_beta"
                     : "nhwc_channel_sums" + chunks + "+group_coefs+dx";
             return "fwd " + fwd + "; bwd " + bwd + (vectorized ? "" : " (scalar channels)");
         }

@@ -26,6 +26,8 @@ final class GroupNormKernels {
         /** The cluster kernels; only in the compute_90 build, null otherwise. */
         final GpuDriver.Kernel forwardCluster;
         final GpuDriver.Kernel backwardCluster;
+        final GpuDriver.Kernel forwardNhwcCluster;
+        final GpuDriver.Kernel backwardNhwcCluster;
         final GpuDriver.Kernel forwardNhwcStats;
         final GpuDriver.Kernel forwardNhwcFinalize;
         final GpuDriver.Kernel forwardNhwcApply;
@@ -50,6 +52,10 @@ final class GroupNormKernels {
             this.forwardNhwcFused = driver.function(forward, "groupnorm_forward_nhwc_fused_" + suffix);
             this.backwardFused = driver.function(backward, "groupnorm_backward_fused_" + suffix);
             this.backwardCluster = hopper ? driver.function(backward, "groupnorm_backward_cluster_" + suffix) : null;
+            this.forwardNhwcCluster = hopper ? driver.function(forward, "groupnorm_forward_nhwc_cluster_" + suffix)
+                    : null;
+            this.backwardNhwcCluster = hopper
+                    ? driver.function(backward, "groupnorm_backward_nhwc_cluster_" + suffix) : null;
             this.backwardChannelSums = driver.function(backward, "groupnorm_backward_channel_sums_" + suffix);
             this.backwardDx = driver.function(backward, "groupnorm_backward_dx_" + suffix);
             this.backwardNhwcChannelSums = driver.function(backward, "groupnorm_backward_nhwc_channel_sums_" + suffix);
@@ -59,6 +65,8 @@ final class GroupNormKernels {
             if (hopper) {
                 driver.allowDynamicSharedMemory(forwardCluster, maxDynamicShared);
                 driver.allowDynamicSharedMemory(backwardCluster, maxDynamicShared);
+                driver.allowDynamicSharedMemory(forwardNhwcCluster, maxDynamicShared);
+                driver.allowDynamicSharedMemory(backwardNhwcCluster, maxDynamicShared);
             }
             driver.allowDynamicSharedMemory(backwardFused, maxDynamicShared);
             driver.allowDynamicSharedMemory(forwardNhwcFused, maxDynamicShared);

@@ -113,7 +113,8 @@ final class LaunchPlanner {
 
     /**
      * The cluster forward (compute_90: a slice shared by a cluster of {@value #SLICE_CLUSTER} CTAs, each staging an
-     * eighth in shared memory, one pass), or null when it does not apply or is not enabled. Each CTA stages at most
+     * eighth in shared memory, one pass; channels-first or channels-last kernel by the spec's layout), or null when
+     * it does not apply or is not enabled. Each CTA stages at most
      * {@value #FUSED_SHARED_BUDGET} bytes, so two fit per SM.
      */
     Shape forwardCluster(GroupNormSpec spec, boolean hopper) {
@@ -130,8 +131,8 @@ final class LaunchPlanner {
 
     /**
      * The cluster backward (compute_90: x and dy of a slice shared by a cluster of {@value #SLICE_CLUSTER} CTAs, one
-     * pass), or null when it does not apply or is not enabled. A CTA may stage up to the device's limit: at batch
-     * 1-2 the slices are large, and the alternative reads x and dy twice.
+     * pass; either layout), or null when it does not apply or is not enabled. A CTA may stage up to the device's
+     * limit: at batch 1-2 the slices are large, and the alternative reads x and dy twice.
      */
     Shape backwardCluster(GroupNormSpec spec, boolean hopper) {
         if (!clusterApplies(spec, hopper)) {
@@ -146,13 +147,16 @@ final class LaunchPlanner {
     }
 
     private boolean clusterApplies(GroupNormSpec spec, boolean hopper) {
-        return tuning.cluster() && hopper && spec.layout() == Layout.NCHW
-                && (long) spec.sliceCount() * SLICE_CLUSTER <= Integer.MAX_VALUE;
+        return tuning.cluster() && hopper && (long) spec.sliceCount() * SLICE_CLUSTER <= Integer.MAX_VALUE;
     }
 
-    /** The most elements a CTA of a cluster kernel stages: an eighth, its boundaries rounded up to whole vectors. */
+    /**
+     * The most elements a CTA of a cluster kernel stages. Channels-first: an eighth of the slice, its boundaries
+     * rounded up to whole vectors; channels-last: Cg channels of an eighth of the positions.
+     */
     private static long clusterPart(GroupNormSpec spec) {
-        return ceilDiv(spec.sliceLength(), SLICE_CLUSTER) + vectorWidth(spec);
+        return spec.layout() == Layout.NCHW ? ceilDiv(spec.sliceLength(), SLICE_CLUSTER) + vectorWidth(spec)
+                : spec.channelsPerGroup() * ceilDiv(spec.spatialSize(), SLICE_CLUSTER);
     }
 
     /** The fused backward (x and dy staged), or null when it does not apply. */
