@@ -101,6 +101,22 @@ final class Args {
         }
     }
 
+    /** An {@code on|off} switch. */
+    boolean onOff(String name, boolean fallback) {
+        String v = values.get(name);
+        if (v == null) {
+            return fallback;
+        }
+        switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "on":
+                return true;
+            case "off":
+                return false;
+            default:
+                throw new UsageException(command + ": --" + name + " must be on or off, got '" + v + "'");
+        }
+    }
+
     boolean has(String name) {
         return values.containsKey(name);
     }

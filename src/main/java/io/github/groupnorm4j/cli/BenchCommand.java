@@ -49,25 +49,15 @@ final class BenchCommand {
         if (repeat < 1) {
             throw new UsageException("bench: --repeat must be >= 1, got " + repeat);
         }
-        int fusedLimitKiB = a.intValue("fused-limit-kib", -1);
-        String clusterFlag = a.get("cluster", "off");
-        if (!clusterFlag.equals("on") && !clusterFlag.equals("off")) {
-            throw new UsageException("bench: --cluster must be on or off, got '" + clusterFlag + "'");
-        }
-        boolean cluster = clusterFlag.equals("on");
+        KernelOptions kernels = KernelOptions.of(a);
         List<GroupNormSpec> suite = BenchCase.suite(a.layout(), a.dtype(), a.activation());
-        if (a.has("fused-limit-kib") && (fusedLimitKiB < 0 || fusedLimitKiB > 1024)) {
-            throw new UsageException("bench: --fused-limit-kib must be in [0, 1024], got " + fusedLimitKiB);
-        }
         if (backend == Backend.CUDA) {
             if (!CudaAvailability.probe().isAvailable()) {
                 throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
             }
-            return benchCuda(suite, warmup, repeat, fusedLimitKiB, cluster);
+            return benchCuda(suite, warmup, repeat, kernels);
         }
-        if (fusedLimitKiB >= 0 || cluster) {
-            throw new UsageException("bench: --fused-limit-kib and --cluster apply to --device cuda only");
-        }
+        kernels.requireKernels("bench", "--device cuda");
         return benchCpu(suite, warmup, repeat);
     }
 
@@ -88,17 +78,12 @@ final class BenchCommand {
                 bwdMs, BenchCase.backwardBytes(spec) / bwdMs / 1e6, plan);
     }
 
-    private int benchCuda(List<GroupNormSpec> suite, int warmup, int repeat, int fusedLimitKiB,
-                          boolean cluster) {
-        int fusedLimit = fusedLimitKiB < 0 ? CudaGroupNorm.DEFAULT_FUSED_SHARED_LIMIT_BYTES : fusedLimitKiB * 1024;
-        try (CudaGroupNorm gn = fusedLimitKiB < 0 && !cluster ? CudaGroupNorm.open()
-                : CudaGroupNorm.open(0, fusedLimit, cluster);
+    private int benchCuda(List<GroupNormSpec> suite, int warmup, int repeat, KernelOptions kernels) {
+        try (CudaGroupNorm gn = kernels.openCuda();
              CudaTimer timer = new CudaTimer(gn.device())) {
             CudaDevice dev = gn.device();
             header(gn.name() + ", " + dev.multiprocessorCount() + " SMs, L2 " + (dev.l2CacheBytes() >> 20) + " MiB"
-                    + (fusedLimitKiB < 0 ? "" : ", fused-kernel shared-memory limit " + fusedLimitKiB + " KiB")
-                    + (cluster ? ", cluster kernels on" : ""),
-                    suite.get(0), warmup, repeat);
+                    + kernels.note(), suite.get(0), warmup, repeat);
             try (CudaStream stream = CudaStream.create(dev)) {
                 for (GroupNormSpec spec : suite) {
                     try {

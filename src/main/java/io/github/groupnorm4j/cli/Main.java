@@ -51,21 +51,22 @@ public final class Main {
             "",
             "commands:",
             "  check    [--device D] [--schedule S] [--seed N] [--layout L] [--dtype T] [--activation A]",
+            "           [--fused-limit-kib K] [--cluster on]",
             "           every kernel over the shape suite vs the float64 CPU reference (default auto: cuda when",
             "           available, otherwise the PTX on the emulator)",
             "  sanitize [--device emu] [--schedule S] [--seed N] [--layout L] [--dtype T] [--activation A]",
+            "           [--fused-limit-kib K] [--cluster on]",
             "           forward+backward of the shape suite on the emulator with its sanitizer; prints every",
             "           finding, exits 1 if there is any",
             "  bench    [--device cpu|cuda|auto] [--warmup W] [--repeat R] [--fused-limit-kib K] [--cluster on]",
             "           [--layout L] [--dtype T] [--activation A]",
-            "           forward/backward timing on the performance suite; K limits the shared memory of the",
-            "           one-pass kernels (0 = off); --cluster on adds the sm_90 cluster forward and backward",
-            "           (a slice shared by 8 CTAs); to time kernel versions",
+            "           forward/backward timing on the performance suite",
             "  forward  --x X.npy (--groups G | --norm N) [--gamma g.npy --beta b.npy] [--eps E] [--device D]",
-            "           [--layout L] [--dtype T] [--activation A] --out DIR",
+            "           [--layout L] [--dtype T] [--activation A] [--fused-limit-kib K] [--cluster on] --out DIR",
             "           writes DIR/y.npy, DIR/mean.npy, DIR/rstd.npy (mean/rstd shaped [N, G])",
             "  backward --dy DY.npy --x X.npy (--groups G | --norm N) [--gamma g.npy] [--beta b.npy] [--eps E]",
-            "           [--device D] [--layout L] [--dtype T] [--activation A] --out DIR",
+            "           [--device D] [--layout L] [--dtype T] [--activation A] [--fused-limit-kib K] [--cluster on]",
+            "           --out DIR",
             "           writes DIR/dx.npy, DIR/dgamma.npy, DIR/dbeta.npy (mean/rstd recomputed from x);",
             "           with --activation silu and --gamma, --beta is needed too",
             "",
@@ -79,6 +80,10 @@ public final class Main {
             "  --activation none|silu  y = SiLU(GroupNorm(x)) with silu (default none)",
             "           (check and sanitize: also all, or a comma list, for --layout, --dtype and --activation)",
             "  --norm groupnorm|layernorm|instancenorm  layernorm is G = 1, instancenorm G = C (no --groups)",
+            "  --fused-limit-kib K  shared memory the one-pass kernels may stage (0 = off; default 100), and",
+            "  --cluster on|off  the sm_90 cluster kernels (a slice, or x and dy of it, shared by 8 CTAs) for",
+            "           slices one block cannot stage (default off until timed on a GPU): kernel versions side",
+            "           by side (cuda and emu only)",
             "  .npy input: little-endian float32 '<f4', float64 '<f8', float16 '<f2' or bfloat16 bits '<u2',",
             "           C order; y.npy and dx.npy are written in --dtype ('<f4', '<f2', or '<u2' bf16 bits),",
             "           the rest as float32");
@@ -107,14 +112,14 @@ public final class Main {
             switch (command) {
                 case "forward":
                     return forward(Args.parse(command, argv, 1, options("x", "groups", "gamma", "beta", "eps",
-                            "device", "out", "norm")));
+                            "device", "out", "norm", "fused-limit-kib", "cluster")));
                 case "backward":
                     return backward(Args.parse(command, argv, 1, options("dy", "x", "groups", "gamma", "beta", "eps",
-                            "device", "out", "norm")));
+                            "device", "out", "norm", "fused-limit-kib", "cluster")));
                 case "check":
-                    return check(Args.parse(command, argv, 1, options("device", "schedule", "seed")));
+                    return check(Args.parse(command, argv, 1, options("device", "schedule", "seed", "fused-limit-kib", "cluster")));
                 case "sanitize":
-                    return sanitize(Args.parse(command, argv, 1, options("device", "schedule", "seed")));
+                    return sanitize(Args.parse(command, argv, 1, options("device", "schedule", "seed", "fused-limit-kib", "cluster")));
                 case "bench":
                     return new BenchCommand(out).run(Args.parse(command, argv, 1,
                             options("device", "warmup", "repeat", "fused-limit-kib", "cluster")));
@@ -276,10 +281,28 @@ public final class Main {
 
     private GroupNorm open(Args a) {
         Backend b = backend(a);
-        if (b == Backend.CUDA && !CudaAvailability.probe().isAvailable()) {
-            throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
+        return openBackend(b == Backend.AUTO ? b.resolve() : b, a, b == Backend.AUTO);
+    }
+
+    /**
+     * The implementation on {@code resolved}: the CUDA kernels on a GPU or on the emulator (with --fused-limit-kib and
+     * --cluster; the emulator with --schedule/--seed), or the CPU reference.
+     */
+    private GroupNorm openBackend(Backend resolved, Args a, boolean resolvedFromAuto) {
+        KernelOptions kernels = KernelOptions.of(a);
+        switch (resolved) {
+            case EMU:
+                return kernels.openEmulated(emuOptions(a, a.command()).build());
+            case CUDA:
+                if (!CudaAvailability.probe().isAvailable()) {
+                    throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
+                }
+                return kernels.openCuda();
+            default:
+                kernels.requireKernels(a.command(), "--device cuda or emu"
+                        + (resolvedFromAuto ? "; --device auto chose cpu: " + CudaAvailability.probe().reason() : ""));
+                return resolved.open();
         }
-        return b.open();
     }
 
     // ------------------------------------------------------------------ check
@@ -307,8 +330,8 @@ public final class Main {
         Checker checker = new Checker();
         int failures = 0;
         int rows = 0;
-        try (GroupNorm gn = openForHarness(resolved, a, "check")) {
-            out.println("check: " + gn.name() + " vs float64 CPU reference" + variantsNote(a));
+        try (GroupNorm gn = openBackend(resolved, a, false)) {
+            out.println("check: " + gn.name() + KernelOptions.of(a).note() + " vs float64 CPU reference" + variantsNote(a));
             out.printf(Locale.ROOT, header, "shape", "case", "output", "max abs err", "rel err", "tolerance",
                     "err/tol", "result");
             for (CheckCase c : cases) {
@@ -370,17 +393,6 @@ public final class Main {
                 + "; activation " + activations.stream().map(Activation::cliName).collect(Collectors.joining(","));
     }
 
-    /** The implementation for check/sanitize: cuda and cpu as usual, emu with --schedule/--seed. */
-    private GroupNorm openForHarness(Backend resolved, Args a, String command) {
-        if (resolved == Backend.EMU) {
-            return CudaGroupNorm.emulated(emuOptions(a, command).build());
-        }
-        if (resolved == Backend.CUDA && !CudaAvailability.probe().isAvailable()) {
-            throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
-        }
-        return resolved.open();
-    }
-
     private static EmuOptions.Builder emuOptions(Args a, String command) {
         EmuOptions.Builder b = EmuOptions.defaults().toBuilder();
         String schedule = a.get("schedule", null);
@@ -419,9 +431,9 @@ public final class Main {
         List<CheckCase> suite = variantSuites(a);
         int findings = 0;
         int failedLaunches = 0;
-        try (CudaGroupNorm gn = CudaGroupNorm.emulated(options)) {
+        try (CudaGroupNorm gn = KernelOptions.of(a).openEmulated(options)) {
             EmuGpuDriver emu = gn.emulator();
-            out.println("sanitize: " + gn.name() + ", forward+backward of " + suite.size() + " cases"
+            out.println("sanitize: " + gn.name() + KernelOptions.of(a).note() + ", forward+backward of " + suite.size() + " cases"
                     + variantsNote(a));
             for (CheckCase c : suite) {
                 emu.clearFindings();

@@ -81,10 +81,12 @@ public final class CudaGroupNorm implements GroupNorm {
         if (fusedSharedLimitBytes < 0) {
             throw new IllegalArgumentException("fusedSharedLimitBytes must be >= 0, got " + fusedSharedLimitBytes);
         }
-        CudaDevice device = CudaDevice.open(ordinal);
-        int max = Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
-        return new CudaGroupNorm(device, true,
-                new LaunchPlanner.Tuning(Math.min(fusedSharedLimitBytes, max), 16, cluster));
+        return withLimits(CudaDevice.open(ordinal), fusedSharedLimitBytes, cluster);
+    }
+
+    private static CudaGroupNorm withLimits(CudaDevice device, int fusedSharedLimitBytes, boolean cluster) {
+        return new CudaGroupNorm(device, true, new LaunchPlanner.Tuning(
+                Math.min(fusedSharedLimitBytes, GroupNormKernels.maxDynamicShared(device)), 16, cluster));
     }
 
     /** For tests: the backend with chosen planner tuning, so every kernel path runs on small shapes. */
@@ -113,6 +115,18 @@ public final class CudaGroupNorm implements GroupNorm {
      */
     public static CudaGroupNorm emulated(EmuOptions options, int computeCapability) {
         return new CudaGroupNorm(CudaDevice.emulated(options, computeCapability), true);
+    }
+
+    /**
+     * As {@link #emulated(EmuOptions, int)} with the kernel-path knobs of {@link #open(int, int, boolean)}, so kernel
+     * versions can be checked and sanitized without a GPU.
+     */
+    public static CudaGroupNorm emulated(EmuOptions options, int computeCapability, int fusedSharedLimitBytes,
+                                         boolean cluster) {
+        if (fusedSharedLimitBytes < 0) {
+            throw new IllegalArgumentException("fusedSharedLimitBytes must be >= 0, got " + fusedSharedLimitBytes);
+        }
+        return withLimits(CudaDevice.emulated(options, computeCapability), fusedSharedLimitBytes, cluster);
     }
 
     /** The emulator driver when this runs on the emulator (for its findings), otherwise null. */

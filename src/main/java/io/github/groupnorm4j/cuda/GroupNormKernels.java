@@ -83,6 +83,11 @@ final class GroupNormKernels {
     private final Map<DType, Typed> typed = new EnumMap<>(DType.class);
     private final CudaDevice device;
 
+    /** The dynamic shared memory a block may use on {@code device}: its opt-in limit less 1 KiB for static shared. */
+    static int maxDynamicShared(CudaDevice device) {
+        return Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
+    }
+
     GroupNormKernels(CudaDevice device) {
         this.device = device;
         int cc = device.computeCapability();
@@ -97,7 +102,7 @@ final class GroupNormKernels {
         GpuDriver.Module forward = load(driver, "groupnorm_forward");
         GpuDriver.Module backward = load(driver, "groupnorm_backward");
         // Static shared memory of these kernels is under 1 KiB (the reduction scratch).
-        this.maxDynamicShared = Math.max(0, device.maxSharedMemoryPerBlockOptin() - 1024);
+        this.maxDynamicShared = maxDynamicShared(device);
         for (DType t : DType.values()) {
             typed.put(t, new Typed(driver, forward, backward, t.kernelSuffix(), hasClusterKernels, maxDynamicShared));
         }

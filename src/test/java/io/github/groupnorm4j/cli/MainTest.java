@@ -173,6 +173,28 @@ class MainTest {
     }
 
     @Test
+    void sanitizeWithClusterKernelsRunsThemAndFindsNothing() {
+        assertEquals(0, run("sanitize", "--cluster", "on", "--fused-limit-kib", "0"), stdout + stderr);
+        assertTrue(stdout.startsWith("sanitize: emu (groupnorm4j PTX emulator, compute_90"), stdout);
+        assertTrue(stdout.lines().findFirst().orElse("").contains(
+                        ", fused-kernel shared-memory limit 0 KiB, cluster kernels on, forward+backward of "),
+                stdout);
+        assertTrue(stdout.strip().endsWith(" 0 findings"), stdout);
+    }
+
+    @Test
+    void clusterSwitchErrorsAreUserErrors() throws IOException {
+        Path x = write("x.npy", new float[] {1, 2, 3, 4}, 1, 2, 2);
+        assertUserError("check: --cluster must be on or off, got 'yes'", "check", "--device", "emu", "--cluster",
+                "yes");
+        assertUserError("check: --fused-limit-kib and --cluster on run the CUDA kernels (--device cuda or emu)", "check",
+                "--device", "cpu", "--cluster", "on");
+        assertUserError("check: --fused-limit-kib must be in [0, 1024], got -3", "check", "--fused-limit-kib", "-3");
+        assertUserError("forward: --fused-limit-kib and --cluster on run the CUDA kernels", "forward", "--x", x.toString(), "--groups", "1",
+                "--device", "cpu", "--cluster", "on", "--out", dir.toString());
+    }
+
+    @Test
     void emulatorOptionErrorsAreUserErrors() {
         assertUserError("compute-sanitizer", "sanitize", "--device", "cuda");
         assertUserError("sanitize: --device cpu runs no kernels", "sanitize", "--device", "cpu");

@@ -1,0 +1,52 @@
+package io.github.groupnorm4j.cli;
+
+import io.github.groupnorm4j.cuda.CudaGroupNorm;
+import io.github.groupnorm4j.emu.EmuOptions;
+
+/**
+ * The kernel-path options of the commands that run the CUDA kernels: {@code --fused-limit-kib K} (shared memory the
+ * one-pass kernels may stage; 0 turns them off) and {@code --cluster on|off} (the sm_90 cluster kernels). For timing,
+ * checking and sanitizing kernel versions side by side; absent, the planner's defaults.
+ */
+record KernelOptions(int fusedLimitKiB, boolean cluster) {
+    /** No {@code --fused-limit-kib}: the default limit. */
+    static final int DEFAULT_LIMIT = -1;
+
+    static KernelOptions of(Args a) {
+        int kib = a.intValue("fused-limit-kib", DEFAULT_LIMIT);
+        if (a.has("fused-limit-kib") && (kib < 0 || kib > 1024)) {
+            throw new UsageException(a.command() + ": --fused-limit-kib must be in [0, 1024], got " + kib);
+        }
+        return new KernelOptions(kib, a.onOff("cluster", false));
+    }
+
+    boolean isDefault() {
+        return fusedLimitKiB == DEFAULT_LIMIT && !cluster;
+    }
+
+    /** Refuses the options for a backend that runs no CUDA kernels. */
+    void requireKernels(String command, String why) {
+        if (!isDefault()) {
+            throw new UsageException(command + ": --fused-limit-kib and --cluster on run the CUDA kernels (" + why
+                    + ")");
+        }
+    }
+
+    private int limitBytes() {
+        return fusedLimitKiB == DEFAULT_LIMIT ? CudaGroupNorm.DEFAULT_FUSED_SHARED_LIMIT_BYTES : fusedLimitKiB * 1024;
+    }
+
+    CudaGroupNorm openCuda() {
+        return isDefault() ? CudaGroupNorm.open() : CudaGroupNorm.open(0, limitBytes(), cluster);
+    }
+
+    CudaGroupNorm openEmulated(EmuOptions options) {
+        return CudaGroupNorm.emulated(options, 90, limitBytes(), cluster);
+    }
+
+    /** For headers: what differs from the defaults, e.g. {@code ", fused-kernel limit 0 KiB, cluster kernels on"}. */
+    String note() {
+        return (fusedLimitKiB == DEFAULT_LIMIT ? "" : ", fused-kernel shared-memory limit " + fusedLimitKiB + " KiB")
+                + (cluster ? ", cluster kernels on" : "");
+    }
+}
