@@ -222,16 +222,20 @@ struct ColumnTile {
     bool active;
 };
 
-__device__ __forceinline__ ColumnTile column_tile(int C, int V, int cols, long long hw, int row_chunks) {
+// `reversed`: the grid taken backwards (the second pass over a tensor, see BlockPart).
+__device__ __forceinline__ ColumnTile column_tile(int C, int V, int cols, long long hw, int row_chunks,
+                                                  bool reversed) {
     ColumnTile t;
+    const unsigned bx = reversed ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
+    const unsigned by = reversed ? gridDim.y - 1 - blockIdx.y : blockIdx.y;
     t.col = static_cast<int>(threadIdx.x) % cols;
     t.lane = static_cast<int>(threadIdx.x) / cols;
     t.lanes = static_cast<int>(blockDim.x) / cols;
-    t.n = blockIdx.x / row_chunks;
-    t.chunk = static_cast<int>(blockIdx.x % row_chunks);
+    t.n = bx / row_chunks;
+    t.chunk = static_cast<int>(bx % row_chunks);
     t.row_begin = hw * t.chunk / row_chunks;
     t.row_end = hw * (t.chunk + 1) / row_chunks;
-    t.c0 = (static_cast<int>(blockIdx.y) * cols + t.col) * V;
+    t.c0 = (static_cast<int>(by) * cols + t.col) * V;
     t.active = t.lane < t.lanes && t.c0 < C;
     return t;
 }

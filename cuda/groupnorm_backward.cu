@@ -100,7 +100,8 @@ __device__ __forceinline__ void channel_param_grads(const float* __restrict__ su
 // batches still get enough blocks (rows alone are only N*C). The partials are combined in a
 // fixed order by groupnorm_backward_dx, so the result is deterministic.
 // Launch: grid (N*C, chunks), block any multiple of 32 up to 512 (512 typical, 32..128 for
-// small HW). Partial (row, chunk) goes to index row*chunks + chunk.
+// small HW); each block takes a chunk of a row (block_part, in memory order). Partial (row, chunk)
+// goes to index row*chunks + chunk.
 // Traffic: reads dy and x once (2*S*N*C*HW bytes), writes 8*N*C*chunks bytes.
 template <typename T>
 __device__ __forceinline__ void backward_channel_sums(const T* __restrict__ dy, const T* __restrict__ x,
@@ -109,13 +110,14 @@ __device__ __forceinline__ void backward_channel_sums(const T* __restrict__ dy, 
                                                       float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
                                                       int C, int G, long long hw, int activation) {
     constexpr int W = Elem<T>::kVec;
-    const long long row = blockIdx.x;
+    const BlockPart b = block_part(false);  // in memory order: see BlockPart
+    const long long row = b.item;
     const long long slice = row / (C / G);
     const ChannelGrad cg =
         channel_grad(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, static_cast<int>(row % C), activation);
     const long long row_begin = row * hw;
-    const long long begin = chunk_boundary<W>(row_begin, hw, blockIdx.y, gridDim.y);
-    const long long end = chunk_boundary<W>(row_begin, hw, blockIdx.y + 1, gridDim.y);
+    const long long begin = chunk_boundary<W>(row_begin, hw, b.part, gridDim.y);
+    const long long end = chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y);
 
     float2 sums = Float2Sum{}.identity();  // .x: g*xhat, .y: g
     auto add = [&](acc_t d, acc_t v) {
@@ -136,7 +138,7 @@ __device__ __forceinline__ void backward_channel_sums(const T* __restrict__ dy, 
 
     sums = block_allreduce(sums, Float2Sum{});
     if (threadIdx.x == 0) {
-        const long long at = row * gridDim.y + blockIdx.y;
+        const long long at = row * gridDim.y + b.part;
         sum_dy_xhat[at] = sums.x;
         sum_dy[at] = sums.y;
     }
@@ -147,7 +149,8 @@ __device__ __forceinline__ void backward_channel_sums(const T* __restrict__ dy, 
 // every block of a group does the same fixed-order reduction, so they agree bit for bit. The
 // first chunk of each row of sample 0 also reduces dgamma[c] and dbeta[c] over n and chunks,
 // which saves the separate parameter-gradient launch (dgamma/dbeta may be null to skip it).
-// Launch: grid (N*C, chunks), block any multiple of 32 up to 512; chunks as in forward_apply.
+// Launch: grid (N*C, chunks), block any multiple of 32 up to 512; chunks as in forward_apply
+// (`reverse`: backwards, so x and dy re-read after the channel sums come from L2 first).
 // Traffic: reads dy and x once, writes dx once (3*S*N*C*HW bytes) plus 8*N*C*chunks*Cg*sum_chunks
 // bytes of (L2-resident) partial sums.
 template <typename T>
@@ -157,9 +160,10 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
                                             const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
                                             int sum_chunks, T* __restrict__ dx, float* __restrict__ dgamma,
                                             float* __restrict__ dbeta, int N, int C, int G, long long hw,
-                                            int activation) {
+                                            int activation, int reverse) {
     constexpr int W = Elem<T>::kVec;
-    const long long row = blockIdx.x;
+    const BlockPart b = block_part(reverse != 0);
+    const long long row = b.item;
     const int channels_per_group = C / G;
     const int channel = static_cast<int>(row % C);
     const long long slice = row / channels_per_group;
@@ -168,7 +172,7 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
 
     const float2 ab = group_ab(sum_dy_xhat, sum_dy, sum_chunks, gamma, group_first_row, group_first_channel,
                                channels_per_group);
-    if (row < C && blockIdx.y == 0 && dgamma != nullptr) {
+    if (row < C && b.part == 0 && dgamma != nullptr) {
         channel_param_grads(sum_dy_xhat, sum_dy, sum_chunks, dgamma, dbeta, N, C, channel);
     }
 
@@ -181,8 +185,8 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
     };
 
     const long long row_begin = row * hw;
-    const long long begin = chunk_boundary<W>(row_begin, hw, blockIdx.y, gridDim.y);
-    const long long end = chunk_boundary<W>(row_begin, hw, blockIdx.y + 1, gridDim.y);
+    const long long begin = chunk_boundary<W>(row_begin, hw, b.part, gridDim.y);
+    const long long end = chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y);
     for_each_in_range<W>(
         begin, end, vec_phase(x), same_vec_phase(x, dy) && same_vec_phase(x, dx),
         [&](long long i) { store_elem(dx + i, grad_x(load_elem(dy + i), load_elem(x + i))); },
@@ -466,9 +470,9 @@ constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 1;
             const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \
             const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy, int sum_chunks,               \
             T* __restrict__ dx, float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G,        \
-            long long hw, int activation) {                                                                        \
+            long long hw, int activation, int reverse) {                                                           \
         groupnorm4j::backward_dx(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, sum_chunks, dx, dgamma,      \
-                                 dbeta, N, C, G, hw, activation);                                                  \
+                                 dbeta, N, C, G, hw, activation, reverse);                                         \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                   \
         groupnorm_backward_fused_##suffix(const T* __restrict__ dy, const T* __restrict__ x,                       \
@@ -506,7 +510,7 @@ __device__ __forceinline__ void nhwc_channel_sums(const T* __restrict__ dy, cons
                                                   int G, long long hw, int cols, int row_chunks, int activation) {
     extern __shared__ float4 dynamic_smem[];
     float2* lane_sums = reinterpret_cast<float2*>(dynamic_smem);
-    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks);
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, false);
     const int channels_per_group = C / G;
     float2 sums[V];
 #pragma unroll
@@ -548,15 +552,15 @@ __device__ __forceinline__ void nhwc_channel_sums(const T* __restrict__ dy, cons
 }
 
 // dx from the group coefficients; each thread keeps its V channels' maps in registers.
-// Launch: as nhwc_channel_sums, no shared memory.
+// Launch: as nhwc_channel_sums, no shared memory; `reverse`: the grid taken backwards (BlockPart).
 // Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
 template <typename T, int V>
 __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __restrict__ x,
                                         const float* __restrict__ mean, const float* __restrict__ rstd,
                                         const float* __restrict__ gamma, const float* __restrict__ beta,
                                         const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G,
-                                        long long hw, int cols, int row_chunks, int activation) {
-    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks);
+                                        long long hw, int cols, int row_chunks, int activation, int reverse) {
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reverse != 0);
     if (!t.active) return;
     const int channels_per_group = C / G;
     const acc_t inv_d = acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
@@ -655,13 +659,13 @@ groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const floa
         const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                         \
         const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,           \
         const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G, long long hw, int cols,          \
-        int row_chunks, int activation, int vectorized) {                                                          \
+        int row_chunks, int activation, int vectorized, int reverse) {                                             \
         if (vectorized) {                                                                                          \
             groupnorm4j::nhwc_dx<T, groupnorm4j::Elem<T>::kVec>(dy, x, mean, rstd, gamma, beta, group_coefs, dx,   \
-                                                                C, G, hw, cols, row_chunks, activation);           \
+                                                                C, G, hw, cols, row_chunks, activation, reverse);  \
         } else {                                                                                                   \
             groupnorm4j::nhwc_dx<T, 1>(dy, x, mean, rstd, gamma, beta, group_coefs, dx, C, G, hw, cols,            \
-                                       row_chunks, activation);                                                    \
+                                       row_chunks, activation, reverse);                                           \
         }                                                                                                          \
     }
 

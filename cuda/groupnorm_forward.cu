@@ -73,23 +73,25 @@ __device__ __forceinline__ void forward_stats(const T* __restrict__ x, float* __
 
 // y = activate((x - mean)*rstd*gamma[c] + beta[c]) per row, with the per-channel constants
 // folded once per block.
-// Launch: grid (N*C, chunks), block any multiple of 32 up to 512; chunk y of row blockIdx.x
-// covers chunk_boundary(y)..chunk_boundary(y+1). gamma/beta may be null.
+// Launch: grid (N*C, chunks), block any multiple of 32 up to 512; each block takes a chunk of a
+// row (block_part; `reverse`: backwards, so x re-read after the statistics comes from L2 first).
+// gamma/beta may be null.
 // Traffic: reads x once and writes y once (2*S*N*C*HW bytes) plus 8*N*G + 8*C bytes.
 template <typename T>
 __device__ __forceinline__ void forward_apply(const T* __restrict__ x, const float* __restrict__ mean,
                                               const float* __restrict__ rstd, const float* __restrict__ gamma,
                                               const float* __restrict__ beta, T* __restrict__ y, int C, int G,
-                                              long long hw, int activation) {
+                                              long long hw, int activation, int reverse) {
     constexpr int W = Elem<T>::kVec;
-    const long long row = blockIdx.x;
+    const BlockPart b = block_part(reverse != 0);
+    const long long row = b.item;
     const int channel = static_cast<int>(row % C);
     const long long slice = row / (C / G);
     const ChannelAffine affine = channel_affine(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, channel);
 
     const long long row_begin = row * hw;
-    const long long begin = chunk_boundary<W>(row_begin, hw, blockIdx.y, gridDim.y);
-    const long long end = chunk_boundary<W>(row_begin, hw, blockIdx.y + 1, gridDim.y);
+    const long long begin = chunk_boundary<W>(row_begin, hw, b.part, gridDim.y);
+    const long long end = chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y);
     for_each_in_range<W>(
         begin, end, vec_phase(x), same_vec_phase(x, y),
         [&](long long i) { store_elem(y + i, activate(affine(load_elem(x + i)), activation)); },
@@ -208,7 +210,8 @@ __device__ __forceinline__ void forward_fused(const T* __restrict__ x, const flo
 // its chunk; the last block of a slice to finish (an integer counter) merges all of them in
 // chunk order, so the result does not depend on which block finished last: deterministic.
 // It then resets the counter, so the workspace is ready for the next launch.
-// Launch: grid (N*G, splits), block any multiple of 32 up to 512. Workspace: partials
+// Launch: grid (N*G, splits), block any multiple of 32 up to 512; each block takes a chunk of a
+// slice (block_part, in memory order). Workspace: partials
 // float[3*N*G*splits], counters unsigned[N*G] (zero before the first launch).
 // Traffic: reads x once (S*N*C*HW bytes), plus 12*N*G*splits bytes of partials.
 template <typename T>
@@ -217,18 +220,19 @@ __device__ __forceinline__ void forward_split_stats(const T* __restrict__ x, flo
                                                     float* __restrict__ rstd, long long slice_len, float eps) {
     constexpr int W = Elem<T>::kVec;
     __shared__ bool is_last_block;
-    const long long slice = blockIdx.x;
+    const BlockPart b = block_part(false);  // in memory order: see BlockPart
+    const long long slice = b.item;
     const unsigned splits = gridDim.y;
     const long long slice_begin = slice * slice_len;
-    const long long begin = chunk_boundary<W>(slice_begin, slice_len, blockIdx.y, splits);
-    const long long end = chunk_boundary<W>(slice_begin, slice_len, blockIdx.y + 1, splits);
+    const long long begin = chunk_boundary<W>(slice_begin, slice_len, b.part, splits);
+    const long long end = chunk_boundary<W>(slice_begin, slice_len, b.part + 1, splits);
 
     // One shift for the whole slice, so every chunk's mean is relative to the same origin.
     const acc_t shift = load_elem(x + slice_begin);
     WelfordState stats = accumulate_range(x, begin, end, shift);
     stats = block_allreduce(stats, WelfordCombine{});
 
-    float* mine = partials + 3 * (slice * splits + blockIdx.y);
+    float* mine = partials + 3 * (slice * splits + b.part);
     if (threadIdx.x == 0) {
         mine[0] = stats.count;
         mine[1] = stats.mean;
@@ -267,8 +271,8 @@ __device__ __forceinline__ void forward_split_stats(const T* __restrict__ x, flo
         groupnorm_forward_apply_##suffix(const T* __restrict__ x, const float* __restrict__ mean,                  \
                                          const float* __restrict__ rstd, const float* __restrict__ gamma,          \
                                          const float* __restrict__ beta, T* __restrict__ y, int C, int G,          \
-                                         long long hw, int activation) {                                           \
-        groupnorm4j::forward_apply(x, mean, rstd, gamma, beta, y, C, G, hw, activation);                           \
+                                         long long hw, int activation, int reverse) {                              \
+        groupnorm4j::forward_apply(x, mean, rstd, gamma, beta, y, C, G, hw, activation, reverse);                  \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                 \
         groupnorm_forward_fused_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,                 \
@@ -319,7 +323,7 @@ __device__ __forceinline__ void nhwc_stats(const T* __restrict__ x, float* __res
                                            long long hw, int cols, int row_chunks) {
     extern __shared__ float4 dynamic_smem[];
     WelfordState* lane_states = reinterpret_cast<WelfordState*>(dynamic_smem);
-    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks);
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, false);
     const int channels_per_group = C / G;
     const T* sample = x + t.n * hw * C;
 
@@ -391,8 +395,8 @@ template <typename T, int V>
 __device__ __forceinline__ void nhwc_apply(const T* __restrict__ x, const float* __restrict__ mean,
                                            const float* __restrict__ rstd, const float* __restrict__ gamma,
                                            const float* __restrict__ beta, T* __restrict__ y, int C, int G,
-                                           long long hw, int cols, int row_chunks, int activation) {
-    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks);
+                                           long long hw, int cols, int row_chunks, int activation, int reverse) {
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reverse != 0);
     if (!t.active) return;
     const int channels_per_group = C / G;
     ChannelAffine affine[V];
@@ -475,12 +479,13 @@ __device__ __forceinline__ void nhwc_fused(const T* __restrict__ x, const float*
                                               const float* __restrict__ rstd, const float* __restrict__ gamma,     \
                                               const float* __restrict__ beta, T* __restrict__ y, int C, int G,     \
                                               long long hw, int cols, int row_chunks, int activation,              \
-                                              int vectorized) {                                                    \
+                                              int vectorized, int reverse) {                                       \
         if (vectorized) {                                                                                          \
             groupnorm4j::nhwc_apply<T, groupnorm4j::Elem<T>::kVec>(x, mean, rstd, gamma, beta, y, C, G, hw, cols,  \
-                                                                   row_chunks, activation);                        \
+                                                                   row_chunks, activation, reverse);               \
         } else {                                                                                                   \
-            groupnorm4j::nhwc_apply<T, 1>(x, mean, rstd, gamma, beta, y, C, G, hw, cols, row_chunks, activation);  \
+            groupnorm4j::nhwc_apply<T, 1>(x, mean, rstd, gamma, beta, y, C, G, hw, cols, row_chunks, activation,   \
+                                          reverse);                                                                \
         }                                                                                                          \
     }
 

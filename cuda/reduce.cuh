@@ -203,6 +203,28 @@ __device__ __forceinline__ void for_each_in_range(long long begin, long long end
     for (long long i = body_end + tid; i < end; i += nthreads) scalar_op(i);
 }
 
+// Which part of a tensor a block of a two-pass path takes, by the order in which the GPU starts
+// blocks (x fastest, then y). The first pass (statistics, channel sums) takes the parts in memory
+// order; the second (the map, dx) re-reads the tensor, and with `reversed` takes them backwards, so
+// it starts on what the first pass read last: the part most likely still in L2. Re-read in the same
+// order, a tensor larger than L2 loses each line just before it is needed again.
+struct BlockPart {
+    long long item;  // row or slice
+    unsigned part;   // chunk of it, 0..parts-1
+};
+
+// Item and chunk of this block of a grid (items, parts) = (gridDim.x, gridDim.y), taken item-major
+// in start order (all chunks of item 0, then item 1, ...), or in the reverse of that.
+__device__ __forceinline__ BlockPart block_part(bool reversed) {
+    const unsigned long long blocks = static_cast<unsigned long long>(gridDim.x) * gridDim.y;
+    unsigned long long started = blockIdx.x + static_cast<unsigned long long>(blockIdx.y) * gridDim.x;
+    if (reversed) started = blocks - 1 - started;
+    BlockPart b;
+    b.item = static_cast<long long>(started / gridDim.y);
+    b.part = static_cast<unsigned>(started % gridDim.y);
+    return b;
+}
+
 // Sub-range [begin, end) of one row handled by chunk `chunk` of `num_chunks` (gridDim.y).
 // Chunks get ~equal shares; interior boundaries are rounded up to absolute multiples of W
 // elements so each chunk's body is whole vectors on 16-byte aligned buffers. Boundaries

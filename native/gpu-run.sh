@@ -4,8 +4,8 @@
 # Steps, timings first (a lent machine has minutes; what a cut-off run loses should be the slow checks): bench
 # of fp32 NCHW and of eight layout/dtype/SiLU variants, PyTorch timed beside them, kernel versions, JMH host
 # overhead; then check (all variants), the gpu-tagged JUnit tests, accuracy against torch float64,
-# compute-sanitizer memcheck/racecheck/synccheck/initcheck on two forward+backward shapes and two variants, and an
-# advisory Nsight Compute pass. Every step runs even if an earlier one failed; the exit status says whether any
+# compute-sanitizer memcheck/racecheck/synccheck/initcheck on two forward+backward shapes, two variants and the
+# cluster kernels in two variants, and an advisory Nsight Compute pass. Every step runs even if an earlier one failed; the exit status says whether any
 # failed.
 set -uo pipefail
 kit=$(cd "$(dirname "$0")" && pwd)
@@ -59,6 +59,11 @@ for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nh
 done
 step torch-bench "$out/torch.txt" python3 "$kit/torch_compare.py" bench "$out/bench.txt"
 step torch-variants "$out/torch-variants.txt" python3 "$kit/torch_compare.py" variants "$out/bench-variants-5.txt"
+# The second passes in the first pass's order (before) against the default reverse order (bench above).
+step "bench rereadOrder=forward" "$out/bench-variants.txt" "$java" -Dgroupnorm4j.rereadOrder=forward -jar "$jar" \
+  bench --device cuda
+step "bench rereadOrder=forward nhwc bf16" "$out/bench-variants.txt" "$java" -Dgroupnorm4j.rereadOrder=forward \
+  -jar "$jar" bench --device cuda --layout nhwc --dtype bf16
 # Kernel versions side by side: one-pass kernels off; allowed up to 200 KiB (one block per SM).
 for variant in "--fused-limit-kib 0" "--fused-limit-kib 200"; do
   step "bench $variant" "$out/bench-variants.txt" "$java" -jar "$jar" bench --device cuda $variant
@@ -97,6 +102,18 @@ for v in "nhwc bf16 silu" "nchw fp16 silu"; do
     step "sanitize-$tool [$v]" "$out/sanitizer.txt" compute-sanitizer --tool $tool --error-exitcode 3 \
       "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" --beta "$dir/beta.npy" \
       --groups 6 --layout $1 --dtype $2 --activation $3 --device cuda --out "$dir/san-$tool"
+  done
+done
+# The sm_90 cluster kernels (one-block kernels off, so the small shape takes them): both layouts, bf16 with SiLU.
+for v in "nchw fp32 none" "nhwc bf16 silu"; do
+  set -- $v
+  dir="$tmp/in-cluster-$1-$2-$3"; mkdir -p "$dir"
+  python3 "$kit/torch_compare.py" inputs "$dir" 2 24 7 9 6 $1
+  for tool in memcheck racecheck synccheck initcheck; do
+    step "sanitize-$tool [cluster $v]" "$out/sanitizer.txt" compute-sanitizer --tool $tool --error-exitcode 3 \
+      "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" --beta "$dir/beta.npy" \
+      --groups 6 --layout $1 --dtype $2 --activation $3 --fused-limit-kib 0 --cluster on --device cuda \
+      --out "$dir/san-$tool"
   done
 done
 # Nsight Compute speed-of-light of the first kernels of one bench pass (each suite shape's forward and backward

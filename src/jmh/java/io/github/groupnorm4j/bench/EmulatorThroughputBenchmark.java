@@ -97,7 +97,7 @@ public class EmulatorThroughputBenchmark {
         emu.launch(forward, "groupnorm_forward_stats_f32", Dim3.of(spec.sliceCount()), Dim3.of(128), 0,
                 x, mean, rstd, spec.sliceLength(), spec.eps());
         emu.launch(forward, "groupnorm_forward_apply_f32", Dim3.of(spec.batch() * spec.channels()), Dim3.of(64), 0,
-                x, mean, rstd, gamma, beta, y, spec.channels(), spec.groups(), spec.spatialSize(), 0);
+                x, mean, rstd, gamma, beta, y, spec.channels(), spec.groups(), spec.spatialSize(), 0, 1);
         counters.instructions += emu.instructionsExecuted() - before;
     }
 }

@@ -37,6 +37,12 @@ public final class CudaGroupNorm implements GroupNorm {
     /** The shared memory a one-pass kernel may stage by default: two blocks per SM on sm_80+. */
     public static final int DEFAULT_FUSED_SHARED_LIMIT_BYTES = LaunchPlanner.FUSED_SHARED_BUDGET;
 
+    /**
+     * System property: {@code forward} makes the second pass of the two-pass paths take the tensor in the first
+     * pass's order instead of in reverse (the default, which starts on what is still in L2); for timing both.
+     */
+    public static final String REREAD_ORDER_PROPERTY = LaunchPlanner.REREAD_ORDER_PROPERTY;
+
     private final CudaDevice device;
     private final boolean ownsDevice;
     private final GroupNormKernels kernels;
@@ -357,7 +363,7 @@ public final class CudaGroupNorm implements GroupNorm {
             LaunchPlanner.ColumnPlan map = planner.columns(spec, cols.vectorized(), 0);
             kernels.launch(k.forwardNhwcApply, map.shape(), stream, KernelArgs.create().pointer(x).pointer(mean)
                     .pointer(rstd).pointer(gamma).pointer(beta).pointer(y).i32(c).i32(g).i64(hw).i32(map.cols())
-                    .i32(map.rowChunks()).i32(activation).i32(map.vectorized() ? 1 : 0));
+                    .i32(map.rowChunks()).i32(activation).i32(map.vectorized() ? 1 : 0).i32(planner.rereadOrderArg()));
             return;
         }
 
@@ -373,7 +379,7 @@ public final class CudaGroupNorm implements GroupNorm {
         }
         kernels.launch(k.forwardApply, planner.rows(spec), stream,
                 KernelArgs.create().pointer(x).pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(y)
-                        .i32(c).i32(g).i64(hw).i32(activation));
+                        .i32(c).i32(g).i64(hw).i32(activation).i32(planner.rereadOrderArg()));
     }
 
     private void backwardAt(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long beta, long dx,
@@ -422,7 +428,7 @@ public final class CudaGroupNorm implements GroupNorm {
             kernels.launch(k.backwardNhwcDx, map.shape(), stream, KernelArgs.create().pointer(dy).pointer(x)
                     .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(groupCoefs).pointer(dx)
                     .i32(c).i32(g).i64(hw).i32(map.cols()).i32(map.rowChunks()).i32(activation)
-                    .i32(vectorized ? 1 : 0));
+                    .i32(vectorized ? 1 : 0).i32(planner.rereadOrderArg()));
             return;
         }
 
@@ -433,7 +439,7 @@ public final class CudaGroupNorm implements GroupNorm {
         kernels.launch(k.backwardDx, planner.rows(spec), stream, KernelArgs.create().pointer(dy).pointer(x)
                 .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
                 .i32(sums.gridY).pointer(dx).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw)
-                .i32(activation));
+                .i32(activation).i32(planner.rereadOrderArg()));
     }
 
     /** Shared bytes per thread and channel of the channels-last statistics (a Welford state) and sums (a float2). */

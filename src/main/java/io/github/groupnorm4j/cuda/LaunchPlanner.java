@@ -29,11 +29,17 @@ final class LaunchPlanner {
     /**
      * Tuning knobs; tests set them to force each path on small shapes. {@code fusedSharedLimit}: bytes a fused block
      * may stage (0 disables fusion); {@code minElementsPerThread}: the least work per thread of a split-statistics
-     * block; {@code cluster}: the compute_90 cluster kernels (forward and backward) for slices one block cannot stage.
+     * block; {@code cluster}: the compute_90 cluster kernels (forward and backward) for slices one block cannot stage;
+     * {@code reverseRereads}: the second pass of a two-pass path (map, dx) takes the tensor in the reverse of the
+     * first pass's order, starting on what is still in L2 (cuda BlockPart).
      */
-    record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster) {
+    record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads) {
         Tuning(int fusedSharedLimit, int minElementsPerThread) {
             this(fusedSharedLimit, minElementsPerThread, false);
+        }
+
+        Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster) {
+            this(fusedSharedLimit, minElementsPerThread, cluster, rereadsReversed());
         }
 
         /**
@@ -43,6 +49,30 @@ final class LaunchPlanner {
         static Tuning forDevice(int maxDynamicShared) {
             return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16, false);
         }
+    }
+
+    /**
+     * System property for timing the re-read order both ways: {@code reverse} (the default) or {@code forward} (the
+     * first pass's order, as before).
+     */
+    public static final String REREAD_ORDER_PROPERTY = "groupnorm4j.rereadOrder";
+
+    static boolean rereadsReversed() {
+        String order = System.getProperty(REREAD_ORDER_PROPERTY, "reverse");
+        switch (order) {
+            case "reverse":
+                return true;
+            case "forward":
+                return false;
+            default:
+                throw new IllegalArgumentException(
+                        "-D" + REREAD_ORDER_PROPERTY + " must be reverse or forward, got '" + order + "'");
+        }
+    }
+
+    /** The {@code reverse} argument of the second-pass kernels. */
+    int rereadOrderArg() {
+        return tuning.reverseRereads() ? 1 : 0;
     }
 
     /** CTAs per slice of the cluster kernels; must equal kSliceCluster in cuda/reduce.cuh. */
