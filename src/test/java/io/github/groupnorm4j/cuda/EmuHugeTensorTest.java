@@ -38,7 +38,11 @@ class EmuHugeTensorTest {
         if (kernel.contains("group_coefs")) {  // blocks 0..N*G-1 are slices, then one block per channel
             return block.x() >= (N - 1) * G && block.x() < N * G;
         }
-        return block.x() >= grid.x() - grid.x() / N;  // every other grid.x is N times a per-sample count
+        long perSample = grid.x() / N;  // every other grid.x is N times a per-sample count
+        // The second passes (map, dx) take the grid backwards (cuda BlockPart): there the last sample's blocks come
+        // first (their grids here are one row of blocks, or reversed in x and y alike).
+        boolean reversed = kernel.contains("apply") || kernel.contains("_dx");
+        return reversed ? block.x() < perSample : block.x() >= grid.x() - perSample;
     };
 
     @ParameterizedTest
