@@ -314,6 +314,40 @@ __device__ __forceinline__ NhwcSliceIndex nhwc_slice_index(long long slice, int 
     return NhwcSliceIndex{(slice / G) * hw * C + (slice % G) * channels_per_group, C, channels_per_group};
 }
 
+// What CTA `rank` of a slice's cluster stages (the cluster kernels, grid 8*N*G). Channels-first:
+// [begin, end) of the slice, an eighth with its boundaries on whole vectors.
+struct ClusterSlicePart {
+    long long slice, slice_begin, begin, end;
+};
+
+template <int W>
+__device__ __forceinline__ ClusterSlicePart cluster_slice_part(unsigned rank, long long slice_len) {
+    ClusterSlicePart p;
+    p.slice = blockIdx.x / kSliceCluster;
+    p.slice_begin = p.slice * slice_len;
+    p.begin = chunk_boundary<W>(p.slice_begin, slice_len, rank, kSliceCluster);
+    p.end = chunk_boundary<W>(p.slice_begin, slice_len, rank + 1, kSliceCluster);
+    return p;
+}
+
+// Channels-last: positions [rank*HW/8, (rank+1)*HW/8) of the slice, `len` = their Cg channels,
+// walked as a slice of their own (`part`); `whole` is the slice.
+struct ClusterNhwcPart {
+    long long slice;
+    NhwcSliceIndex whole, part;
+    unsigned len;
+};
+
+__device__ __forceinline__ ClusterNhwcPart cluster_nhwc_part(unsigned rank, int C, int G, long long hw) {
+    ClusterNhwcPart p;
+    p.slice = blockIdx.x / kSliceCluster;
+    p.whole = nhwc_slice_index(p.slice, C, G, hw);
+    const long long first_position = hw * rank / kSliceCluster;
+    p.part = NhwcSliceIndex{p.whole.base + first_position * C, C, p.whole.channels_per_group};
+    p.len = static_cast<unsigned>((hw * (rank + 1) / kSliceCluster - first_position) * p.whole.channels_per_group);
+    return p;
+}
+
 // ---------------------------------------------------------------------------
 // The pointwise maps, shared by every layout.
 // ---------------------------------------------------------------------------

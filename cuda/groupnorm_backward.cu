@@ -311,7 +311,8 @@ struct StagedSlice {
         for (unsigned k = threadIdx.x; k < static_cast<unsigned>(channels_per_group); k += blockDim.x) {
             float2 total = Float2Sum{}.identity();
             if (k >= first_channel && k < end_channel) {
-                for (unsigned q = 0; q < pieces; ++q) total = Float2Sum{}(total, segment_sums[(k - first_channel) * pieces + q]);
+                const float2* pieces_of_k = segment_sums + (k - first_channel) * pieces;
+                for (unsigned q = 0; q < pieces; ++q) total = Float2Sum{}(total, pieces_of_k[q]);
             }
             channel_sums[k] = total;
         }
@@ -453,6 +454,17 @@ template <typename T>
 constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 1;
 }  // namespace groupnorm4j
 
+// The one-pass backward kernels (one block or a cluster per slice, either layout) share one
+// signature, so the host launches them alike. __VA_ARGS__: the launch attributes.
+#define GROUPNORM4J_ONE_PASS_BACKWARD(name, body, T, ...)                                                          \
+    extern "C" __global__ void __VA_ARGS__ name(                                                                   \
+        const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                         \
+        const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,           \
+        float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, T* __restrict__ dx, int C, int G,             \
+        long long hw, int activation) {                                                                            \
+        groupnorm4j::body(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw, activation);          \
+    }
+
 #define GROUPNORM4J_BACKWARD_NCHW(T, suffix)                                                                       \
     extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads,                                   \
                                                  groupnorm4j::kChannelSumsMinBlocks<T>)                            \
@@ -474,15 +486,8 @@ constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 1;
         groupnorm4j::backward_dx(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, sum_chunks, dx, dgamma,      \
                                  dbeta, N, C, G, hw, activation, reverse);                                         \
     }                                                                                                              \
-    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                   \
-        groupnorm_backward_fused_##suffix(const T* __restrict__ dy, const T* __restrict__ x,                       \
-                                          const float* __restrict__ mean, const float* __restrict__ rstd,          \
-                                          const float* __restrict__ gamma, const float* __restrict__ beta,         \
-                                          float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,             \
-                                          T* __restrict__ dx, int C, int G, long long hw, int activation) {        \
-        groupnorm4j::backward_fused(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw,             \
-                                    activation);                                                                   \
-    }
+    GROUPNORM4J_ONE_PASS_BACKWARD(groupnorm_backward_fused_##suffix, backward_fused, T,                            \
+                                  __launch_bounds__(groupnorm4j::kMaxLaunchThreads))
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NCHW)
 
@@ -672,15 +677,8 @@ groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const floa
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC)
 
 #define GROUPNORM4J_BACKWARD_NHWC_FUSED(T, suffix)                                                                 \
-    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                   \
-        groupnorm_backward_nhwc_fused_##suffix(const T* __restrict__ dy, const T* __restrict__ x,                  \
-                                               const float* __restrict__ mean, const float* __restrict__ rstd,     \
-                                               const float* __restrict__ gamma, const float* __restrict__ beta,    \
-                                               float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,        \
-                                               T* __restrict__ dx, int C, int G, long long hw, int activation) {   \
-        groupnorm4j::nhwc_backward_fused(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw,        \
-                                         activation);                                                              \
-    }
+    GROUPNORM4J_ONE_PASS_BACKWARD(groupnorm_backward_nhwc_fused_##suffix, nhwc_backward_fused, T,                  \
+                                  __launch_bounds__(groupnorm4j::kMaxLaunchThreads))
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC_FUSED)
 
@@ -728,11 +726,9 @@ __device__ __forceinline__ void backward_cluster(const T* __restrict__ dy, const
     cg::cluster_group cluster = cg::this_cluster();
     const unsigned rank = cluster.block_rank();
     const int channels_per_group = C / G;
-    const long long slice = blockIdx.x / kSliceCluster;
-    const long long slice_len = static_cast<long long>(channels_per_group) * hw;
-    const long long slice_begin = slice * slice_len;
-    const long long begin = chunk_boundary<W>(slice_begin, slice_len, rank, kSliceCluster);
-    const long long end = chunk_boundary<W>(slice_begin, slice_len, rank + 1, kSliceCluster);
+    const ClusterSlicePart p = cluster_slice_part<W>(rank, static_cast<long long>(channels_per_group) * hw);
+    const long long slice = p.slice, begin = p.begin, end = p.end;
+    const long long slice_begin = p.slice_begin;
     // The part fits in shared memory and the slice in 8 of them, hence 32-bit positions.
     const unsigned offset = static_cast<unsigned>(begin - slice_begin);  // the part's first position in the slice
     const unsigned part_len = static_cast<unsigned>(end - begin);
@@ -769,16 +765,15 @@ __device__ __forceinline__ void nhwc_backward_cluster(const T* __restrict__ dy, 
                                                       const float* __restrict__ gamma, const float* __restrict__ beta,
                                                       float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
                                                       T* __restrict__ dx, int C, int G, long long hw, int activation) {
-        extern __shared__ float4 dynamic_smem[];
+    extern __shared__ float4 dynamic_smem[];
     cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
     const unsigned rank = cluster.block_rank();
-    const long long slice = blockIdx.x / kSliceCluster;
-    const NhwcSliceIndex whole = nhwc_slice_index(slice, C, G, hw);
+    const ClusterNhwcPart p = cluster_nhwc_part(rank, C, G, hw);
+    const long long slice = p.slice;
+    const NhwcSliceIndex whole = p.whole, part = p.part;
     const unsigned cg = static_cast<unsigned>(whole.channels_per_group);
-    const long long first_position = hw * rank / kSliceCluster;
-    const unsigned positions = static_cast<unsigned>(hw * (rank + 1) / kSliceCluster - first_position);
-    const NhwcSliceIndex part{whole.base + first_position * C, C, whole.channels_per_group};
-    const unsigned part_len = positions * cg;
+    const unsigned part_len = p.len;
+    const unsigned positions = part_len / cg;
     StagedSlice<T> st(dynamic_smem, whole.channels_per_group, part_len, 0, activation);
     st.load_params(gamma, beta, static_cast<int>(slice % G) * whole.channels_per_group);
     for (NhwcSliceWalk w(part); w.j < part_len; w.next()) {
@@ -797,27 +792,13 @@ __device__ __forceinline__ void nhwc_backward_cluster(const T* __restrict__ dy, 
 }
 }  // namespace groupnorm4j
 
+#define GROUPNORM4J_CLUSTER_LAUNCH                                                                                 \
+    __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1) __launch_bounds__(groupnorm4j::kMaxLaunchThreads)
 #define GROUPNORM4J_BACKWARD_CLUSTER(T, suffix)                                                                    \
-    extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                  \
-        __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                                          \
-        groupnorm_backward_cluster_##suffix(const T* __restrict__ dy, const T* __restrict__ x,                     \
-                                            const float* __restrict__ mean, const float* __restrict__ rstd,        \
-                                            const float* __restrict__ gamma, const float* __restrict__ beta,       \
-                                            float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,           \
-                                            T* __restrict__ dx, int C, int G, long long hw, int activation) {      \
-        groupnorm4j::backward_cluster(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw,           \
-                                      activation);                                                                 \
-    }                                                                                                              \
-    extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                  \
-        __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                                          \
-        groupnorm_backward_nhwc_cluster_##suffix(const T* __restrict__ dy, const T* __restrict__ x,                \
-                                                 const float* __restrict__ mean, const float* __restrict__ rstd,   \
-                                                 const float* __restrict__ gamma, const float* __restrict__ beta,  \
-                                                 float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,      \
-                                                 T* __restrict__ dx, int C, int G, long long hw, int activation) { \
-        groupnorm4j::nhwc_backward_cluster(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw,      \
-                                           activation);                                                            \
-    }
+    GROUPNORM4J_ONE_PASS_BACKWARD(groupnorm_backward_cluster_##suffix, backward_cluster, T,                        \
+                                  GROUPNORM4J_CLUSTER_LAUNCH)                                                      \
+    GROUPNORM4J_ONE_PASS_BACKWARD(groupnorm_backward_nhwc_cluster_##suffix, nhwc_backward_cluster, T,              \
+                                  GROUPNORM4J_CLUSTER_LAUNCH)
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_CLUSTER)
 #endif

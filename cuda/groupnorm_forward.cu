@@ -261,6 +261,16 @@ __device__ __forceinline__ void forward_split_stats(const T* __restrict__ x, flo
 
 }  // namespace groupnorm4j
 
+// The one-pass forward kernels (one block or a cluster per slice, either layout) share one
+// signature, so the host launches them alike. __VA_ARGS__: the launch attributes.
+#define GROUPNORM4J_ONE_PASS_FORWARD(name, body, T, ...)                                                           \
+    extern "C" __global__ void __VA_ARGS__ name(const T* __restrict__ x, const float* __restrict__ gamma,          \
+                                                const float* __restrict__ beta, T* __restrict__ y,                 \
+                                                float* __restrict__ mean, float* __restrict__ rstd, int C, int G,  \
+                                                long long hw, float eps, int activation) {                         \
+        groupnorm4j::body(x, gamma, beta, y, mean, rstd, C, G, hw, eps, activation);                               \
+    }
+
 #define GROUPNORM4J_FORWARD_NCHW(T, suffix)                                                                        \
     extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                 \
         groupnorm_forward_stats_##suffix(const T* __restrict__ x, float* __restrict__ mean,                        \
@@ -274,13 +284,8 @@ __device__ __forceinline__ void forward_split_stats(const T* __restrict__ x, flo
                                          long long hw, int activation, int reverse) {                              \
         groupnorm4j::forward_apply(x, mean, rstd, gamma, beta, y, C, G, hw, activation, reverse);                  \
     }                                                                                                              \
-    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                 \
-        groupnorm_forward_fused_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,                 \
-                                         const float* __restrict__ beta, T* __restrict__ y,                        \
-                                         float* __restrict__ mean, float* __restrict__ rstd, int C, int G,         \
-                                         long long hw, float eps, int activation) {                                \
-        groupnorm4j::forward_fused(x, gamma, beta, y, mean, rstd, C, G, hw, eps, activation);                      \
-    }                                                                                                              \
+    GROUPNORM4J_ONE_PASS_FORWARD(groupnorm_forward_fused_##suffix, forward_fused, T,                               \
+                                 __launch_bounds__(groupnorm4j::kMaxLaunchThreads))                                \
     extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                 \
         groupnorm_forward_split_stats_##suffix(const T* __restrict__ x, float* __restrict__ partials,              \
                                                unsigned* __restrict__ counters, float* __restrict__ mean,          \
@@ -492,13 +497,8 @@ __device__ __forceinline__ void nhwc_fused(const T* __restrict__ x, const float*
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC)
 
 #define GROUPNORM4J_FORWARD_NHWC_FUSED(T, suffix)                                                                  \
-    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)                                   \
-        groupnorm_forward_nhwc_fused_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,            \
-                                              const float* __restrict__ beta, T* __restrict__ y,                   \
-                                              float* __restrict__ mean, float* __restrict__ rstd, int C, int G,    \
-                                              long long hw, float eps, int activation) {                           \
-        groupnorm4j::nhwc_fused(x, gamma, beta, y, mean, rstd, C, G, hw, eps, activation);                         \
-    }
+    GROUPNORM4J_ONE_PASS_FORWARD(groupnorm_forward_nhwc_fused_##suffix, nhwc_fused, T,                             \
+                                 __launch_bounds__(groupnorm4j::kMaxLaunchThreads))
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC_FUSED)
 
@@ -545,11 +545,9 @@ __device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const f
     cg::cluster_group cluster = cg::this_cluster();
     const unsigned rank = cluster.block_rank();
     const int channels_per_group = C / G;
-    const long long slice = blockIdx.x / kSliceCluster;
     const long long slice_len = static_cast<long long>(channels_per_group) * hw;
-    const long long slice_begin = slice * slice_len;
-    const long long begin = chunk_boundary<W>(slice_begin, slice_len, rank, kSliceCluster);
-    const long long end = chunk_boundary<W>(slice_begin, slice_len, rank + 1, kSliceCluster);
+    const ClusterSlicePart p = cluster_slice_part<W>(rank, slice_len);
+    const long long slice = p.slice, slice_begin = p.slice_begin, begin = p.begin, end = p.end;
     ChannelAffine* affine = reinterpret_cast<ChannelAffine*>(dynamic_smem);
     T* staged = reinterpret_cast<T*>(dynamic_smem + (channels_per_group * sizeof(ChannelAffine) + 15) / 16);
 
@@ -583,13 +581,11 @@ __device__ __forceinline__ void nhwc_forward_cluster(const T* __restrict__ x, co
     extern __shared__ float4 dynamic_smem[];
     cg::cluster_group cluster = cg::this_cluster();
     const unsigned rank = cluster.block_rank();
-    const long long slice = blockIdx.x / kSliceCluster;
-    const NhwcSliceIndex whole = nhwc_slice_index(slice, C, G, hw);
+    const ClusterNhwcPart p = cluster_nhwc_part(rank, C, G, hw);
+    const long long slice = p.slice;
+    const NhwcSliceIndex whole = p.whole, part = p.part;
+    const unsigned part_len = p.len;
     const int channels_per_group = whole.channels_per_group;
-    const long long first_position = hw * rank / kSliceCluster;
-    const NhwcSliceIndex part{whole.base + first_position * C, C, channels_per_group};
-    const unsigned part_len =
-        static_cast<unsigned>((hw * (rank + 1) / kSliceCluster - first_position) * channels_per_group);
     ChannelAffine* affine = reinterpret_cast<ChannelAffine*>(dynamic_smem);
     T* staged = reinterpret_cast<T*>(dynamic_smem + (channels_per_group * sizeof(ChannelAffine) + 15) / 16);
 
@@ -614,23 +610,14 @@ __device__ __forceinline__ void nhwc_forward_cluster(const T* __restrict__ x, co
 }
 }  // namespace groupnorm4j
 
+#define GROUPNORM4J_CLUSTER_LAUNCH                                                                                 \
+    __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                                             \
+        __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kClusterMinBlocks)
 #define GROUPNORM4J_FORWARD_CLUSTER(T, suffix)                                                                     \
-    extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                  \
-        __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kClusterMinBlocks)                        \
-        groupnorm_forward_cluster_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,               \
-                                           const float* __restrict__ beta, T* __restrict__ y,                      \
-                                           float* __restrict__ mean, float* __restrict__ rstd, int C, int G,       \
-                                           long long hw, float eps, int activation) {                              \
-        groupnorm4j::forward_cluster(x, gamma, beta, y, mean, rstd, C, G, hw, eps, activation);                    \
-    }                                                                                                              \
-    extern "C" __global__ void __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                  \
-        __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kClusterMinBlocks)                        \
-        groupnorm_forward_nhwc_cluster_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,          \
-                                                const float* __restrict__ beta, T* __restrict__ y,                 \
-                                                float* __restrict__ mean, float* __restrict__ rstd, int C, int G,  \
-                                                long long hw, float eps, int activation) {                         \
-        groupnorm4j::nhwc_forward_cluster(x, gamma, beta, y, mean, rstd, C, G, hw, eps, activation);               \
-    }
+    GROUPNORM4J_ONE_PASS_FORWARD(groupnorm_forward_cluster_##suffix, forward_cluster, T,                           \
+                                 GROUPNORM4J_CLUSTER_LAUNCH)                                                       \
+    GROUPNORM4J_ONE_PASS_FORWARD(groupnorm_forward_nhwc_cluster_##suffix, nhwc_forward_cluster, T,                 \
+                                 GROUPNORM4J_CLUSTER_LAUNCH)
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_CLUSTER)
 #endif

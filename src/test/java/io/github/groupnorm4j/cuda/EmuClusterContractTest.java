@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * shared memory, including slices shorter than 8, where some CTAs have nothing to stage, and slices whose parts
  * start and end inside a channel.
  */
-class EmuClusterContractTest extends EmuChannelsFirstContract {
+class EmuClusterContractTest extends EmuThreeVariantContract {
     @Override
     protected LaunchPlanner.Tuning tuning() {
         return new LaunchPlanner.Tuning(0, 16, true);

@@ -7,7 +7,7 @@ import io.github.groupnorm4j.emu.Schedule;
  * {@link EmuGroupNormContractTest} with the fused kernels allowed up to 200 KiB of shared memory (one block per SM), on the
  * compute_75 PTX under the adversarial schedule: the one-pass kernels run on every shape whose slice fits.
  */
-class EmuFusedPathGroupNormContractTest extends EmuChannelsFirstContract {
+class EmuFusedPathGroupNormContractTest extends EmuThreeVariantContract {
     @Override
     protected LaunchPlanner.Tuning tuning() {
         return new LaunchPlanner.Tuning(200 * 1024, 16);

@@ -5,7 +5,7 @@ package io.github.groupnorm4j.cuda;
  * split-statistics kernel (last-block combine), the single-block statistics kernel, the elementwise map and the
  * three-launch backward run on every shape of the check suite.
  */
-class EmuSplitPathGroupNormContractTest extends EmuChannelsFirstContract {
+class EmuSplitPathGroupNormContractTest extends EmuThreeVariantContract {
     @Override
     protected LaunchPlanner.Tuning tuning() {
         return new LaunchPlanner.Tuning(0, 1);

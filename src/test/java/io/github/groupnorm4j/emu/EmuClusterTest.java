@@ -75,15 +75,20 @@ class EmuClusterTest {
         }
     }
 
+    /** Runs planted-bug kernel {@code kernel} on two clusters of 4 (8 int inputs, 16 int outputs). */
+    private static LaunchResult runPlantedBug(Schedule schedule, int seed, String kernel) throws IOException {
+        Emulator emu = new Emulator(EmuOptions.builder().schedule(schedule).seed(seed).build());
+        PtxModule m = load(emu);
+        long in = emu.malloc(4 * 8);
+        long out = emu.malloc(4 * 16);
+        emu.write(in, new int[] {1, 2, 3, 4, 5, 6, 7, 8}, 0, 8);
+        return emu.launch(m, kernel, Dim3.of(8), Dim3.of(64), 0, in, out);
+    }
+
     @ParameterizedTest
     @EnumSource(Schedule.class)
     void remoteReadWithoutClusterSyncIsFound(Schedule schedule) throws IOException {
-        Emulator emu = new Emulator(EmuOptions.builder().schedule(schedule).seed(2).build());
-        PtxModule m = load(emu);
-        long in = emu.malloc(4 * 8);
-        long out = emu.malloc(4 * 8);
-        emu.write(in, new int[] {1, 2, 3, 4, 5, 6, 7, 8}, 0, 8);
-        LaunchResult r = emu.launch(m, "bug_cluster_missing_sync", Dim3.of(8), Dim3.of(64), 0, in, out);
+        LaunchResult r = runPlantedBug(schedule, 2, "bug_cluster_missing_sync");
         assertTrue(r.findings().stream().anyMatch(f -> f.category() == Finding.Category.SHARED_RACE
                         || f.category() == Finding.Category.UNINITIALIZED_READ),
                 () -> "expected a race or uninitialised read, got:\n" + describe(r.findings()));
@@ -92,12 +97,7 @@ class EmuClusterTest {
     @ParameterizedTest
     @EnumSource(Schedule.class)
     void remoteReadOfAnExitedCtaIsFound(Schedule schedule) throws IOException {
-        Emulator emu = new Emulator(EmuOptions.builder().schedule(schedule).seed(3).build());
-        PtxModule m = load(emu);
-        long in = emu.malloc(4 * 8);
-        long out = emu.malloc(4 * 16);
-        emu.write(in, new int[] {1, 2, 3, 4, 5, 6, 7, 8}, 0, 8);
-        LaunchResult r = emu.launch(m, "bug_cluster_read_after_exit", Dim3.of(8), Dim3.of(64), 0, in, out);
+        LaunchResult r = runPlantedBug(schedule, 3, "bug_cluster_read_after_exit");
         assertTrue(r.findings().stream().anyMatch(f -> f.category() == Finding.Category.OUT_OF_BOUNDS
                         && f.message().contains("rank 0, which has exited")),
                 () -> "expected a read of an exited CTA's shared memory, got:\n" + describe(r.findings()));
