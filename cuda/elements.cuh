@@ -226,6 +226,7 @@ struct ColumnTile {
 __device__ __forceinline__ ColumnTile column_tile(int C, int V, int cols, long long hw, int row_chunks,
                                                   bool reversed) {
     ColumnTile t;
+    // Backwards in both x and y is the reverse of the start order (start_position(true)), without a division.
     const unsigned bx = reversed ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
     const unsigned by = reversed ? gridDim.y - 1 - blockIdx.y : blockIdx.y;
     t.col = static_cast<int>(threadIdx.x) % cols;
@@ -313,6 +314,9 @@ __device__ __forceinline__ NhwcSliceIndex nhwc_slice_index(long long slice, int 
     const int channels_per_group = C / G;
     return NhwcSliceIndex{(slice / G) * hw * C + (slice % G) * channels_per_group, C, channels_per_group};
 }
+
+// The cluster shape of the cluster kernels (each file adds its launch bounds).
+#define GROUPNORM4J_SLICE_CLUSTER_DIMS __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)
 
 // What CTA `rank` of a slice's cluster stages (the cluster kernels, grid 8*N*G). Channels-first:
 // [begin, end) of the slice, an eighth with its boundaries on whole vectors.

@@ -792,13 +792,13 @@ __device__ __forceinline__ void nhwc_backward_cluster(const T* __restrict__ dy, 
 }
 }  // namespace groupnorm4j
 
-#define GROUPNORM4J_CLUSTER_LAUNCH                                                                                 \
-    __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1) __launch_bounds__(groupnorm4j::kMaxLaunchThreads)
 #define GROUPNORM4J_BACKWARD_CLUSTER(T, suffix)                                                                    \
     GROUPNORM4J_ONE_PASS_BACKWARD(groupnorm_backward_cluster_##suffix, backward_cluster, T,                        \
-                                  GROUPNORM4J_CLUSTER_LAUNCH)                                                      \
+                                  GROUPNORM4J_SLICE_CLUSTER_DIMS                                                   \
+                                  __launch_bounds__(groupnorm4j::kMaxLaunchThreads))                               \
     GROUPNORM4J_ONE_PASS_BACKWARD(groupnorm_backward_nhwc_cluster_##suffix, nhwc_backward_cluster, T,              \
-                                  GROUPNORM4J_CLUSTER_LAUNCH)
+                                  GROUPNORM4J_SLICE_CLUSTER_DIMS                                                   \
+                                  __launch_bounds__(groupnorm4j::kMaxLaunchThreads))
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_CLUSTER)
 #endif

@@ -610,14 +610,13 @@ __device__ __forceinline__ void nhwc_forward_cluster(const T* __restrict__ x, co
 }
 }  // namespace groupnorm4j
 
-#define GROUPNORM4J_CLUSTER_LAUNCH                                                                                 \
-    __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)                                                             \
-        __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kClusterMinBlocks)
 #define GROUPNORM4J_FORWARD_CLUSTER(T, suffix)                                                                     \
     GROUPNORM4J_ONE_PASS_FORWARD(groupnorm_forward_cluster_##suffix, forward_cluster, T,                           \
-                                 GROUPNORM4J_CLUSTER_LAUNCH)                                                       \
+                                 GROUPNORM4J_SLICE_CLUSTER_DIMS                                                    \
+                                 __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kClusterMinBlocks)) \
     GROUPNORM4J_ONE_PASS_FORWARD(groupnorm_forward_nhwc_cluster_##suffix, nhwc_forward_cluster, T,                 \
-                                 GROUPNORM4J_CLUSTER_LAUNCH)
+                                 GROUPNORM4J_SLICE_CLUSTER_DIMS                                                    \
+                                 __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kClusterMinBlocks))
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_CLUSTER)
 #endif

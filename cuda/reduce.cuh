@@ -213,12 +213,17 @@ struct BlockPart {
     unsigned part;   // chunk of it, 0..parts-1
 };
 
+// This block's place in the order the GPU starts blocks (x fastest, then y), counted from the
+// end when `reversed`.
+__device__ __forceinline__ unsigned long long start_position(bool reversed) {
+    const unsigned long long started = blockIdx.x + static_cast<unsigned long long>(blockIdx.y) * gridDim.x;
+    return reversed ? static_cast<unsigned long long>(gridDim.x) * gridDim.y - 1 - started : started;
+}
+
 // Item and chunk of this block of a grid (items, parts) = (gridDim.x, gridDim.y), taken item-major
 // in start order (all chunks of item 0, then item 1, ...), or in the reverse of that.
 __device__ __forceinline__ BlockPart block_part(bool reversed) {
-    const unsigned long long blocks = static_cast<unsigned long long>(gridDim.x) * gridDim.y;
-    unsigned long long started = blockIdx.x + static_cast<unsigned long long>(blockIdx.y) * gridDim.x;
-    if (reversed) started = blocks - 1 - started;
+    const unsigned long long started = start_position(reversed);
     BlockPart b;
     b.item = static_cast<long long>(started / gridDim.y);
     b.part = static_cast<unsigned>(started % gridDim.y);

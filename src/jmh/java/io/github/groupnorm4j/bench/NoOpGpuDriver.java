@@ -1,5 +1,6 @@
 package io.github.groupnorm4j.bench;
 
+import io.github.groupnorm4j.cuda.EmuGpuDriver;
 import io.github.groupnorm4j.cuda.GpuDriver;
 import io.github.groupnorm4j.cuda.KernelArgs;
 import java.util.concurrent.atomic.AtomicLong;
@@ -7,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A driver that does no device work: addresses are made up, copies and launches return at once. With it a
  * benchmark times only this library's own host-side code per call (argument checks, planning, parameter packing),
- * without JCuda's JNI or the CUDA driver, on any machine. Reports an H100-like device (132 SMs, compute 9.0).
+ * without JCuda's JNI or the CUDA driver, on any machine. Reports the H100-like device the emulator does (compute 9.0).
  */
 final class NoOpGpuDriver implements GpuDriver {
     private record NoOpModule(String name) implements Module {
@@ -39,17 +40,17 @@ final class NoOpGpuDriver implements GpuDriver {
 
     @Override
     public int multiprocessorCount() {
-        return 132;
+        return EmuGpuDriver.MULTIPROCESSORS;
     }
 
     @Override
     public int l2CacheBytes() {
-        return 50 << 20;
+        return EmuGpuDriver.L2_BYTES;
     }
 
     @Override
     public int maxSharedMemoryPerBlockOptin() {
-        return 227 << 10;
+        return EmuGpuDriver.SHARED_PER_BLOCK_OPTIN;
     }
 
     @Override

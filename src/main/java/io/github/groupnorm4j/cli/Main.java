@@ -117,9 +117,11 @@ public final class Main {
                     return backward(Args.parse(command, argv, 1, options("dy", "x", "groups", "gamma", "beta", "eps",
                             "device", "out", "norm", "fused-limit-kib", "cluster")));
                 case "check":
-                    return check(Args.parse(command, argv, 1, options("device", "schedule", "seed", "fused-limit-kib", "cluster")));
+                    return check(Args.parse(command, argv, 1,
+                            options("device", "schedule", "seed", "fused-limit-kib", "cluster")));
                 case "sanitize":
-                    return sanitize(Args.parse(command, argv, 1, options("device", "schedule", "seed", "fused-limit-kib", "cluster")));
+                    return sanitize(Args.parse(command, argv, 1,
+                            options("device", "schedule", "seed", "fused-limit-kib", "cluster")));
                 case "bench":
                     return new BenchCommand(out).run(Args.parse(command, argv, 1,
                             options("device", "warmup", "repeat", "fused-limit-kib", "cluster")));
@@ -281,15 +283,14 @@ public final class Main {
 
     private GroupNorm open(Args a) {
         Backend b = backend(a);
-        return openBackend(b == Backend.AUTO ? b.resolve() : b, a, b == Backend.AUTO);
+        return openBackend(b == Backend.AUTO ? b.resolve() : b, a, KernelOptions.of(a), b == Backend.AUTO);
     }
 
     /**
      * The implementation on {@code resolved}: the CUDA kernels on a GPU or on the emulator (with --fused-limit-kib and
      * --cluster; the emulator with --schedule/--seed), or the CPU reference.
      */
-    private GroupNorm openBackend(Backend resolved, Args a, boolean resolvedFromAuto) {
-        KernelOptions kernels = KernelOptions.of(a);
+    private GroupNorm openBackend(Backend resolved, Args a, KernelOptions kernels, boolean resolvedFromAuto) {
         switch (resolved) {
             case EMU:
                 return kernels.openEmulated(emuOptions(a, a.command()).build());
@@ -330,8 +331,9 @@ public final class Main {
         Checker checker = new Checker();
         int failures = 0;
         int rows = 0;
-        try (GroupNorm gn = openBackend(resolved, a, false)) {
-            out.println("check: " + gn.name() + KernelOptions.of(a).note() + " vs float64 CPU reference" + variantsNote(a));
+        KernelOptions kernels = KernelOptions.of(a);
+        try (GroupNorm gn = openBackend(resolved, a, kernels, false)) {
+            out.println("check: " + gn.name() + kernels.note() + " vs float64 CPU reference" + variantsNote(a));
             out.printf(Locale.ROOT, header, "shape", "case", "output", "max abs err", "rel err", "tolerance",
                     "err/tol", "result");
             for (CheckCase c : cases) {
@@ -431,9 +433,10 @@ public final class Main {
         List<CheckCase> suite = variantSuites(a);
         int findings = 0;
         int failedLaunches = 0;
-        try (CudaGroupNorm gn = KernelOptions.of(a).openEmulated(options)) {
+        KernelOptions kernels = KernelOptions.of(a);
+        try (CudaGroupNorm gn = kernels.openEmulated(options)) {
             EmuGpuDriver emu = gn.emulator();
-            out.println("sanitize: " + gn.name() + KernelOptions.of(a).note() + ", forward+backward of " + suite.size() + " cases"
+            out.println("sanitize: " + gn.name() + kernels.note() + ", forward+backward of " + suite.size() + " cases"
                     + variantsNote(a));
             for (CheckCase c : suite) {
                 emu.clearFindings();

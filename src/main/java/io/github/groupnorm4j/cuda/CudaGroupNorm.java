@@ -84,10 +84,14 @@ public final class CudaGroupNorm implements GroupNorm {
      * a slice across a cluster of 8 CTAs when it is too large for one block (off by default until timed on a GPU).
      */
     public static CudaGroupNorm open(int ordinal, int fusedSharedLimitBytes, boolean cluster) {
+        requireLimit(fusedSharedLimitBytes);  // before a device is opened
+        return withLimits(CudaDevice.open(ordinal), fusedSharedLimitBytes, cluster);
+    }
+
+    private static void requireLimit(int fusedSharedLimitBytes) {
         if (fusedSharedLimitBytes < 0) {
             throw new IllegalArgumentException("fusedSharedLimitBytes must be >= 0, got " + fusedSharedLimitBytes);
         }
-        return withLimits(CudaDevice.open(ordinal), fusedSharedLimitBytes, cluster);
     }
 
     private static CudaGroupNorm withLimits(CudaDevice device, int fusedSharedLimitBytes, boolean cluster) {
@@ -129,9 +133,7 @@ public final class CudaGroupNorm implements GroupNorm {
      */
     public static CudaGroupNorm emulated(EmuOptions options, int computeCapability, int fusedSharedLimitBytes,
                                          boolean cluster) {
-        if (fusedSharedLimitBytes < 0) {
-            throw new IllegalArgumentException("fusedSharedLimitBytes must be >= 0, got " + fusedSharedLimitBytes);
-        }
+        requireLimit(fusedSharedLimitBytes);
         return withLimits(CudaDevice.emulated(options, computeCapability), fusedSharedLimitBytes, cluster);
     }
 

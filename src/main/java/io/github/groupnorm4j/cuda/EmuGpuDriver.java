@@ -39,6 +39,10 @@ import jcuda.driver.CUresult;
  */
 public final class EmuGpuDriver implements GpuDriver {
     public static final String NAME = "groupnorm4j PTX emulator";
+    /** The H100 the emulated device reports (and {@code NoOpGpuDriver} too), so launch shapes are an H100's. */
+    public static final int MULTIPROCESSORS = 132;
+    public static final int L2_BYTES = 50 << 20;
+    public static final int SHARED_PER_BLOCK_OPTIN = 227 << 10;
 
     private final Emulator emulator;
     private final int computeCapability;
@@ -121,17 +125,17 @@ public final class EmuGpuDriver implements GpuDriver {
 
     @Override
     public int multiprocessorCount() {
-        return 132;
+        return MULTIPROCESSORS;
     }
 
     @Override
     public int l2CacheBytes() {
-        return 50 << 20;
+        return L2_BYTES;
     }
 
     @Override
     public int maxSharedMemoryPerBlockOptin() {
-        return 227 << 10;
+        return SHARED_PER_BLOCK_OPTIN;
     }
 
     @Override

@@ -381,7 +381,8 @@ final class PtxParser {
         java.util.regex.Matcher bound = java.util.regex.Pattern
                 .compile("\\.(?:maxntid|reqntid)\\s+(\\d+)\\s*(?:,\\s*(\\d+))?\\s*(?:,\\s*(\\d+))?").matcher(h);
         if (bound.find()) {
-            long threads = Long.parseLong(bound.group(1)) * (bound.group(2) == null ? 1 : Long.parseLong(bound.group(2)))
+            long threads = Long.parseLong(bound.group(1))
+                    * (bound.group(2) == null ? 1 : Long.parseLong(bound.group(2)))
                     * (bound.group(3) == null ? 1 : Long.parseLong(bound.group(3)));
             if (threads < 1 || threads > 1024) {
                 throw error(header.line, "thread bound of " + threads + ": expected 1 to 1024");

@@ -187,11 +187,11 @@ class MainTest {
         Path x = write("x.npy", new float[] {1, 2, 3, 4}, 1, 2, 2);
         assertUserError("check: --cluster must be on or off, got 'yes'", "check", "--device", "emu", "--cluster",
                 "yes");
-        assertUserError("check: --fused-limit-kib and --cluster on run the CUDA kernels (--device cuda or emu)", "check",
-                "--device", "cpu", "--cluster", "on");
+        assertUserError("check: --fused-limit-kib and --cluster on run the CUDA kernels (--device cuda or emu)",
+                "check", "--device", "cpu", "--cluster", "on");
         assertUserError("check: --fused-limit-kib must be in [0, 1024], got -3", "check", "--fused-limit-kib", "-3");
-        assertUserError("forward: --fused-limit-kib and --cluster on run the CUDA kernels", "forward", "--x", x.toString(), "--groups", "1",
-                "--device", "cpu", "--cluster", "on", "--out", dir.toString());
+        assertUserError("forward: --fused-limit-kib and --cluster on run the CUDA kernels", "forward", "--x",
+                x.toString(), "--groups", "1", "--device", "cpu", "--cluster", "on", "--out", dir.toString());
     }
 
     @Test

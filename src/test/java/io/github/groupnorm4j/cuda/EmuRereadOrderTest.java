@@ -49,8 +49,10 @@ class EmuRereadOrderTest {
         ForwardResult ff = forward.forward(c.spec(), c.x(), c.gamma(), c.beta());
         assertArrayEquals(fr.y(), ff.y(), "y");
         assertArrayEquals(fr.mean(), ff.mean(), "mean");
-        BackwardResult br = reverse.backward(c.spec(), c.dy(), c.x(), fr.mean(), fr.rstd(), c.gamma(), c.backwardBeta());
-        BackwardResult bf = forward.backward(c.spec(), c.dy(), c.x(), ff.mean(), ff.rstd(), c.gamma(), c.backwardBeta());
+        BackwardResult br =
+                reverse.backward(c.spec(), c.dy(), c.x(), fr.mean(), fr.rstd(), c.gamma(), c.backwardBeta());
+        BackwardResult bf =
+                forward.backward(c.spec(), c.dy(), c.x(), ff.mean(), ff.rstd(), c.gamma(), c.backwardBeta());
         assertArrayEquals(br.dx(), bf.dx(), "dx");
         assertArrayEquals(br.dgamma(), bf.dgamma(), "dgamma");
         assertArrayEquals(br.dbeta(), bf.dbeta(), "dbeta");
