@@ -318,39 +318,91 @@ __device__ __forceinline__ NhwcSliceIndex nhwc_slice_index(long long slice, int 
 // The cluster shape of the cluster kernels (each file adds its launch bounds).
 #define GROUPNORM4J_SLICE_CLUSTER_DIMS __cluster_dims__(groupnorm4j::kSliceCluster, 1, 1)
 
-// What CTA `rank` of a slice's cluster stages (the cluster kernels, grid 8*N*G). Channels-first:
-// [begin, end) of the slice, an eighth with its boundaries on whole vectors.
-struct ClusterSlicePart {
+// What CTA `rank` of the `parts` CTAs sharing `slice` stages (cluster kernels: 8 parts, a cluster
+// per slice; cooperative kernels: parts from the host). Channels-first: [begin, end) of the
+// slice, a 1/parts share with its boundaries on whole vectors.
+struct SlicePart {
     long long slice, slice_begin, begin, end;
 };
 
 template <int W>
-__device__ __forceinline__ ClusterSlicePart cluster_slice_part(unsigned rank, long long slice_len) {
-    ClusterSlicePart p;
-    p.slice = blockIdx.x / kSliceCluster;
-    p.slice_begin = p.slice * slice_len;
-    p.begin = chunk_boundary<W>(p.slice_begin, slice_len, rank, kSliceCluster);
-    p.end = chunk_boundary<W>(p.slice_begin, slice_len, rank + 1, kSliceCluster);
+__device__ __forceinline__ SlicePart slice_part(long long slice, unsigned rank, unsigned parts, long long slice_len) {
+    SlicePart p;
+    p.slice = slice;
+    p.slice_begin = slice * slice_len;
+    p.begin = chunk_boundary<W>(p.slice_begin, slice_len, rank, parts);
+    p.end = chunk_boundary<W>(p.slice_begin, slice_len, rank + 1, parts);
     return p;
 }
 
-// Channels-last: positions [rank*HW/8, (rank+1)*HW/8) of the slice, `len` = their Cg channels,
-// walked as a slice of their own (`part`); `whole` is the slice.
-struct ClusterNhwcPart {
+// Channels-last: positions [rank*HW/parts, (rank+1)*HW/parts) of the slice, `len` = their Cg
+// channels, walked as a slice of their own (`part`); `whole` is the slice.
+struct NhwcPart {
     long long slice;
     NhwcSliceIndex whole, part;
     unsigned len;
 };
 
-__device__ __forceinline__ ClusterNhwcPart cluster_nhwc_part(unsigned rank, int C, int G, long long hw) {
-    ClusterNhwcPart p;
-    p.slice = blockIdx.x / kSliceCluster;
-    p.whole = nhwc_slice_index(p.slice, C, G, hw);
-    const long long first_position = hw * rank / kSliceCluster;
+__device__ __forceinline__ NhwcPart nhwc_part(long long slice, unsigned rank, unsigned parts, int C, int G,
+                                              long long hw) {
+    NhwcPart p;
+    p.slice = slice;
+    p.whole = nhwc_slice_index(slice, C, G, hw);
+    const long long first_position = hw * rank / parts;
     p.part = NhwcSliceIndex{p.whole.base + first_position * C, C, p.whole.channels_per_group};
-    p.len = static_cast<unsigned>((hw * (rank + 1) / kSliceCluster - first_position) * p.whole.channels_per_group);
+    p.len = static_cast<unsigned>((hw * (rank + 1) / parts - first_position) * p.whole.channels_per_group);
     return p;
 }
+
+// Which slice and part a CTA of a cluster or cooperative kernel takes, and how it exchanges
+// partial results with the other CTAs of its slice (see GridExchange).
+// Portable: grid (parts*N*G), CTA b takes part b % parts of slice b / parts.
+__device__ __forceinline__ GridExchange grid_exchange(float* exchange, unsigned* barrier, unsigned parts) {
+    return GridExchange{exchange, barrier, static_cast<long long>(blockIdx.x / parts), blockIdx.x % parts, parts};
+}
+
+}  // namespace groupnorm4j
+
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+#include <cooperative_groups.h>
+
+namespace groupnorm4j {
+// compute_90: a cluster of 8 per slice, exchanging through distributed shared memory. The closing
+// cluster.sync keeps every CTA (and its shared memory) alive until the others have read it.
+struct ClusterExchange {
+    cooperative_groups::cluster_group cluster;
+    long long slice;
+    unsigned rank, parts;
+
+    __device__ __forceinline__ ClusterExchange()
+        : cluster(cooperative_groups::this_cluster()),
+          slice(blockIdx.x / kSliceCluster),
+          rank(cluster.block_rank()),
+          parts(kSliceCluster) {}
+
+    template <typename V>
+    __device__ __forceinline__ void publish(const V*, int) {
+        cluster.sync();
+    }
+    template <typename V>
+    __device__ __forceinline__ V part(const V* mine, int k, int, unsigned r) {
+        return *cluster.map_shared_rank(mine + k, r);
+    }
+    __device__ __forceinline__ void done() { cluster.sync(); }
+};
+}  // namespace groupnorm4j
+#endif
+
+// `name`: kernel body `body` with its way of exchanging (one-pass entry points call bodies with
+// the tensor first and deduce T from it): GROUPNORM4J_WITH_EXCHANGE(forward_cluster, forward_parts,
+// ClusterExchange()).
+#define GROUPNORM4J_WITH_EXCHANGE(name, body, exchange)                                                            \
+    template <typename T, typename... Args>                                                                        \
+    __device__ __forceinline__ void name(const T* first, Args... args) {                                           \
+        body<T>(exchange, first, args...);                                                                         \
+    }
+
+namespace groupnorm4j {
 
 // ---------------------------------------------------------------------------
 // The pointwise maps, shared by every layout.

@@ -682,54 +682,51 @@ GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC)
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC_FUSED)
 
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
-#include <cooperative_groups.h>
-
 namespace groupnorm4j {
 // The slice's per-channel sums from every CTA's channel_sums, added in rank order so all CTAs of
-// the cluster get the same bits; exchanged through distributed shared memory. Returns them in
-// sum_channels' scratch (free again by then), visible to the whole block.
-template <typename T>
-__device__ __forceinline__ const float2* cluster_channel_sums(StagedSlice<T>& st,
-                                                              cooperative_groups::cluster_group& cluster) {
-    cluster.sync();  // every CTA's channel_sums is published
+// the slice get the same bits. Returns them in sum_channels' scratch (free again by then),
+// visible to the whole block.
+template <typename T, typename Exchange>
+__device__ __forceinline__ const float2* merge_channel_sums(StagedSlice<T>& st, Exchange& ex) {
+    ex.publish(st.channel_sums, st.channels_per_group);
     for (int k = threadIdx.x; k < st.channels_per_group; k += blockDim.x) {
         float2 total = Float2Sum{}.identity();
-        for (unsigned r = 0; r < kSliceCluster; ++r) {
-            total = Float2Sum{}(total, *cluster.map_shared_rank(st.channel_sums + k, r));
+        for (unsigned r = 0; r < ex.parts; ++r) {
+            total = Float2Sum{}(total, ex.part(st.channel_sums, k, st.channels_per_group, r));
         }
         st.segment_sums[k] = total;
     }
-    cluster.sync();  // no CTA leaves (freeing its shared memory) while another still reads it
+    ex.done();
     return st.segment_sums;
 }
 
 // One pass for slices whose x and dy are too large for one block's shared memory (at batch 1-2
-// the two-kernel path reads both twice): a cluster of 8 CTAs shares a slice, each staging 1/8 of
-// x and dy. Each CTA sums g*xhat and g per channel over its part; the CTAs read each other's
-// sums through distributed shared memory and add them in rank order (so all eight agree bit for
-// bit), then each writes dx of its part from shared memory. Rank 0 writes the per-(n, c) sums for
-// groupnorm_backward_gamma_beta, the only other launch. compute_90 only.
-// Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 512, dynamic shared memory
-// 16*Cg + 8*max(Cg, 16) (rounded up to 16) + 2*S*(ceil(slice_len/8) + W) + 48 bytes (StagedSlice;
-// W elements per 16 bytes for a part's rounding to whole vectors). gamma/beta may be null.
-// Traffic: reads dy and x once, writes dx once (3*S*N*C*HW bytes) plus 8*N*C bytes of sums.
-template <typename T>
-__device__ __forceinline__ void backward_cluster(const T* __restrict__ dy, const T* __restrict__ x,
-                                                 const float* __restrict__ mean, const float* __restrict__ rstd,
-                                                 const float* __restrict__ gamma, const float* __restrict__ beta,
-                                                 float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
-                                                 T* __restrict__ dx, int C, int G, long long hw, int activation) {
-    namespace cg = cooperative_groups;
+// the two-kernel path reads both twice): `parts` CTAs share a slice, each staging its part of x
+// and dy (slice_part). Each CTA sums g*xhat and g per channel over its part; the CTAs exchange
+// the sums (a cluster through distributed shared memory, or any GPU through global memory in a
+// cooperative launch) and add them in rank order (so all agree bit for bit), then each writes dx
+// of its part from shared memory. Rank 0 writes the per-(n, c) sums for
+// groupnorm_backward_gamma_beta, the only other launch.
+// Launch: grid (parts*N*G) (cluster: parts = 8), block any multiple of 32 up to 512, dynamic
+// shared memory 16*Cg + 8*max(Cg, 16) (rounded up to 16) + 2*S*(ceil(slice_len/parts) + W) + 48
+// bytes (StagedSlice; W elements per 16 bytes for a part's rounding to whole vectors). gamma/beta
+// may be null.
+// Traffic: reads dy and x once, writes dx once (3*S*N*C*HW bytes) plus 8*N*C bytes of sums
+// (cooperative: plus 8*parts*N*C bytes exchanged).
+template <typename T, typename Exchange>
+__device__ __forceinline__ void backward_parts(Exchange ex, const T* __restrict__ dy, const T* __restrict__ x,
+                                               const float* __restrict__ mean, const float* __restrict__ rstd,
+                                               const float* __restrict__ gamma, const float* __restrict__ beta,
+                                               float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
+                                               T* __restrict__ dx, int C, int G, long long hw, int activation) {
     constexpr int W = Elem<T>::kVec;
     extern __shared__ float4 dynamic_smem[];
-    cg::cluster_group cluster = cg::this_cluster();
-    const unsigned rank = cluster.block_rank();
     const int channels_per_group = C / G;
-    const ClusterSlicePart p = cluster_slice_part<W>(rank, static_cast<long long>(channels_per_group) * hw);
+    const SlicePart p = slice_part<W>(ex.slice, ex.rank, ex.parts, static_cast<long long>(channels_per_group) * hw);
     const long long slice = p.slice, begin = p.begin, end = p.end;
     const long long slice_begin = p.slice_begin;
-    // The part fits in shared memory and the slice in 8 of them, hence 32-bit positions.
+    // The part fits in shared memory and the slice in parts <= the SM count of them, hence 32-bit
+    // positions.
     const unsigned offset = static_cast<unsigned>(begin - slice_begin);  // the part's first position in the slice
     const unsigned part_len = static_cast<unsigned>(end - begin);
     const unsigned hw32 = static_cast<unsigned>(hw);
@@ -749,26 +746,25 @@ __device__ __forceinline__ void backward_cluster(const T* __restrict__ dy, const
             return make_uint2(max(k * hw32, offset) - offset, min((k + 1) * hw32, offset + part_len) - offset);
         },
         [](unsigned, unsigned j) { return j; });
-    st.set_coefficients(cluster_channel_sums(st, cluster), hw32, slice, sum_dy_xhat, sum_dy, rank == 0);
+    st.set_coefficients(merge_channel_sums(st, ex), hw32, slice, sum_dy_xhat, sum_dy, ex.rank == 0);
     st.write_dx(x, dx, begin, end, offset, hw32);
 }
 
-// The channels-last cluster backward: CTA r of a slice's cluster stages x and dy at positions
-// [r*HW/8, (r+1)*HW/8) of the slice (runs of Cg contiguous channels, as nhwc_backward_fused);
-// otherwise as backward_cluster. compute_90 only.
-// Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 512, dynamic shared memory
-// 16*Cg + 8*max(Cg, 16) (rounded up to 16) + 2*S*Cg*ceil(HW/8) + 48 bytes. gamma/beta may be null.
-// Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*C bytes of sums.
-template <typename T>
-__device__ __forceinline__ void nhwc_backward_cluster(const T* __restrict__ dy, const T* __restrict__ x,
-                                                      const float* __restrict__ mean, const float* __restrict__ rstd,
-                                                      const float* __restrict__ gamma, const float* __restrict__ beta,
-                                                      float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
-                                                      T* __restrict__ dx, int C, int G, long long hw, int activation) {
+// The channels-last one-pass backward over parts: CTA r of a slice's `parts` stages x and dy at
+// positions [r*HW/parts, (r+1)*HW/parts) of the slice (runs of Cg contiguous channels, as
+// nhwc_backward_fused); otherwise as backward_parts.
+// Launch: grid (parts*N*G), block any multiple of 32 up to 512, dynamic shared memory
+// 16*Cg + 8*max(Cg, 16) (rounded up to 16) + 2*S*Cg*ceil(HW/parts) + 48 bytes. gamma/beta may be null.
+// Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*C bytes of sums
+// (cooperative: plus 8*parts*N*C bytes exchanged).
+template <typename T, typename Exchange>
+__device__ __forceinline__ void nhwc_backward_parts(Exchange ex, const T* __restrict__ dy, const T* __restrict__ x,
+                                                    const float* __restrict__ mean, const float* __restrict__ rstd,
+                                                    const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                    float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
+                                                    T* __restrict__ dx, int C, int G, long long hw, int activation) {
     extern __shared__ float4 dynamic_smem[];
-    cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
-    const unsigned rank = cluster.block_rank();
-    const ClusterNhwcPart p = cluster_nhwc_part(rank, C, G, hw);
+    const NhwcPart p = nhwc_part(ex.slice, ex.rank, ex.parts, C, G, hw);
     const long long slice = p.slice;
     const NhwcSliceIndex whole = p.whole, part = p.part;
     const unsigned cg = static_cast<unsigned>(whole.channels_per_group);
@@ -786,10 +782,35 @@ __device__ __forceinline__ void nhwc_backward_cluster(const T* __restrict__ dy, 
     st.sum_channels(
         0, cg, [positions](unsigned) { return make_uint2(0, positions); },
         [cg](unsigned k, unsigned p) { return p * cg + k; });
-    st.set_coefficients(cluster_channel_sums(st, cluster), static_cast<unsigned>(hw), slice, sum_dy_xhat, sum_dy,
-                        rank == 0);
+    st.set_coefficients(merge_channel_sums(st, ex), static_cast<unsigned>(hw), slice, sum_dy_xhat, sum_dy,
+                        ex.rank == 0);
     for (NhwcSliceWalk w(part); w.j < part_len; w.next()) store_elem(dx + w.offset(), st.dx(w.j, w.channel));
 }
+}  // namespace groupnorm4j
+
+// The cooperative one-pass backward kernels (any GPU): the backward_parts bodies with a
+// GridExchange, launched as the cooperative forward (GROUPNORM4J_FORWARD_COOPERATIVE). `exchange`:
+// 2*parts*N*C floats; `barrier`: N*G words, zeroed once.
+#define GROUPNORM4J_BACKWARD_COOPERATIVE_ENTRY(name, body, T)                                                      \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads) name(                             \
+        const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                         \
+        const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,           \
+        float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, T* __restrict__ dx, int C, int G,             \
+        long long hw, int activation, float* exchange, unsigned* barrier, int parts) {                             \
+        groupnorm4j::body<T>(groupnorm4j::grid_exchange(exchange, barrier, parts), dy, x, mean, rstd, gamma, beta, \
+                             sum_dy_xhat, sum_dy, dx, C, G, hw, activation);                                       \
+    }
+#define GROUPNORM4J_BACKWARD_COOPERATIVE(T, suffix)                                                                \
+    GROUPNORM4J_BACKWARD_COOPERATIVE_ENTRY(groupnorm_backward_cooperative_##suffix, backward_parts, T)             \
+    GROUPNORM4J_BACKWARD_COOPERATIVE_ENTRY(groupnorm_backward_nhwc_cooperative_##suffix, nhwc_backward_parts, T)
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_COOPERATIVE)
+
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+namespace groupnorm4j {
+// compute_90: the backward_parts bodies with a cluster of 8 CTAs per slice (ClusterExchange).
+GROUPNORM4J_WITH_EXCHANGE(backward_cluster, backward_parts, ClusterExchange())
+GROUPNORM4J_WITH_EXCHANGE(nhwc_backward_cluster, nhwc_backward_parts, ClusterExchange())
 }  // namespace groupnorm4j
 
 #define GROUPNORM4J_BACKWARD_CLUSTER(T, suffix)                                                                    \

@@ -502,62 +502,64 @@ GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC)
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC_FUSED)
 
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
-#include <cooperative_groups.h>
-
 namespace groupnorm4j {
-// Blocks per SM the cluster kernel is declared for: what its up to 100 KiB of shared memory
-// allows anyway. Without it ptxas held the fp32 kernel to 40 registers and spilled.
-constexpr int kClusterMinBlocks = 2;
+// Blocks per SM the cluster and cooperative forward kernels are declared for: what the cluster
+// kernel's up to 100 KiB of shared memory allows anyway. Without it ptxas held the fp32 cluster
+// kernel to 40 registers and spilled, and the channels-last cooperative one too.
+constexpr int kPartsMinBlocks = 2;
 
-// The Welford merge of every CTA's `block_stats` (valid in all threads), in rank order, so all
-// CTAs of the cluster get the same bits; exchanged through distributed shared memory.
-__device__ __forceinline__ WelfordState cluster_merge(const WelfordState& block_stats,
-                                                      cooperative_groups::cluster_group& cluster) {
-    __shared__ WelfordState cta_partial;
+// The Welford merge of every CTA's `block_stats` (valid in all threads) over the CTAs of the
+// slice, returned to every thread. One warp merges: lane l folds parts l, l + 32, ... in order,
+// then the warp tree; the same fixed order in every CTA, so all of them get the same bits (and
+// a cooperative slice of up to 132 parts costs a few steps, not 132 per thread).
+template <typename Exchange>
+__device__ __forceinline__ WelfordState merge_parts(const WelfordState& block_stats, Exchange& ex) {
+    __shared__ WelfordState cta_partial, merged;
     if (threadIdx.x == 0) cta_partial = block_stats;
-    cluster.sync();  // every CTA's partial is published
-    WelfordState merged = WelfordCombine{}.identity();
-    for (unsigned r = 0; r < kSliceCluster; ++r) {
-        merged = WelfordCombine{}(merged, *cluster.map_shared_rank(&cta_partial, r));
+    ex.publish(&cta_partial, 1);
+    if (threadIdx.x < kWarpSize) {
+        WelfordState s = WelfordCombine{}.identity();
+        for (unsigned r = threadIdx.x; r < ex.parts; r += kWarpSize) {
+            s = WelfordCombine{}(s, ex.part(&cta_partial, 0, 1, r));
+        }
+        s = warp_reduce_to_lane0(s, WelfordCombine{});
+        if (threadIdx.x == 0) merged = s;
     }
-    cluster.sync();  // no CTA leaves (and frees its shared memory) while another still reads its partial
+    ex.done();  // a block barrier too: merged is visible
     return merged;
 }
 
-// One pass for slices too large for one block's shared memory: a cluster of 8 CTAs shares a
-// slice, each staging 1/8 of it. The CTAs exchange their Welford partials through distributed
-// shared memory and every CTA merges all eight in rank order (so all agree, bit for bit), then
-// normalises its staged part. x is read once and y written once, in one launch, and small
-// batches still get 8*N*G blocks. compute_90 only.
-// Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 512, dynamic shared memory
-// 12*Cg (rounded up to 16) + S*(ceil(slice_len/8) + W) + 16 bytes (W elements per 16 bytes: a
-// chunk's rounding to whole vectors, then staging_lead). gamma/beta may be null.
-// Traffic: reads x once, writes y once (2*S*N*C*HW bytes) plus 8*N*G + 8*C bytes.
-template <typename T>
-__device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const float* __restrict__ gamma,
-                                                const float* __restrict__ beta, T* __restrict__ y,
-                                                float* __restrict__ mean, float* __restrict__ rstd, int C, int G,
-                                                long long hw, float eps, int activation) {
-    namespace cg = cooperative_groups;
+// One pass for slices too large for one block's shared memory: `parts` CTAs share a slice, each
+// staging its part (slice_part). They exchange their Welford partials (a cluster through
+// distributed shared memory, or any GPU through global memory in a cooperative launch) and each
+// merges all of them in rank order (so all agree, bit for bit), then normalises its staged part.
+// x is read once and y written once, in one launch, and small batches still get parts*N*G blocks.
+// Launch: grid (parts*N*G) (cluster: parts = 8), block any multiple of 32 up to 512, dynamic
+// shared memory 12*Cg (rounded up to 16) + S*(ceil(slice_len/parts) + W) + 16 bytes (W elements
+// per 16 bytes: a part's rounding to whole vectors, then staging_lead). gamma/beta may be null.
+// Traffic: reads x once, writes y once (2*S*N*C*HW bytes) plus 8*N*G + 8*C bytes (cooperative:
+// plus 12*parts*N*G bytes of partials).
+template <typename T, typename Exchange>
+__device__ __forceinline__ void forward_parts(Exchange ex, const T* __restrict__ x, const float* __restrict__ gamma,
+                                              const float* __restrict__ beta, T* __restrict__ y,
+                                              float* __restrict__ mean, float* __restrict__ rstd, int C, int G,
+                                              long long hw, float eps, int activation) {
     constexpr int W = Elem<T>::kVec;
     extern __shared__ float4 dynamic_smem[];
-    cg::cluster_group cluster = cg::this_cluster();
-    const unsigned rank = cluster.block_rank();
     const int channels_per_group = C / G;
     const long long slice_len = static_cast<long long>(channels_per_group) * hw;
-    const ClusterSlicePart p = cluster_slice_part<W>(rank, slice_len);
+    const SlicePart p = slice_part<W>(ex.slice, ex.rank, ex.parts, slice_len);
     const long long slice = p.slice, slice_begin = p.slice_begin, begin = p.begin, end = p.end;
     ChannelAffine* affine = reinterpret_cast<ChannelAffine*>(dynamic_smem);
     T* staged = reinterpret_cast<T*>(dynamic_smem + (channels_per_group * sizeof(ChannelAffine) + 15) / 16);
 
     const acc_t shift = load_elem(x + slice_begin);  // one origin for the whole slice, as in split_stats
     WelfordState stats = stage_and_accumulate(x, begin, end, shift, staged);
-    const WelfordState merged = cluster_merge(block_allreduce(stats, WelfordCombine{}), cluster);
+    const WelfordState merged = merge_parts(block_allreduce(stats, WelfordCombine{}), ex);
     // On overflow every CTA re-derives the statistics from the whole slice in global memory, with
-    // the same code and block size, so the eight still agree bit for bit.
+    // the same code and block size, so they still agree bit for bit.
     const SliceStats s = finish_stats(merged, shift, eps, SliceLoader<T>{x + slice_begin}, slice_len);
-    if (rank == 0 && threadIdx.x == 0) {
+    if (ex.rank == 0 && threadIdx.x == 0) {
         mean[slice] = s.mean;
         rstd[slice] = s.rstd;
     }
@@ -566,22 +568,20 @@ __device__ __forceinline__ void forward_cluster(const T* __restrict__ x, const f
                      affine, activation);
 }
 
-// The cluster forward for channels-last tensors: CTA r of a slice's cluster stages positions
-// [r*HW/8, (r+1)*HW/8) of the slice (runs of Cg contiguous channels, as nhwc_fused), so x is read
-// once and y written once for slices too large for one block. compute_90 only.
-// Launch: grid (8*N*G), cluster (8), block any multiple of 32 up to 512, dynamic shared memory
-// 12*Cg (rounded up to 16) + S*Cg*ceil(HW/8) + 16 bytes. gamma/beta may be null.
-// Traffic: reads x once, writes y once (2*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
-template <typename T>
-__device__ __forceinline__ void nhwc_forward_cluster(const T* __restrict__ x, const float* __restrict__ gamma,
-                                                     const float* __restrict__ beta, T* __restrict__ y,
-                                                     float* __restrict__ mean, float* __restrict__ rstd, int C,
-                                                     int G, long long hw, float eps, int activation) {
-    namespace cg = cooperative_groups;
+// The same for channels-last tensors: CTA r of a slice's `parts` stages positions
+// [r*HW/parts, (r+1)*HW/parts) of the slice (runs of Cg contiguous channels, as nhwc_fused).
+// Launch: grid (parts*N*G), block any multiple of 32 up to 512, dynamic shared memory
+// 12*Cg (rounded up to 16) + S*Cg*ceil(HW/parts) + 16 bytes. gamma/beta may be null.
+// Traffic: reads x once, writes y once (2*S*N*HW*C bytes) plus 8*N*G + 8*C bytes (cooperative:
+// plus 12*parts*N*G bytes of partials).
+template <typename T, typename Exchange>
+__device__ __forceinline__ void nhwc_forward_parts(Exchange ex, const T* __restrict__ x,
+                                                   const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                   T* __restrict__ y, float* __restrict__ mean,
+                                                   float* __restrict__ rstd, int C, int G, long long hw, float eps,
+                                                   int activation) {
     extern __shared__ float4 dynamic_smem[];
-    cg::cluster_group cluster = cg::this_cluster();
-    const unsigned rank = cluster.block_rank();
-    const ClusterNhwcPart p = cluster_nhwc_part(rank, C, G, hw);
+    const NhwcPart p = nhwc_part(ex.slice, ex.rank, ex.parts, C, G, hw);
     const long long slice = p.slice;
     const NhwcSliceIndex whole = p.whole, part = p.part;
     const unsigned part_len = p.len;
@@ -596,10 +596,10 @@ __device__ __forceinline__ void nhwc_forward_cluster(const T* __restrict__ x, co
         staged[w.j] = v;
         welford_add(stats, Elem<T>::widen(v) - shift);
     }
-    const WelfordState merged = cluster_merge(block_allreduce(stats, WelfordCombine{}), cluster);
+    const WelfordState merged = merge_parts(block_allreduce(stats, WelfordCombine{}), ex);
     const SliceStats s = finish_stats(merged, shift, eps, NhwcSliceLoader<T>{x + whole.base, C, channels_per_group},
                                       static_cast<long long>(channels_per_group) * hw);
-    if (rank == 0 && threadIdx.x == 0) {
+    if (ex.rank == 0 && threadIdx.x == 0) {
         mean[slice] = s.mean;
         rstd[slice] = s.rstd;
     }
@@ -608,15 +608,49 @@ __device__ __forceinline__ void nhwc_forward_cluster(const T* __restrict__ x, co
         store_elem(y + w.offset(), activate(affine[w.channel](Elem<T>::widen(staged[w.j])), activation));
     }
 }
+
+}  // namespace groupnorm4j
+
+// The cooperative one-pass kernels (any GPU): the forward_parts bodies with a GridExchange. The
+// host launches them with cuLaunchCooperativeKernel, at most one CTA per SM, so every CTA of a
+// slice is resident while the others wait for it. `exchange`: 3*parts*N*G floats; `barrier`: N*G
+// words, zeroed once (slice_barrier).
+#define GROUPNORM4J_FORWARD_COOPERATIVE(T, suffix)                                                                 \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kPartsMinBlocks)     \
+        groupnorm_forward_cooperative_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,           \
+                                               const float* __restrict__ beta, T* __restrict__ y,                  \
+                                               float* __restrict__ mean, float* __restrict__ rstd, int C, int G,   \
+                                               long long hw, float eps, int activation, float* exchange,           \
+                                               unsigned* barrier, int parts) {                                     \
+        groupnorm4j::forward_parts<T>(groupnorm4j::grid_exchange(exchange, barrier, parts), x, gamma, beta, y,    \
+                                      mean, rstd, C, G, hw, eps, activation);                                      \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kPartsMinBlocks)     \
+        groupnorm_forward_nhwc_cooperative_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,      \
+                                                    const float* __restrict__ beta, T* __restrict__ y,             \
+                                                    float* __restrict__ mean, float* __restrict__ rstd, int C,     \
+                                                    int G, long long hw, float eps, int activation,                \
+                                                    float* exchange, unsigned* barrier, int parts) {               \
+        groupnorm4j::nhwc_forward_parts<T>(groupnorm4j::grid_exchange(exchange, barrier, parts), x, gamma, beta,  \
+                                           y, mean, rstd, C, G, hw, eps, activation);                              \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_COOPERATIVE)
+
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+namespace groupnorm4j {
+// compute_90: the forward_parts bodies with a cluster of 8 CTAs per slice (ClusterExchange).
+GROUPNORM4J_WITH_EXCHANGE(forward_cluster, forward_parts, ClusterExchange())
+GROUPNORM4J_WITH_EXCHANGE(nhwc_forward_cluster, nhwc_forward_parts, ClusterExchange())
 }  // namespace groupnorm4j
 
 #define GROUPNORM4J_FORWARD_CLUSTER(T, suffix)                                                                     \
     GROUPNORM4J_ONE_PASS_FORWARD(groupnorm_forward_cluster_##suffix, forward_cluster, T,                           \
                                  GROUPNORM4J_SLICE_CLUSTER_DIMS                                                    \
-                                 __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kClusterMinBlocks)) \
+                                 __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kPartsMinBlocks)) \
     GROUPNORM4J_ONE_PASS_FORWARD(groupnorm_forward_nhwc_cluster_##suffix, nhwc_forward_cluster, T,                 \
                                  GROUPNORM4J_SLICE_CLUSTER_DIMS                                                    \
-                                 __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kClusterMinBlocks))
+                                 __launch_bounds__(groupnorm4j::kMaxLaunchThreads, groupnorm4j::kPartsMinBlocks))
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_CLUSTER)
 #endif

@@ -162,6 +162,66 @@ __device__ __forceinline__ T block_allreduce(T value, Combine combine) {
 }
 
 // ---------------------------------------------------------------------------
+// The CTAs that share a slice (cluster and cooperative kernels) exchange per-CTA results, and
+// every CTA folds them in the same fixed order, so all get the same bits. One interface, two
+// ways: publish(mine, count) makes this CTA's mine[0..count) (shared memory, written before the
+// call) visible to the others; part(mine, k, count, r) then reads CTA r's mine[k]; done() ends
+// the exchange. Every thread of each CTA must call publish and done.
+// ---------------------------------------------------------------------------
+
+// Waits until all `parts` CTAs of a slice have arrived at `*word` (thread 0 of each CTA spins; the
+// CTAs must be co-resident: a cooperative launch). The word never needs resetting: one use adds
+// 2^31 in all (rank 0 adds 2^31 - (parts - 1), the others 1 each), so with the low 31 bits zero
+// at rest bit 31 flips exactly at the last arrival, and each CTA waits for it to differ from
+// what its own arrival saw (the scheme of cooperative groups' grid sync). Zero the word once.
+__device__ __forceinline__ void slice_barrier(unsigned* word, unsigned rank, unsigned parts) {
+    __syncthreads();  // this CTA's writes before the arrival
+    if (threadIdx.x == 0) {
+        const unsigned add = rank == 0 ? 0x80000000u - (parts - 1) : 1u;
+        __threadfence();  // publish them at device scope before announcing
+        const unsigned arrived = atomicAdd(word, add);
+        const volatile unsigned* flag = word;
+        while (((arrived ^ *flag) & 0x80000000u) == 0) {
+        }
+        __threadfence();  // the others' writes are seen after the flip
+    }
+    __syncthreads();
+}
+
+// Portable: through global memory. `exchange` holds parts*count values of each slice's CTAs
+// (written before read in every launch); `barrier` one word per slice (slice_barrier).
+struct GridExchange {
+    float* exchange;
+    unsigned* barrier;
+    long long slice;
+    unsigned rank, parts;
+
+    template <typename V>
+    __device__ __forceinline__ V* slot(int count, unsigned r) const {
+        return reinterpret_cast<V*>(exchange) + (slice * parts + r) * count;
+    }
+    template <typename V>
+    __device__ __forceinline__ void publish(const V* mine, int count) {
+        __syncthreads();  // mine is complete
+        V* out = slot<V>(count, rank);
+        for (int k = threadIdx.x; k < count; k += blockDim.x) out[k] = mine[k];
+        slice_barrier(barrier + slice, rank, parts);
+    }
+    template <typename V>
+    __device__ __forceinline__ V part(const V*, int k, int count, unsigned r) const {
+        // __ldcg: from L2, where the other SMs' stores are; this SM's L1 may hold nothing newer.
+        return ldcg(slot<V>(count, r) + k);
+    }
+    __device__ __forceinline__ void done() const { __syncthreads(); }
+
+    static __device__ __forceinline__ float2 ldcg(const float2* p) { return __ldcg(p); }
+    static __device__ __forceinline__ WelfordState ldcg(const WelfordState* p) {
+        const float* f = reinterpret_cast<const float*>(p);
+        return WelfordState{__ldcg(f), __ldcg(f + 1), __ldcg(f + 2)};
+    }
+};
+
+// ---------------------------------------------------------------------------
 // Contiguous range walking with 16-byte vector access. W is the elements per 16 bytes
 // (4 fp32, 8 fp16/bf16); indices are in elements.
 // ---------------------------------------------------------------------------

@@ -4,9 +4,9 @@
 # Steps, timings first (a lent machine has minutes; what a cut-off run loses should be the slow checks): bench
 # of fp32 NCHW and of eight layout/dtype/SiLU variants, PyTorch timed beside them, kernel versions, JMH host
 # overhead; then check (all variants), the gpu-tagged JUnit tests, accuracy against torch float64,
-# compute-sanitizer memcheck/racecheck/synccheck/initcheck on two forward+backward shapes, two variants and the
-# cluster kernels in two variants, and an advisory Nsight Compute pass. Every step runs even if an earlier one failed; the exit status says whether any
-# failed.
+# compute-sanitizer memcheck/racecheck/synccheck/initcheck on two forward+backward shapes, two variants, and the
+# cluster and cooperative kernels in two variants each, and an advisory Nsight Compute pass. Every step runs even
+# if an earlier one failed; the exit status says whether any failed.
 set -uo pipefail
 kit=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-$PWD/gpu-out}
@@ -49,6 +49,9 @@ step torch-bench "$out/torch.txt" python3 "$kit/torch_compare.py" bench "$out/be
 # The sm_90 cluster kernels (a slice, or x and dy of a slice, shared by 8 CTAs through distributed shared
 # memory): off by default until this line has timed them against the default above.
 step "bench --cluster on" "$out/bench-cluster.txt" "$java" -jar "$jar" bench --device cuda --cluster on
+# The cooperative one-pass kernels (any GPU: a slice shared by CTAs that exchange partials through global memory in
+# one cooperative launch) wherever the slices split over the SMs; by default they only take tensors up to 2 MiB.
+step "bench --cooperative on" "$out/bench-cooperative.txt" "$java" -jar "$jar" bench --device cuda --cooperative on
 # The second passes in the first pass's order (before) against the default reverse order (bench above).
 step "bench rereadOrder=forward" "$out/bench-variants.txt" "$java" -Dgroupnorm4j.rereadOrder=forward -jar "$jar" \
   bench --device cuda
@@ -76,6 +79,12 @@ step jmh "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.Benchmarks
 
 # --- correctness on the device
 step check "$out/check.txt" "$java" -jar "$jar" check --device cuda --layout all --dtype all --activation all
+# The cooperative kernels on every shape they can take (their per-slice barrier and exchange under the GPU's memory
+# model, which the emulator does not model), and the cluster kernels.
+step "check --cooperative on" "$out/check.txt" "$java" -jar "$jar" check --device cuda --fused-limit-kib 0 \
+  --cooperative on --layout all --dtype fp32,bf16 --activation all
+step "check --cluster on" "$out/check.txt" "$java" -jar "$jar" check --device cuda --fused-limit-kib 0 \
+  --cluster on --layout all --dtype fp32,bf16 --activation all
 step junit "$out/junit.txt" "$java" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --scan-class-path "$kit/test-classes" --include-tag gpu --disable-banner --details=tree
 python3 "$kit/torch_compare.py" inputs "$tmp"
@@ -106,16 +115,19 @@ for v in "nhwc bf16 silu" "nchw fp16 silu"; do
       --groups 6 --layout $1 --dtype $2 --activation $3 --device cuda --out "$dir/san-$tool"
   done
 done
-# The sm_90 cluster kernels (one-block kernels off, so the small shape takes them): both layouts, bf16 with SiLU.
-for v in "nchw fp32 none" "nhwc bf16 silu"; do
-  set -- $v
-  dir="$tmp/in-cluster-$1-$2-$3"; mkdir -p "$dir"
-  python3 "$kit/torch_compare.py" inputs "$dir" 2 24 7 9 6 $1
-  for tool in memcheck racecheck synccheck initcheck; do
-    step "sanitize-$tool [cluster $v]" "$out/sanitizer.txt" compute-sanitizer --tool $tool --error-exitcode 3 \
-      "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" --beta "$dir/beta.npy" \
-      --groups 6 --layout $1 --dtype $2 --activation $3 --fused-limit-kib 0 --cluster on --device cuda \
-      --out "$dir/san-$tool"
+# The sm_90 cluster kernels and the cooperative kernels (one-block kernels off, so the small shape takes them):
+# both layouts, bf16 with SiLU.
+for kernels in "--cluster on" "--cooperative on"; do
+  for v in "nchw fp32 none" "nhwc bf16 silu"; do
+    set -- $v
+    dir="$tmp/in-${kernels#--}-$1-$2-$3"; dir=${dir// /-}; mkdir -p "$dir"
+    python3 "$kit/torch_compare.py" inputs "$dir" 2 24 7 9 6 $1
+    for tool in memcheck racecheck synccheck initcheck; do
+      step "sanitize-$tool [$kernels $v]" "$out/sanitizer.txt" compute-sanitizer --tool $tool --error-exitcode 3 \
+        "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" \
+        --beta "$dir/beta.npy" --groups 6 --layout $1 --dtype $2 --activation $3 --fused-limit-kib 0 $kernels \
+        --device cuda --out "$dir/san-$tool"
+    done
   done
 done
 # Nsight Compute speed-of-light of the first kernels of one bench pass (each suite shape's forward and backward

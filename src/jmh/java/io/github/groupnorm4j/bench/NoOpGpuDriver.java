@@ -107,7 +107,7 @@ final class NoOpGpuDriver implements GpuDriver {
 
     @Override
     public void launch(Kernel kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
-                       int sharedBytes, long stream, KernelArgs args) {
+                       int sharedBytes, boolean cooperative, long stream, KernelArgs args) {
         launches++;
         lastArgs = args.size();
     }

@@ -5,30 +5,50 @@ import io.github.groupnorm4j.emu.EmuOptions;
 
 /**
  * The kernel-path options of the commands that run the CUDA kernels: {@code --fused-limit-kib K} (shared memory the
- * one-pass kernels may stage; 0 turns them off) and {@code --cluster on|off} (the sm_90 cluster kernels). For timing,
- * checking and sanitizing kernel versions side by side; absent, the planner's defaults.
+ * one-block one-pass kernels may stage; 0 turns them off), {@code --cluster on|off} (the sm_90 cluster kernels) and
+ * {@code --cooperative off|small|on} (the cooperative one-pass kernels: never, for tensors up to 2 MiB (the
+ * default), or wherever they apply). For timing, checking and sanitizing kernel versions side by side; absent, the
+ * planner's defaults.
  */
-record KernelOptions(int fusedLimitKiB, boolean cluster) {
+record KernelOptions(int fusedLimitKiB, boolean cluster, String cooperative) {
     /** No {@code --fused-limit-kib}: the default limit. */
     static final int DEFAULT_LIMIT = -1;
+    static final String DEFAULT_COOPERATIVE = "small";
 
     static KernelOptions of(Args a) {
         int kib = a.intValue("fused-limit-kib", DEFAULT_LIMIT);
         if (a.has("fused-limit-kib") && (kib < 0 || kib > 1024)) {
             throw new UsageException(a.command() + ": --fused-limit-kib must be in [0, 1024], got " + kib);
         }
-        return new KernelOptions(kib, a.onOff("cluster", false));
+        String cooperative = a.get("cooperative", DEFAULT_COOPERATIVE).trim()
+                .toLowerCase(java.util.Locale.ROOT);
+        if (!cooperative.equals("off") && !cooperative.equals("small") && !cooperative.equals("on")) {
+            throw new UsageException(a.command() + ": --cooperative must be off, small or on, got '" + cooperative
+                    + "'");
+        }
+        return new KernelOptions(kib, a.onOff("cluster", false), cooperative);
     }
 
     boolean isDefault() {
-        return fusedLimitKiB == DEFAULT_LIMIT && !cluster;
+        return fusedLimitKiB == DEFAULT_LIMIT && !cluster && cooperative.equals(DEFAULT_COOPERATIVE);
     }
 
     /** Refuses the options for a backend that runs no CUDA kernels. */
     void requireKernels(String command, String why) {
         if (!isDefault()) {
-            throw new UsageException(command + ": --fused-limit-kib and --cluster on run the CUDA kernels (" + why
-                    + ")");
+            throw new UsageException(command + ": --fused-limit-kib, --cluster and --cooperative choose CUDA kernels ("
+                    + why + ")");
+        }
+    }
+
+    private long cooperativeLimitBytes() {
+        switch (cooperative) {
+            case "off":
+                return 0;
+            case "on":
+                return Long.MAX_VALUE;
+            default:
+                return CudaGroupNorm.DEFAULT_COOPERATIVE_LIMIT_BYTES;
         }
     }
 
@@ -37,16 +57,17 @@ record KernelOptions(int fusedLimitKiB, boolean cluster) {
     }
 
     CudaGroupNorm openCuda() {
-        return isDefault() ? CudaGroupNorm.open() : CudaGroupNorm.open(0, limitBytes(), cluster);
+        return isDefault() ? CudaGroupNorm.open() : CudaGroupNorm.open(0, limitBytes(), cluster, cooperativeLimitBytes());
     }
 
     CudaGroupNorm openEmulated(EmuOptions options) {
-        return CudaGroupNorm.emulated(options, 90, limitBytes(), cluster);
+        return CudaGroupNorm.emulated(options, 90, limitBytes(), cluster, cooperativeLimitBytes());
     }
 
     /** For headers: what differs from the defaults, e.g. {@code ", fused-kernel limit 0 KiB, cluster kernels on"}. */
     String note() {
         return (fusedLimitKiB == DEFAULT_LIMIT ? "" : ", fused-kernel shared-memory limit " + fusedLimitKiB + " KiB")
-                + (cluster ? ", cluster kernels on" : "");
+                + (cluster ? ", cluster kernels on" : "")
+                + (cooperative.equals(DEFAULT_COOPERATIVE) ? "" : ", cooperative kernels " + cooperative);
     }
 }

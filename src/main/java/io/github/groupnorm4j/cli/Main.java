@@ -51,21 +51,21 @@ public final class Main {
             "",
             "commands:",
             "  check    [--device D] [--schedule S] [--seed N] [--layout L] [--dtype T] [--activation A]",
-            "           [--fused-limit-kib K] [--cluster on]",
+            "           [--fused-limit-kib K] [--cluster on] [--cooperative C]",
             "           every kernel over the shape suite vs the float64 CPU reference (default auto: cuda when",
             "           available, otherwise the PTX on the emulator)",
             "  sanitize [--device emu] [--schedule S] [--seed N] [--layout L] [--dtype T] [--activation A]",
-            "           [--fused-limit-kib K] [--cluster on]",
+            "           [--fused-limit-kib K] [--cluster on] [--cooperative C]",
             "           forward+backward of the shape suite on the emulator with its sanitizer; prints every",
             "           finding, exits 1 if there is any",
-            "  bench    [--device cpu|cuda|auto] [--warmup W] [--repeat R] [--fused-limit-kib K] [--cluster on]",
+            "  bench    [--device cpu|cuda|auto] [--warmup W] [--repeat R] [--fused-limit-kib K] [--cluster on] [--cooperative C]",
             "           [--layout L] [--dtype T] [--activation A]",
             "           forward/backward timing on the performance suite",
             "  forward  --x X.npy (--groups G | --norm N) [--gamma g.npy --beta b.npy] [--eps E] [--device D]",
-            "           [--layout L] [--dtype T] [--activation A] [--fused-limit-kib K] [--cluster on] --out DIR",
+            "           [--layout L] [--dtype T] [--activation A] [--fused-limit-kib K] [--cluster on] [--cooperative C] --out DIR",
             "           writes DIR/y.npy, DIR/mean.npy, DIR/rstd.npy (mean/rstd shaped [N, G])",
             "  backward --dy DY.npy --x X.npy (--groups G | --norm N) [--gamma g.npy] [--beta b.npy] [--eps E]",
-            "           [--device D] [--layout L] [--dtype T] [--activation A] [--fused-limit-kib K] [--cluster on]",
+            "           [--device D] [--layout L] [--dtype T] [--activation A] [--fused-limit-kib K] [--cluster on] [--cooperative C]",
             "           --out DIR",
             "           writes DIR/dx.npy, DIR/dgamma.npy, DIR/dbeta.npy (mean/rstd recomputed from x);",
             "           with --activation silu and --gamma, --beta is needed too",
@@ -82,8 +82,11 @@ public final class Main {
             "  --norm groupnorm|layernorm|instancenorm  layernorm is G = 1, instancenorm G = C (no --groups)",
             "  --fused-limit-kib K  shared memory the one-pass kernels may stage (0 = off; default 100), and",
             "  --cluster on|off  the sm_90 cluster kernels (a slice, or x and dy of it, shared by 8 CTAs) for",
-            "           slices one block cannot stage (default off until timed on a GPU): kernel versions side",
-            "           by side (cuda and emu only)",
+            "           slices one block cannot stage (default off until timed on a GPU), and",
+            "  --cooperative off|small|on  the cooperative one-pass kernels (a slice shared by CTAs that wait for",
+            "           each other in one cooperative launch; any GPU) for slices one block cannot stage: never,",
+            "           tensors up to 2 MiB (default), or wherever the slices can be split over the SMs:",
+            "           kernel versions side by side (cuda and emu only)",
             "  .npy input: little-endian float32 '<f4', float64 '<f8', float16 '<f2' or bfloat16 bits '<u2',",
             "           C order; y.npy and dx.npy are written in --dtype ('<f4', '<f2', or '<u2' bf16 bits),",
             "           the rest as float32");
@@ -112,19 +115,19 @@ public final class Main {
             switch (command) {
                 case "forward":
                     return forward(Args.parse(command, argv, 1, options("x", "groups", "gamma", "beta", "eps",
-                            "device", "out", "norm", "fused-limit-kib", "cluster")));
+                            "device", "out", "norm", "fused-limit-kib", "cluster", "cooperative")));
                 case "backward":
                     return backward(Args.parse(command, argv, 1, options("dy", "x", "groups", "gamma", "beta", "eps",
-                            "device", "out", "norm", "fused-limit-kib", "cluster")));
+                            "device", "out", "norm", "fused-limit-kib", "cluster", "cooperative")));
                 case "check":
                     return check(Args.parse(command, argv, 1,
-                            options("device", "schedule", "seed", "fused-limit-kib", "cluster")));
+                            options("device", "schedule", "seed", "fused-limit-kib", "cluster", "cooperative")));
                 case "sanitize":
                     return sanitize(Args.parse(command, argv, 1,
-                            options("device", "schedule", "seed", "fused-limit-kib", "cluster")));
+                            options("device", "schedule", "seed", "fused-limit-kib", "cluster", "cooperative")));
                 case "bench":
                     return new BenchCommand(out).run(Args.parse(command, argv, 1,
-                            options("device", "warmup", "repeat", "fused-limit-kib", "cluster")));
+                            options("device", "warmup", "repeat", "fused-limit-kib", "cluster", "cooperative")));
                 default:
                     throw new UsageException("unknown command '" + command
                             + "' (commands: check, sanitize, bench, forward, backward; --help)");

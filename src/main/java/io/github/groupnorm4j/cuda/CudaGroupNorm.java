@@ -36,6 +36,11 @@ public final class CudaGroupNorm implements GroupNorm {
 
     /** The shared memory a one-pass kernel may stage by default: two blocks per SM on sm_80+. */
     public static final int DEFAULT_FUSED_SHARED_LIMIT_BYTES = LaunchPlanner.FUSED_SHARED_BUDGET;
+    /**
+     * The default cooperative limit: tensors up to this many bytes whose slices one block cannot stage run the
+     * cooperative one-pass kernels (one launch forward, two backward); larger ones the multi-pass kernels.
+     */
+    public static final long DEFAULT_COOPERATIVE_LIMIT_BYTES = LaunchPlanner.SMALL_TENSOR_BYTES;
 
     /**
      * System property: {@code forward} makes the second pass of the two-pass paths take the tensor in the first
@@ -49,6 +54,7 @@ public final class CudaGroupNorm implements GroupNorm {
     private final LaunchPlanner planner;
     private DeviceBuffer workspace;
     private DeviceBuffer counters;
+    private DeviceBuffer barriers;
     private boolean closed;
 
     private CudaGroupNorm(CudaDevice device, boolean ownsDevice, LaunchPlanner.Tuning tuning) {
@@ -84,19 +90,35 @@ public final class CudaGroupNorm implements GroupNorm {
      * a slice across a cluster of 8 CTAs when it is too large for one block (off by default until timed on a GPU).
      */
     public static CudaGroupNorm open(int ordinal, int fusedSharedLimitBytes, boolean cluster) {
-        requireLimit(fusedSharedLimitBytes);  // before a device is opened
-        return withLimits(CudaDevice.open(ordinal), fusedSharedLimitBytes, cluster);
+        return open(ordinal, fusedSharedLimitBytes, cluster, DEFAULT_COOPERATIVE_LIMIT_BYTES);
     }
 
-    private static void requireLimit(int fusedSharedLimitBytes) {
+    /**
+     * As {@link #open(int, int, boolean)}, and {@code cooperativeLimitBytes}: the largest tensor the cooperative
+     * one-pass kernels take (a slice shared by several CTAs that exchange partial results through global memory in
+     * one cooperative launch; any GPU) when one block cannot stage a slice. 0 turns them off,
+     * {@link Long#MAX_VALUE} uses them wherever the slices can be split over the SMs.
+     */
+    public static CudaGroupNorm open(int ordinal, int fusedSharedLimitBytes, boolean cluster,
+                                     long cooperativeLimitBytes) {
+        requireLimits(fusedSharedLimitBytes, cooperativeLimitBytes);  // before a device is opened
+        return withLimits(CudaDevice.open(ordinal), fusedSharedLimitBytes, cluster, cooperativeLimitBytes);
+    }
+
+    private static void requireLimits(int fusedSharedLimitBytes, long cooperativeLimitBytes) {
         if (fusedSharedLimitBytes < 0) {
             throw new IllegalArgumentException("fusedSharedLimitBytes must be >= 0, got " + fusedSharedLimitBytes);
         }
+        if (cooperativeLimitBytes < 0) {
+            throw new IllegalArgumentException("cooperativeLimitBytes must be >= 0, got " + cooperativeLimitBytes);
+        }
     }
 
-    private static CudaGroupNorm withLimits(CudaDevice device, int fusedSharedLimitBytes, boolean cluster) {
+    private static CudaGroupNorm withLimits(CudaDevice device, int fusedSharedLimitBytes, boolean cluster,
+                                            long cooperativeLimitBytes) {
         return new CudaGroupNorm(device, true, new LaunchPlanner.Tuning(
-                Math.min(fusedSharedLimitBytes, GroupNormKernels.maxDynamicShared(device)), 16, cluster));
+                Math.min(fusedSharedLimitBytes, GroupNormKernels.maxDynamicShared(device)), 16, cluster,
+                cooperativeLimitBytes));
     }
 
     /** For tests: the backend with chosen planner tuning, so every kernel path runs on small shapes. */
@@ -133,8 +155,15 @@ public final class CudaGroupNorm implements GroupNorm {
      */
     public static CudaGroupNorm emulated(EmuOptions options, int computeCapability, int fusedSharedLimitBytes,
                                          boolean cluster) {
-        requireLimit(fusedSharedLimitBytes);
-        return withLimits(CudaDevice.emulated(options, computeCapability), fusedSharedLimitBytes, cluster);
+        return emulated(options, computeCapability, fusedSharedLimitBytes, cluster, DEFAULT_COOPERATIVE_LIMIT_BYTES);
+    }
+
+    /** As {@link #emulated(EmuOptions, int, int, boolean)} with the cooperative limit of {@link #open(int, int, boolean, long)}. */
+    public static CudaGroupNorm emulated(EmuOptions options, int computeCapability, int fusedSharedLimitBytes,
+                                         boolean cluster, long cooperativeLimitBytes) {
+        requireLimits(fusedSharedLimitBytes, cooperativeLimitBytes);
+        return withLimits(CudaDevice.emulated(options, computeCapability), fusedSharedLimitBytes, cluster,
+                cooperativeLimitBytes);
     }
 
     /** The emulator driver when this runs on the emulator (for its findings), otherwise null. */
@@ -353,6 +382,15 @@ public final class CudaGroupNorm implements GroupNorm {
                     .f32(spec.eps()).i32(activation));
             return;
         }
+        LaunchPlanner.Shape cooperative = planner.forwardCooperative(spec);
+        if (cooperative != null) {
+            reserve(spec);
+            kernels.launch(spec.layout() == Layout.NHWC ? k.forwardNhwcCooperative : k.forwardCooperative, cooperative,
+                    stream, KernelArgs.create().pointer(x).pointer(gamma).pointer(beta).pointer(y).pointer(mean)
+                            .pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps()).i32(activation)
+                            .pointer(workspace.address()).pointer(sliceBarriers()).i32(parts(spec, cooperative)));
+            return;
+        }
         if (spec.layout() == Layout.NHWC) {
             reserve(spec);
             LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorizable(spec, x, y), WELFORD_BYTES);
@@ -415,6 +453,18 @@ public final class CudaGroupNorm implements GroupNorm {
                     .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
             return;
         }
+        LaunchPlanner.Shape cooperative = planner.backwardCooperative(spec);
+        if (cooperative != null) {
+            // The exchanged channel sums use the forward partials' room, which the backward does not need.
+            kernels.launch(spec.layout() == Layout.NHWC ? k.backwardNhwcCooperative : k.backwardCooperative,
+                    cooperative, stream, KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd)
+                            .pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy).pointer(dx).i32(c).i32(g)
+                            .i64(hw).i32(activation).pointer(workspace.address()).pointer(sliceBarriers())
+                            .i32(parts(spec, cooperative)));
+            kernels.launch(kernels.backwardGammaBeta, planner.perChannel(spec), stream, KernelArgs.create()
+                    .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
+            return;
+        }
         if (spec.layout() == Layout.NHWC) {
             long groupCoefs = sumDy + sumsCount(spec) * Sizeof.FLOAT;
             boolean vectorized = vectorizable(spec, dy, x) && vectorizable(spec, x, dx);
@@ -444,6 +494,16 @@ public final class CudaGroupNorm implements GroupNorm {
                 .i32(activation).i32(planner.rereadOrderArg()));
     }
 
+    /** CTAs per slice of a cooperative launch. */
+    private static int parts(GroupNormSpec spec, LaunchPlanner.Shape cooperative) {
+        return (int) (cooperative.gridX / spec.sliceCount());
+    }
+
+    /** The cooperative kernels' per-slice barrier words ({@link #reserve} has made room). */
+    private long sliceBarriers() {
+        return barriers.address();
+    }
+
     /** Shared bytes per thread and channel of the channels-last statistics (a Welford state) and sums (a float2). */
     private static final int WELFORD_BYTES = 12;
     private static final int FLOAT2_BYTES = 8;
@@ -461,11 +521,15 @@ public final class CudaGroupNorm implements GroupNorm {
             LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorized, WELFORD_BYTES);
             String chunks = cols.rowChunks() == 1 ? "" : "(" + cols.rowChunks() + ")";
             String cluster = "nhwc_cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
+            LaunchPlanner.Shape fwdCooperative = planner.forwardCooperative(spec);
+            LaunchPlanner.Shape bwdCooperative = planner.backwardCooperative(spec);
             String fwd = planner.forwardFused(spec) != null ? "nhwc_fused"
                     : planner.forwardCluster(spec, kernels.hasClusterKernels) != null ? cluster
+                    : fwdCooperative != null ? "nhwc_cooperative(" + parts(spec, fwdCooperative) + ")"
                     : "nhwc_stats" + chunks + "+finalize+apply";
             String bwd = planner.backwardFused(spec) != null ? "nhwc_fused+gamma_beta"
                     : planner.backwardCluster(spec, kernels.hasClusterKernels) != null ? cluster + "+gamma_beta"
+                    : bwdCooperative != null ? "nhwc_cooperative(" + parts(spec, bwdCooperative) + ")+gamma_beta"
                     : "nhwc_channel_sums" + chunks + "+group_coefs+dx";
             return "fwd " + fwd + "; bwd " + bwd + (vectorized ? "" : " (scalar channels)");
         }
@@ -474,6 +538,8 @@ public final class CudaGroupNorm implements GroupNorm {
             fwd = "fused";
         } else if (planner.forwardCluster(spec, kernels.hasClusterKernels) != null) {
             fwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
+        } else if (planner.forwardCooperative(spec) != null) {
+            fwd = "cooperative(" + parts(spec, planner.forwardCooperative(spec)) + ")";
         } else {
             int splits = planner.forwardStats(spec).gridY;
             fwd = (splits == 1 ? "stats" : "split_stats(" + splits + ")") + "+apply";
@@ -483,6 +549,8 @@ public final class CudaGroupNorm implements GroupNorm {
             bwd = "fused+gamma_beta";
         } else if (planner.backwardCluster(spec, kernels.hasClusterKernels) != null) {
             bwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")+gamma_beta";
+        } else if (planner.backwardCooperative(spec) != null) {
+            bwd = "cooperative(" + parts(spec, planner.backwardCooperative(spec)) + ")+gamma_beta";
         } else {
             int chunks = planner.channelSums(spec).gridY;
             bwd = "channel_sums" + (chunks == 1 ? "" : "(" + chunks + ")") + "+dx";
@@ -490,10 +558,13 @@ public final class CudaGroupNorm implements GroupNorm {
         return "fwd " + fwd + "; bwd " + bwd;
     }
 
-    // Workspace: the forward partials (channels-first split statistics [3·N·G·splits] or channels-last Welford
-    // partials [3·N·C·rowChunks]), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last, the
-    // group coefficients [2·N·G]; all are written before they are read. Counters [N·G] live apart: they must start
-    // at zero, and every split-statistics launch leaves them at zero, so they are cleared only when they grow.
+    // Workspace: the forward partials (channels-first split statistics [3·N·G·splits], channels-last Welford
+    // partials [3·N·C·rowChunks], or what the cooperative kernels exchange: [3·N·G·parts] forward, [2·N·C·parts]
+    // backward), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last, the group coefficients
+    // [2·N·G]; all are written before they are read. The split-statistics counters [N·G] and the cooperative
+    // kernels' slice barriers [N·G] live apart: they must start at zero, and every launch leaves them so (the
+    // barriers: their low 31 bits; bit 31 flips at each use, which would break a counter, hence two buffers), so
+    // they are cleared only when they grow.
     private long sumsCount(GroupNormSpec spec) {
         long chunks = spec.layout() == Layout.NHWC ? planner.maxRowChunks(spec) : planner.channelSums(spec).gridY;
         return (long) spec.batch() * spec.channels() * chunks;
@@ -502,7 +573,11 @@ public final class CudaGroupNorm implements GroupNorm {
     private long forwardPartialsBytes(GroupNormSpec spec) {
         long states = spec.layout() == Layout.NHWC ? (long) spec.batch() * spec.channels() * planner.maxRowChunks(spec)
                 : (long) spec.sliceCount() * planner.maxStatsSplits(spec);
-        return 3L * states * Sizeof.FLOAT;
+        LaunchPlanner.Shape fwd = planner.forwardCooperative(spec);
+        LaunchPlanner.Shape bwd = planner.backwardCooperative(spec);
+        long exchanged = Math.max(fwd != null ? 3 * fwd.gridX : 0,
+                bwd != null ? 2L * spec.channelsPerGroup() * bwd.gridX : 0);
+        return Math.max(3L * states, exchanged) * Sizeof.FLOAT;
     }
 
     /**
@@ -522,21 +597,35 @@ public final class CudaGroupNorm implements GroupNorm {
             workspace = device.allocateFloats(need);
         }
         if (counters == null || counters.count() < spec.sliceCount()) {
-            if (counters != null) {
-                device.synchronize();
-                counters.close();
-                counters = null;
-            }
-            DeviceBuffer c = device.allocateFloats(spec.sliceCount());
-            try {
-                device.driver().memsetD32Async(c.address(), 0, c.count(), 0);
-                device.synchronize();
-            } catch (RuntimeException e) {
-                c.close();
-                throw e;
-            }
-            counters = c;
+            counters = release(counters);
+            counters = zeroedWords(spec.sliceCount());
         }
+        if (barriers == null || barriers.count() < spec.sliceCount()) {
+            barriers = release(barriers);
+            barriers = zeroedWords(spec.sliceCount());
+        }
+    }
+
+    /** Closes {@code buffer} (if any) once the device is done with it; returns null. */
+    private DeviceBuffer release(DeviceBuffer buffer) {
+        if (buffer != null) {
+            device.synchronize();  // queued kernels may still use it
+            buffer.close();
+        }
+        return null;
+    }
+
+    /** A new buffer of {@code count} 32-bit words, zeroed. */
+    private DeviceBuffer zeroedWords(long count) {
+        DeviceBuffer c = device.allocateFloats(count);
+        try {
+            device.driver().memsetD32Async(c.address(), 0, c.count(), 0);
+            device.synchronize();
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
     }
 
     // ---------------------------------------------------------------- checks
@@ -647,6 +736,9 @@ public final class CudaGroupNorm implements GroupNorm {
                 }
                 if (counters != null) {
                     counters.close();
+                }
+                if (barriers != null) {
+                    barriers.close();
                 }
             } finally {
                 if (ownsDevice) {

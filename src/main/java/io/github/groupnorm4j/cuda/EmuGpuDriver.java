@@ -43,6 +43,11 @@ public final class EmuGpuDriver implements GpuDriver {
     public static final int MULTIPROCESSORS = 132;
     public static final int L2_BYTES = 50 << 20;
     public static final int SHARED_PER_BLOCK_OPTIN = 227 << 10;
+    /** Per SM of an H100, for the residency check of cooperative launches. */
+    private static final long THREADS_PER_SM = 2048;
+    private static final long MAX_BLOCKS_PER_SM = 32;
+    private static final long SHARED_PER_SM = 228 << 10;
+    private static final long RESERVED_SHARED_PER_BLOCK = 1 << 10;
 
     private final Emulator emulator;
     private final int computeCapability;
@@ -262,17 +267,25 @@ public final class EmuGpuDriver implements GpuDriver {
 
     @Override
     public synchronized void launch(Kernel kernel, int gridX, int gridY, int gridZ, int blockX, int blockY,
-                                    int blockZ, int sharedBytes, long stream, KernelArgs args) {
+                                    int blockZ, int sharedBytes, boolean cooperative, long stream,
+                                    KernelArgs args) {
         EKernel k = (EKernel) kernel;
-        String op = "cuLaunchKernel(" + k.name() + ", grid=(" + gridX + "," + gridY
+        String op = (cooperative ? "cuLaunchCooperativeKernel(" : "cuLaunchKernel(") + k.name() + ", grid=(" + gridX
+                + "," + gridY
                 + (gridZ == 1 ? "" : "," + gridZ) + "), block=" + blockX
                 + (blockY == 1 && blockZ == 1 ? "" : "x" + blockY + "x" + blockZ) + ")";
         checkSticky(op);
         checkStream(op, stream);
+        Dim3 grid = new Dim3(gridX, gridY, gridZ);
+        Dim3 block = new Dim3(blockX, blockY, blockZ);
+        if (cooperative) {
+            checkCoResident(op, grid, block, sharedBytes);
+        }
         LaunchResult r;
         try {
-            r = emulator.launch(k.module(), k.name(), new Dim3(gridX, gridY, gridZ), new Dim3(blockX, blockY, blockZ),
-                    sharedBytes, args.values().toArray());
+            r = cooperative
+                    ? emulator.launchCooperative(k.module(), k.name(), grid, block, sharedBytes, args.values().toArray())
+                    : emulator.launch(k.module(), k.name(), grid, block, sharedBytes, args.values().toArray());
         } catch (PtxException e) {
             throw new CudaException(op, CUresult.CUDA_ERROR_LAUNCH_FAILED, e.getMessage());
         }
@@ -283,6 +296,20 @@ public final class EmuGpuDriver implements GpuDriver {
                 stickyDetail = "launch of " + k.name() + " failed: " + f;
                 break;
             }
+        }
+    }
+
+    /**
+     * A GPU refuses a cooperative grid that cannot be resident at once. The emulated H100's bound from threads and
+     * shared memory per SM (registers are not modelled: the kernels' launch bounds keep a 512-thread block within
+     * them), as {@code cuLaunchCooperativeKernel} reports it.
+     */
+    private static void checkCoResident(String op, Dim3 grid, Dim3 block, int sharedBytes) {
+        long perSm = Math.min(MAX_BLOCKS_PER_SM, Math.min(THREADS_PER_SM / block.volume(),
+                SHARED_PER_SM / (sharedBytes + RESERVED_SHARED_PER_BLOCK)));
+        if (grid.volume() > perSm * MULTIPROCESSORS) {
+            throw new CudaException(op, CUresult.CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE, grid.volume()
+                    + " blocks, but only " + perSm + " per SM fit (" + MULTIPROCESSORS + " SMs)");
         }
     }
 

@@ -79,9 +79,13 @@ public interface GpuDriver extends AutoCloseable {
     /** Lets {@code kernel} be launched with up to {@code bytes} of dynamic shared memory (beyond the 48 KiB default). */
     void allowDynamicSharedMemory(Kernel kernel, int bytes);
 
-    /** Queues {@code kernel} on {@code stream} with {@code args} (one per kernel parameter, in order). */
+    /**
+     * Queues {@code kernel} on {@code stream} with {@code args} (one per kernel parameter, in order). With
+     * {@code cooperative} ({@code cuLaunchCooperativeKernel}) every block of the grid is resident at once, so blocks
+     * may wait for each other; the launch fails if the grid cannot be.
+     */
     void launch(Kernel kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
-                long stream, KernelArgs args);
+                boolean cooperative, long stream, KernelArgs args);
 
     // ---------------------------------------------------------------- streams and events
 

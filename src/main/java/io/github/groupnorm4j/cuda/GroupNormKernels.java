@@ -28,6 +28,11 @@ final class GroupNormKernels {
         final GpuDriver.Kernel backwardCluster;
         final GpuDriver.Kernel forwardNhwcCluster;
         final GpuDriver.Kernel backwardNhwcCluster;
+        /** The cooperative one-pass kernels (every build). */
+        final GpuDriver.Kernel forwardCooperative;
+        final GpuDriver.Kernel forwardNhwcCooperative;
+        final GpuDriver.Kernel backwardCooperative;
+        final GpuDriver.Kernel backwardNhwcCooperative;
         final GpuDriver.Kernel forwardNhwcStats;
         final GpuDriver.Kernel forwardNhwcFinalize;
         final GpuDriver.Kernel forwardNhwcApply;
@@ -61,7 +66,15 @@ final class GroupNormKernels {
             this.backwardNhwcChannelSums = driver.function(backward, "groupnorm_backward_nhwc_channel_sums_" + suffix);
             this.backwardNhwcDx = driver.function(backward, "groupnorm_backward_nhwc_dx_" + suffix);
             this.backwardNhwcFused = driver.function(backward, "groupnorm_backward_nhwc_fused_" + suffix);
+            this.forwardCooperative = driver.function(forward, "groupnorm_forward_cooperative_" + suffix);
+            this.forwardNhwcCooperative = driver.function(forward, "groupnorm_forward_nhwc_cooperative_" + suffix);
+            this.backwardCooperative = driver.function(backward, "groupnorm_backward_cooperative_" + suffix);
+            this.backwardNhwcCooperative = driver.function(backward, "groupnorm_backward_nhwc_cooperative_" + suffix);
             driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
+            driver.allowDynamicSharedMemory(forwardCooperative, maxDynamicShared);
+            driver.allowDynamicSharedMemory(forwardNhwcCooperative, maxDynamicShared);
+            driver.allowDynamicSharedMemory(backwardCooperative, maxDynamicShared);
+            driver.allowDynamicSharedMemory(backwardNhwcCooperative, maxDynamicShared);
             if (hopper) {
                 driver.allowDynamicSharedMemory(forwardCluster, maxDynamicShared);
                 driver.allowDynamicSharedMemory(backwardCluster, maxDynamicShared);
@@ -134,7 +147,7 @@ final class GroupNormKernels {
         }
     }
 
-    /** The one launch path: a 1-D block on a 1- or 2-D grid, as the planner shaped it. */
+    /** The one launch path: a 1-D block on a 1- or 2-D grid, as the planner shaped it (cooperative or not). */
     void launch(GpuDriver.Kernel f, LaunchPlanner.Shape shape, long stream, KernelArgs args) {
         long gridX = shape.gridX;
         int gridY = shape.gridY;
@@ -142,7 +155,8 @@ final class GroupNormKernels {
             throw new IllegalArgumentException(f.name() + ": grid (" + gridX + ", " + gridY
                     + ") is outside CUDA's limits (x < 2^31, y <= 65535)");
         }
-        device.driver().launch(f, (int) gridX, gridY, 1, shape.block, 1, 1, shape.sharedBytes, stream, args);
+        device.driver().launch(f, (int) gridX, gridY, 1, shape.block, 1, 1, shape.sharedBytes, shape.cooperative,
+                stream, args);
     }
 
     CudaDevice device() {

@@ -307,30 +307,40 @@ public final class JCudaGpuDriver implements GpuDriver {
 
     @Override
     public void launch(Kernel kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
-                       int sharedBytes, long stream, KernelArgs args) {
+                       int sharedBytes, boolean cooperative, long stream, KernelArgs args) {
         JKernel k = (JKernel) kernel;
         CUstream s = stream(stream);
         int result;
         if (paramBlock != null) {
-            // One block per driver: hold it from the first write until cuLaunchKernel has copied the values.
+            // One block per driver: hold it from the first write until the launch has copied the values.
             synchronized (paramBlock) {
                 if (paramHostFreed) {
                     throw new IllegalStateException(this + " is closed");
                 }
-                result = JCudaDriver.cuLaunchKernel(k.function(), gridX, gridY, gridZ, blockX, blockY, blockZ,
-                        sharedBytes, s, paramBlock.fill(args), null);
+                result = launch(k.function(), gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, cooperative,
+                        s, paramBlock.fill(args));
             }
         } else {
-            result = JCudaDriver.cuLaunchKernel(k.function(), gridX, gridY, gridZ, blockX, blockY, blockZ,
-                    sharedBytes, s, params(args), null);
+            result = launch(k.function(), gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, cooperative, s,
+                    params(args));
         }
         if (result != CUresult.CUDA_SUCCESS) {
             // The message is built only on failure: launches are on the per-call hot path.
-            throw new CudaException("cuLaunchKernel(" + k.name() + ", grid=(" + gridX + "," + gridY
+            throw new CudaException((cooperative ? "cuLaunchCooperativeKernel(" : "cuLaunchKernel(") + k.name()
+                    + ", grid=(" + gridX + "," + gridY
                     + (gridZ == 1 ? "" : "," + gridZ) + "), block=" + blockX
                     + (blockY == 1 && blockZ == 1 ? "" : "x" + blockY + "x" + blockZ) + ", smem=" + sharedBytes + ")",
                     result);
         }
+    }
+
+    private static int launch(CUfunction f, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+                              int sharedBytes, boolean cooperative, CUstream s, Pointer params) {
+        return cooperative
+                ? JCudaDriver.cuLaunchCooperativeKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, s,
+                        params)
+                : JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, s, params,
+                        null);
     }
 
     /**

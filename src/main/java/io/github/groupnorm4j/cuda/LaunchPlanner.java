@@ -31,23 +31,31 @@ final class LaunchPlanner {
      * may stage (0 disables fusion); {@code minElementsPerThread}: the least work per thread of a split-statistics
      * block; {@code cluster}: the compute_90 cluster kernels (forward and backward) for slices one block cannot stage;
      * {@code reverseRereads}: the second pass of a two-pass path (map, dx) takes the tensor in the reverse of the
-     * first pass's order, starting on what is still in L2 (cuda BlockPart).
+     * first pass's order, starting on what is still in L2 (cuda BlockPart); {@code cooperativeLimit}: the largest
+     * tensor (bytes) the cooperative one-pass kernels take when one block cannot stage a slice (0: never).
      */
-    record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads) {
+    record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads,
+                  long cooperativeLimit) {
+        /** Without the cooperative kernels, so tests reach the multi-launch paths on small shapes. */
         Tuning(int fusedSharedLimit, int minElementsPerThread) {
             this(fusedSharedLimit, minElementsPerThread, false);
         }
 
         Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster) {
-            this(fusedSharedLimit, minElementsPerThread, cluster, rereadsReversed());
+            this(fusedSharedLimit, minElementsPerThread, cluster, 0);
+        }
+
+        Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, long cooperativeLimit) {
+            this(fusedSharedLimit, minElementsPerThread, cluster, rereadsReversed(), cooperativeLimit);
         }
 
         /**
-         * Device defaults: fused blocks up to 100 KiB. The cluster kernels stay off by default until they have been
-         * timed on a GPU ({@code bench --cluster on}).
+         * Device defaults: fused blocks up to 100 KiB; the cooperative kernels for small tensors (one launch where
+         * it matters most). The cluster kernels, and the cooperative ones on larger tensors, stay off by default
+         * until they have been timed on a GPU ({@code bench --cluster on}, {@code bench --cooperative on}).
          */
         static Tuning forDevice(int maxDynamicShared) {
-            return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16, false);
+            return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16, false, SMALL_TENSOR_BYTES);
         }
     }
 
@@ -100,17 +108,25 @@ final class LaunchPlanner {
         final int gridY;
         final int block;
         final int sharedBytes;
+        /** Launched with cuLaunchCooperativeKernel: all blocks resident at once. */
+        final boolean cooperative;
 
         Shape(long gridX, int gridY, int block, int sharedBytes) {
+            this(gridX, gridY, block, sharedBytes, false);
+        }
+
+        Shape(long gridX, int gridY, int block, int sharedBytes, boolean cooperative) {
             this.gridX = gridX;
             this.gridY = gridY;
             this.block = block;
             this.sharedBytes = sharedBytes;
+            this.cooperative = cooperative;
         }
 
         @Override
         public String toString() {
-            return "grid=(" + gridX + "," + gridY + ") block=" + block + (sharedBytes > 0 ? " smem=" + sharedBytes : "");
+            return "grid=(" + gridX + "," + gridY + ") block=" + block + (sharedBytes > 0 ? " smem=" + sharedBytes : "")
+                    + (cooperative ? " cooperative" : "");
         }
     }
 
@@ -187,6 +203,46 @@ final class LaunchPlanner {
     private static long clusterPart(GroupNormSpec spec) {
         return spec.layout() == Layout.NCHW ? ceilDiv(spec.sliceLength(), SLICE_CLUSTER) + vectorWidth(spec)
                 : spec.channelsPerGroup() * ceilDiv(spec.spatialSize(), SLICE_CLUSTER);
+    }
+
+    /**
+     * The cooperative forward (any GPU: a slice shared by {@code parts} CTAs, each staging its part in shared memory,
+     * exchanging partial statistics through global memory; one pass, one launch; either layout), or null when it
+     * does not apply: the tensor is above the tuning's cooperative limit, or the slices cannot be split so that
+     * every CTA is resident at once. The grid's x is parts·N·G; parts = gridX / N·G.
+     */
+    Shape forwardCooperative(GroupNormSpec spec) {
+        return cooperative(spec, part -> affineBytes(spec) + (long) spec.dtype().bytes() * part + STAGING_SLACK_BYTES);
+    }
+
+    /** The cooperative backward (x and dy of a slice shared by {@code parts} CTAs), as {@link #forwardCooperative}. */
+    Shape backwardCooperative(GroupNormSpec spec) {
+        return cooperative(spec, part -> stagedPairBytes(spec, part));
+    }
+
+    /**
+     * The most CTAs a cooperative grid may have: one per SM. Every kernel is bounded to 512 threads and its staged
+     * part to the per-block shared-memory limit, so one block always fits an SM and cuLaunchCooperativeKernel
+     * accepts the grid without an occupancy query.
+     */
+    private Shape cooperative(GroupNormSpec spec, java.util.function.LongUnaryOperator sharedBytesOfPart) {
+        if (spec.elementCount() * spec.dtype().bytes() > tuning.cooperativeLimit()) {
+            return null;
+        }
+        long maxParts = Math.min(multiprocessors / spec.sliceCount(),
+                spec.layout() == Layout.NCHW ? spec.sliceLength() : spec.spatialSize());
+        // Enough parts to fill the SMs, but each 512-thread CTA with at least minElementsPerThread elements per
+        // thread, as a split-statistics block (the path this one replaces) would have.
+        long wanted = Math.min(maxParts, ceilDiv(spec.sliceLength(), 512L * tuning.minElementsPerThread()));
+        for (long parts = Math.max(2, wanted); parts <= maxParts; parts++) {
+            long part = spec.layout() == Layout.NCHW ? ceilDiv(spec.sliceLength(), parts) + vectorWidth(spec)
+                    : spec.channelsPerGroup() * ceilDiv(spec.spatialSize(), parts);
+            long sharedBytes = sharedBytesOfPart.applyAsLong(part);
+            if (sharedBytes <= maxDynamicShared) {
+                return new Shape(spec.sliceCount() * parts, 1, threadsFor(part, 512), (int) sharedBytes, true);
+            }
+        }
+        return null;
     }
 
     /** The fused backward (x and dy staged), or null when it does not apply. */

@@ -193,6 +193,23 @@ public final class Emulator {
      */
     public LaunchResult launch(PtxModule module, String entry, Dim3 grid, Dim3 block, int dynamicSharedBytes,
                                Object... args) {
+        return launch(false, module, entry, grid, block, dynamicSharedBytes, args);
+    }
+
+    /**
+     * As {@link #launch}, as a cooperative launch ({@code cuLaunchCooperativeKernel}): the GPU keeps every block of
+     * the grid resident at once, so blocks may wait for each other (a grid-wide or per-slice barrier in global
+     * memory). The emulator runs all of them together, interleaved by the schedule, and ends a thread's turn at
+     * every polling load ({@code ld.volatile}/{@code .relaxed}/{@code .acquire}). Kernels with clusters are refused;
+     * at most {@value Launch#MAX_COOPERATIVE_THREADS} threads in all.
+     */
+    public LaunchResult launchCooperative(PtxModule module, String entry, Dim3 grid, Dim3 block,
+                                          int dynamicSharedBytes, Object... args) {
+        return launch(true, module, entry, grid, block, dynamicSharedBytes, args);
+    }
+
+    private LaunchResult launch(boolean cooperative, PtxModule module, String entry, Dim3 grid, Dim3 block,
+                                int dynamicSharedBytes, Object[] args) {
         KernelCode k = module.kernel(entry);
         if (grid.volume() < 1 || block.volume() < 1) {
             throw new IllegalArgumentException(entry + ": grid " + grid + " and block " + block + " must be non-empty");
@@ -218,7 +235,7 @@ public final class Emulator {
         }
         List<Finding> launchFindings = new ArrayList<>();
         Launch launch = new Launch(this, k, template, params, grid, block, (int) sharedBytes, dynamicSharedBytes,
-                launchFindings,
+                cooperative, launchFindings,
                 new Random(options.seed() * 0x9E3779B97F4A7C15L + (launches++)));
         long executed = launch.run();
         instructions += executed;

@@ -47,10 +47,15 @@ final class Launch {
     private final long budget;
     private final BlockFilter blockFilter;
     private final int slots;
-    /** Threads per CTA, CTAs per cluster (run together), and all threads of a cluster. */
+    /**
+     * Threads per CTA, CTAs run together (a cluster; the whole grid of a cooperative launch), their shape, and all
+     * their threads.
+     */
     private final int bt;
     private final int ctas;
     private final Dim3 clusterDims;
+    /** A cooperative launch: every CTA of the grid runs together, as the GPU keeps them all resident. */
+    private final boolean cooperative;
     private final int n;
     private final int warps;
     /** Shared memory per CTA, rounded to 16 bytes: CTA r's window starts at r·sharedStride in {@link #shared}. */
@@ -92,7 +97,7 @@ final class Launch {
     private boolean aborted;
 
     Launch(Emulator emu, KernelCode k, long[] template, byte[] params, Dim3 grid, Dim3 block, int sharedBytes,
-           int dynamicSharedBytes, List<Finding> findings, Random random) {
+           int dynamicSharedBytes, boolean cooperative, List<Finding> findings, Random random) {
         this.emu = emu;
         this.memory = emu.memory();
         this.k = k;
@@ -111,7 +116,17 @@ final class Launch {
         this.blockFilter = emu.options().blockFilter();
         this.slots = k.slots;
         this.bt = (int) block.volume();
-        this.clusterDims = k.clusterDims;
+        this.cooperative = cooperative;
+        if (cooperative && (k.clusterDims.volume() > 1 || usesClusterInstructions(k))) {
+            throw new IllegalArgumentException(k.name + ": the emulator runs cooperative launches of kernels without"
+                    + " clusters only");
+        }
+        if (cooperative && grid.volume() * block.volume() > MAX_COOPERATIVE_THREADS) {
+            throw new IllegalArgumentException(k.name + ": a cooperative grid of " + grid.volume() + " blocks of "
+                    + block.volume() + " threads is more than the " + MAX_COOPERATIVE_THREADS + " threads the"
+                    + " emulator runs together");
+        }
+        this.clusterDims = cooperative ? grid : k.clusterDims;
         this.ctas = (int) clusterDims.volume();
         if (grid.x() % clusterDims.x() != 0 || grid.y() % clusterDims.y() != 0 || grid.z() % clusterDims.z() != 0) {
             throw new IllegalArgumentException(k.name + ": grid " + grid + " is not a multiple of its cluster "
@@ -126,6 +141,11 @@ final class Launch {
                     + " got " + bt + " threads");
         }
         this.n = ctas * bt;
+        if ((long) n * slots > MAX_REGISTER_SLOTS) {
+            throw new IllegalArgumentException(k.name + ": " + ctas + " CTAs of " + bt + " threads run together, each"
+                    + " thread with " + slots + " register slots: " + ((long) n * slots * 8 >> 20) + " MiB of"
+                    + " emulated registers, more than the emulator's " + (MAX_REGISTER_SLOTS * 8 >> 20) + " MiB");
+        }
         this.warps = (n + 31) / 32;
         this.sharedStride = (sharedBytes + 15) & ~15;
         this.ctaIdx = new Dim3[ctas];
@@ -152,6 +172,26 @@ final class Launch {
         this.w2 = new AccessSlot(words);
         this.r1 = new AccessSlot(words);
         this.r2 = new AccessSlot(words);
+    }
+
+    /** Rounds by which the adversarial schedule may hold back the start of a CTA of a cooperative grid. */
+    private static final int MAX_START_DELAY = 3;
+
+    /** Register slots (8 bytes each) of all threads that run together: 2 GiB. */
+    private static final long MAX_REGISTER_SLOTS = 1L << 28;
+
+    /** The most threads a cooperative launch may have: an H100 holds 132 SMs × 2048. */
+    static final long MAX_COOPERATIVE_THREADS = 132L * 2048;
+
+    private static boolean usesClusterInstructions(KernelCode k) {
+        for (Insn in : k.code) {
+            if (in.op == Op.MAPA || in.op == Op.BAR_CLUSTER_ARRIVE || in.op == Op.BAR_CLUSTER_WAIT
+                    || ((in.op == Op.LD || in.op == Op.ST || in.op == Op.ATOM || in.op == Op.RED)
+                    && in.flags >> 8 == Op.SPACE_DSMEM)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     long run() {
@@ -224,8 +264,20 @@ final class Launch {
         for (int t = 0; t < n; t++) {
             order[t] = t;
         }
-        while (live > 0 && !aborted) {
+        // Adversarial, cooperative launches: the CTAs start up to MAX_START_DELAY rounds apart, as blocks start
+        // at different times on a GPU, so a CTA may get well ahead of one it should have waited for through global
+        // memory (with one turn per round each, every CTA would otherwise pass its first barrier before any CTA
+        // went past its second). Cluster CTAs order themselves with barrier.cluster, which the schedule already
+        // interleaves.
+        int[] startRound = new int[ctas];
+        if (!lockstep && cooperative) {
+            for (int c = 0; c < ctas; c++) {
+                startRound[c] = random.nextInt(MAX_START_DELAY + 1);
+            }
+        }
+        for (int round = 0; live > 0 && !aborted; round++) {
             boolean ran = false;
+            boolean delayed = false;
             if (!lockstep) {
                 for (int i = n - 1; i > 0; i--) {
                     int j = random.nextInt(i + 1);
@@ -237,6 +289,10 @@ final class Launch {
             for (int i = 0; i < n && !aborted; i++) {
                 int t = order[i];
                 if (state[t] == RUN) {
+                    if (round < startRound[t / bt]) {
+                        delayed = true;
+                        continue;
+                    }
                     ran = true;
                     step(t, lockstep ? 1 : (int) Math.max(1, Math.min(1 << 16, budget + 1 - executed)));
                 }
@@ -245,7 +301,7 @@ final class Launch {
                 reportHang();
                 return;
             }
-            if (!ran && live > 0 && !aborted) {
+            if (!ran && !delayed && live > 0 && !aborted) {
                 reportDeadlock();
                 return;
             }
@@ -279,20 +335,21 @@ final class Launch {
                 case SpecialReg.LANEID: v = lane; break;
                 case SpecialReg.WARPID: v = lt >>> 5; break;
                 case SpecialReg.NWARPID: v = (bt + 31) / 32; break;
-                case SpecialReg.CLUSTER_CTARANK: v = cta; break;
-                case SpecialReg.CLUSTER_NCTARANK: v = ctas; break;
-                case SpecialReg.CLUSTER_CTAID_X: v = cta % clusterDims.x(); break;
-                case SpecialReg.CLUSTER_CTAID_Y: v = (cta / clusterDims.x()) % clusterDims.y(); break;
-                case SpecialReg.CLUSTER_CTAID_Z: v = cta / (clusterDims.x() * clusterDims.y()); break;
-                case SpecialReg.CLUSTER_NCTAID_X: v = clusterDims.x(); break;
-                case SpecialReg.CLUSTER_NCTAID_Y: v = clusterDims.y(); break;
-                case SpecialReg.CLUSTER_NCTAID_Z: v = clusterDims.z(); break;
-                case SpecialReg.CLUSTERID_X: v = blockIdx.x() / clusterDims.x(); break;
-                case SpecialReg.CLUSTERID_Y: v = blockIdx.y() / clusterDims.y(); break;
-                case SpecialReg.CLUSTERID_Z: v = blockIdx.z() / clusterDims.z(); break;
-                case SpecialReg.NCLUSTERID_X: v = grid.x() / clusterDims.x(); break;
-                case SpecialReg.NCLUSTERID_Y: v = grid.y() / clusterDims.y(); break;
-                case SpecialReg.NCLUSTERID_Z: v = grid.z() / clusterDims.z(); break;
+                // A cooperative launch runs the grid together, but each CTA is a cluster of one.
+                case SpecialReg.CLUSTER_CTARANK: v = cooperative ? 0 : cta; break;
+                case SpecialReg.CLUSTER_NCTARANK: v = cooperative ? 1 : ctas; break;
+                case SpecialReg.CLUSTER_CTAID_X: v = cooperative ? 0 : cta % clusterDims.x(); break;
+                case SpecialReg.CLUSTER_CTAID_Y: v = cooperative ? 0 : (cta / clusterDims.x()) % clusterDims.y(); break;
+                case SpecialReg.CLUSTER_CTAID_Z: v = cooperative ? 0 : cta / (clusterDims.x() * clusterDims.y()); break;
+                case SpecialReg.CLUSTER_NCTAID_X: v = cooperative ? 1 : clusterDims.x(); break;
+                case SpecialReg.CLUSTER_NCTAID_Y: v = cooperative ? 1 : clusterDims.y(); break;
+                case SpecialReg.CLUSTER_NCTAID_Z: v = cooperative ? 1 : clusterDims.z(); break;
+                case SpecialReg.CLUSTERID_X: v = cooperative ? blockIdx.x() : blockIdx.x() / clusterDims.x(); break;
+                case SpecialReg.CLUSTERID_Y: v = cooperative ? blockIdx.y() : blockIdx.y() / clusterDims.y(); break;
+                case SpecialReg.CLUSTERID_Z: v = cooperative ? blockIdx.z() : blockIdx.z() / clusterDims.z(); break;
+                case SpecialReg.NCLUSTERID_X: v = cooperative ? grid.x() : grid.x() / clusterDims.x(); break;
+                case SpecialReg.NCLUSTERID_Y: v = cooperative ? grid.y() : grid.y() / clusterDims.y(); break;
+                case SpecialReg.NCLUSTERID_Z: v = cooperative ? grid.z() : grid.z() / clusterDims.z(); break;
                 case SpecialReg.IS_EXPLICIT_CLUSTER: v = k.explicitCluster ? 1 : 0; break;
                 case SpecialReg.LANEMASK_EQ: v = 1L << lane; break;
                 case SpecialReg.LANEMASK_LT: v = (1L << lane) - 1; break;
@@ -667,6 +724,10 @@ final class Launch {
                 // ---------------------------------------------------------- memory
                 case Op.LD:
                     load(t, base, in);
+                    if ((fl & Op.POLL) != 0) {
+                        pc[t] = p + 1;  // a spin-wait: let the others run
+                        return;
+                    }
                     break;
                 case Op.ST:
                     store(t, base, in);

@@ -131,6 +131,11 @@ final class Op {
     static final int SAT = 4;
     static final int CC = 8;
     static final int WIDE_SRC16 = 16;
+    /**
+     * A load that polls memory other threads write ({@code .volatile}, {@code .relaxed}, {@code .acquire}): the
+     * adversarial schedule ends the thread's turn there, so a spin-wait lets the others run.
+     */
+    static final int POLL = 32;
 
     // state spaces (in flags >> 8 for memory ops)
     static final int SPACE_GENERIC = 0;

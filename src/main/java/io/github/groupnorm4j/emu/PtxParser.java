@@ -1845,6 +1845,11 @@ final class PtxParser {
             in.op = store ? Op.ST : Op.LD;
             in.width = bits / 8;
             in.flags = (sp << 8) | (kind == Op.T_S ? Op.SIGNED : 0);
+            for (int k = 1; k < mods.length && !store; k++) {
+                if (mods[k].equals("volatile") || mods[k].equals("relaxed") || mods[k].equals("acquire")) {
+                    in.flags |= Op.POLL;
+                }
+            }
             in.mode = lanes;
             String addr = store ? ops.get(0) : ops.get(1);
             String val = store ? ops.get(1) : ops.get(0);

@@ -187,11 +187,25 @@ class MainTest {
         Path x = write("x.npy", new float[] {1, 2, 3, 4}, 1, 2, 2);
         assertUserError("check: --cluster must be on or off, got 'yes'", "check", "--device", "emu", "--cluster",
                 "yes");
-        assertUserError("check: --fused-limit-kib and --cluster on run the CUDA kernels (--device cuda or emu)",
-                "check", "--device", "cpu", "--cluster", "on");
+        assertUserError("check: --fused-limit-kib, --cluster and --cooperative choose CUDA kernels (--device cuda or"
+                + " emu)", "check", "--device", "cpu", "--cluster", "on");
         assertUserError("check: --fused-limit-kib must be in [0, 1024], got -3", "check", "--fused-limit-kib", "-3");
-        assertUserError("forward: --fused-limit-kib and --cluster on run the CUDA kernels", "forward", "--x",
-                x.toString(), "--groups", "1", "--device", "cpu", "--cluster", "on", "--out", dir.toString());
+        assertUserError("forward: --fused-limit-kib, --cluster and --cooperative choose CUDA kernels", "forward",
+                "--x", x.toString(), "--groups", "1", "--device", "cpu", "--cluster", "on", "--out", dir.toString());
+        assertUserError("check: --cooperative must be off, small or on, got 'always'", "check", "--device", "emu",
+                "--cooperative", "always");
+        assertUserError("bench: --fused-limit-kib, --cluster and --cooperative choose CUDA kernels", "bench",
+                "--device", "cpu", "--cooperative", "off");
+    }
+
+    @Test
+    void sanitizeWithCooperativeKernelsRunsThemAndFindsNothing() {
+        assertEquals(0, run("sanitize", "--cooperative", "on", "--fused-limit-kib", "0", "--layout", "nhwc",
+                "--dtype", "bf16", "--activation", "silu"), stdout + stderr);
+        assertTrue(stdout.lines().findFirst().orElse("").contains(
+                        ", fused-kernel shared-memory limit 0 KiB, cooperative kernels on, forward+backward of "),
+                stdout);
+        assertTrue(stdout.strip().endsWith(" 0 findings"), stdout);
     }
 
     @Test

@@ -167,6 +167,21 @@ class EmuGpuDriverTest {
     }
 
     @Test
+    void aCooperativeGridThatCannotBeResidentIsRefusedAsOnAGpu() {
+        try (EmuGpuDriver d = new EmuGpuDriver(EmuOptions.defaults())) {
+            String resource = GroupNormKernels.PTX_RESOURCE_DIR + "groupnorm_forward.compute_75.ptx";
+            GpuDriver.Module m = d.loadModule(resource, GroupNormKernels.readResource(resource));
+            GpuDriver.Kernel k = d.function(m, "groupnorm_forward_cooperative_f32");
+            // 200 KiB of shared memory each: one CTA per SM, so 133 CTAs cannot all be resident on 132 SMs.
+            CudaException e = assertThrows(CudaException.class, () -> d.launch(k, 133, 1, 1, 512, 1, 1, 200 << 10,
+                    true, 0, KernelArgs.create()));
+            assertEquals(CUresult.CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE, e.errorCode());
+            assertTrue(e.getMessage().contains("cuLaunchCooperativeKernel(groupnorm_forward_cooperative_f32")
+                    && e.getMessage().contains("133 blocks, but only 1 per SM fit (132 SMs)"), e.getMessage());
+        }
+    }
+
+    @Test
     void anOutOfBoundsLaunchFailsAtTheNextSynchronisationAndStaysFailed() {
         try (EmuGpuDriver d = new EmuGpuDriver(EmuOptions.defaults())) {
             String resource = GroupNormKernels.PTX_RESOURCE_DIR + "groupnorm_forward.compute_90.ptx";
@@ -177,7 +192,7 @@ class EmuGpuDriverTest {
             long rstd = d.malloc(4);
             d.copyHostToDevice(x, new float[] {1f}, 0, 1);
             // One slice of 8192 floats read from a 1-float allocation.
-            d.launch(stats, 1, 1, 1, 256, 1, 1, 0, 0,
+            d.launch(stats, 1, 1, 1, 256, 1, 1, 0, false, 0,
                     KernelArgs.create().pointer(x).pointer(mean).pointer(rstd).i64(8192).f32(1e-5f));
             CudaException e = assertThrows(CudaException.class, d::synchronize);
             assertEquals(CUresult.CUDA_ERROR_ILLEGAL_ADDRESS, e.errorCode());

@@ -84,6 +84,47 @@ class LaunchPlannerTest {
     }
 
     @Test
+    void cooperativeKernelsTakeSmallTensorsWithLargeSlicesByDefault() {
+        // [1,4,100003] G=2, 1.6 MB: two slices of 200006 elements, too large for one block.
+        GroupNormSpec small = GroupNormSpec.builder().batch(1).channels(4).groups(2).spatial(100003).build();
+        assertEquals(null, h100.forwardFused(small));
+        LaunchPlanner.Shape fwd = h100.forwardCooperative(small);
+        // 25 parts per slice (at least 16 elements per thread of a 512-thread CTA; the SMs would allow 66) of
+        // ceil(200006 / 25) + 4 = 8005 elements.
+        assertEquals(50, fwd.gridX);
+        assertEquals(512, fwd.block);
+        assertEquals(32 + 4 * 8005 + 16, fwd.sharedBytes);
+        assertTrue(fwd.cooperative);
+        assertEquals(160 + 2 * 4 * 8005 + 48, h100.backwardCooperative(small).sharedBytes);
+        // Channels-last: 2 channels of ceil(100003 / 25) = 4001 positions per part.
+        assertEquals(32 + 4 * 2 * 4001 + 16, h100.forwardCooperative(small.toBuilder().layout(Layout.NHWC).build())
+                .sharedBytes);
+
+        GroupNormSpec n1 = BenchCase.suite().get(0);  // [1,256,128x128] G=32, 16 MiB: above the default limit
+        assertEquals(null, h100.forwardCooperative(n1));
+        LaunchPlanner on = new LaunchPlanner(132, 227 * 1024, new LaunchPlanner.Tuning(100 * 1024, 16, false,
+                Long.MAX_VALUE));
+        // 4 parts of 32768 + 4 elements per slice: 128 KiB of x, one CTA per SM; x and dy do not fit.
+        assertEquals(128, on.forwardCooperative(n1).gridX);
+        assertEquals(96 + 4 * 32772 + 16, on.forwardCooperative(n1).sharedBytes);
+        assertEquals(null, on.backwardCooperative(n1));
+        GroupNormSpec manySlices = GroupNormSpec.builder().batch(3).channels(64).groups(32).spatial(4096).build();
+        assertEquals(null, on.forwardCooperative(manySlices), "96 slices cannot have 2 CTAs each on 132 SMs");
+        LaunchPlanner off = new LaunchPlanner(132, 227 * 1024, new LaunchPlanner.Tuning(100 * 1024, 16));
+        assertEquals(null, off.forwardCooperative(small));
+        for (GroupNormSpec s : allSpecs()) {
+            for (LaunchPlanner.Shape c : new LaunchPlanner.Shape[] {on.forwardCooperative(s),
+                    on.backwardCooperative(s)}) {
+                if (c != null) {
+                    assertWithinLimits(s, c, 512);
+                    assertTrue(c.sharedBytes <= 227 * 1024 && c.gridX <= 132 && c.gridX % s.sliceCount() == 0,
+                            s + " " + c);
+                }
+            }
+        }
+    }
+
+    @Test
     void channelsLastTilesCoverEveryChannelAndRow() {
         for (GroupNormSpec s : allSpecs()) {
             if (s.layout() != Layout.NHWC) {
