@@ -91,6 +91,8 @@ final class Launch {
     private int clusterEpoch;
     private int clusterArrived;
     private final int[] arrivedPhase;
+    /** Per thread: polled memory in its CTA's current turn (lockstep cooperative launches, {@link #lockstepCtaTurns}). */
+    private final boolean[] polled;
     private int live;
     private final Dim3[] ctaIdx;
     private long executed;
@@ -156,7 +158,8 @@ final class Launch {
         this.barFirstPc = new int[16 * ctas];
         this.barMixedPc = new boolean[16 * ctas];
         this.arrivedPhase = new int[n];
-        this.regs = new long[n * slots];
+        this.polled = new boolean[n];
+        this.regs = registerFile(n * slots);
         this.pc = new int[n];
         this.state = new byte[n];
         this.waitMask = new int[n];
@@ -176,6 +179,26 @@ final class Launch {
 
     /** Rounds by which the adversarial schedule may hold back the start of a CTA of a cooperative grid. */
     private static final int MAX_START_DELAY = 3;
+
+    /**
+     * A register file of at least {@code size} slots, reused from this thread's last launch when large enough: a
+     * cooperative grid's file is hundreds of MiB, and allocating (and the OS zeroing) it per launch took longer than
+     * running the kernel. No zeroing needed: every thread's slots are set from the template when its CTA starts.
+     * Softly held, so an idle emulator does not keep it from the collector.
+     */
+    private static long[] registerFile(int size) {
+        java.lang.ref.SoftReference<long[]> ref = REGISTER_FILES.get();
+        long[] file = ref != null ? ref.get() : null;
+        if (file == null || file.length < size) {
+            file = null;  // drop the old one before allocating the larger one
+            REGISTER_FILES.remove();
+            file = new long[size];
+            REGISTER_FILES.set(new java.lang.ref.SoftReference<>(file));
+        }
+        return file;
+    }
+
+    private static final ThreadLocal<java.lang.ref.SoftReference<long[]>> REGISTER_FILES = new ThreadLocal<>();
 
     /** Register slots (8 bytes each) of all threads that run together: 2 GiB. */
     private static final long MAX_REGISTER_SLOTS = 1L << 28;
@@ -286,7 +309,10 @@ final class Launch {
                     order[j] = tmp;
                 }
             }
-            for (int i = 0; i < n && !aborted; i++) {
+            if (lockstep && cooperative) {
+                ran = lockstepCtaTurns();
+            }
+            for (int i = 0; i < n && !aborted && !(lockstep && cooperative); i++) {
                 int t = order[i];
                 if (state[t] == RUN) {
                     if (round < startRound[t / bt]) {
@@ -306,6 +332,33 @@ final class Launch {
                 return;
             }
         }
+    }
+
+    /**
+     * One round of the lockstep schedule in a cooperative launch: each CTA in turn runs its threads one instruction
+     * at a time until all of them wait, have exited or have polled memory once (a spin-wait), then the next CTA.
+     * Turn by turn rather than every thread of the grid per instruction, so the emulator works on one CTA's
+     * registers at a time. Returns whether any thread ran.
+     */
+    private boolean lockstepCtaTurns() {
+        boolean ran = false;
+        for (int c = 0; c < ctas && !aborted && executed <= budget; c++) {
+            int lo = c * bt;
+            int hi = lo + bt;
+            boolean progress = true;
+            while (progress && !aborted && executed <= budget) {
+                progress = false;
+                for (int t = lo; t < hi && !aborted; t++) {
+                    if (state[t] == RUN && !polled[t]) {
+                        progress = true;
+                        step(t, 1);
+                    }
+                }
+                ran |= progress;
+            }
+            java.util.Arrays.fill(polled, lo, hi, false);
+        }
+        return ran;
     }
 
     private void initSpecials(int t) {
@@ -726,6 +779,7 @@ final class Launch {
                     load(t, base, in);
                     if ((fl & Op.POLL) != 0) {
                         pc[t] = p + 1;  // a spin-wait: let the others run
+                        polled[t] = true;
                         return;
                     }
                     break;
