@@ -166,12 +166,16 @@ class EmuGpuDriverTest {
                 + "'");
     }
 
+    /** Entry {@code name} of the forward module's {@code target} PTX, loaded on {@code d}. */
+    private static GpuDriver.Kernel forwardKernel(EmuGpuDriver d, String target, String name) {
+        String resource = GroupNormKernels.PTX_RESOURCE_DIR + "groupnorm_forward." + target + ".ptx";
+        return d.function(d.loadModule(resource, GroupNormKernels.readResource(resource)), name);
+    }
+
     @Test
     void aCooperativeGridThatCannotBeResidentIsRefusedAsOnAGpu() {
         try (EmuGpuDriver d = new EmuGpuDriver(EmuOptions.defaults())) {
-            String resource = GroupNormKernels.PTX_RESOURCE_DIR + "groupnorm_forward.compute_75.ptx";
-            GpuDriver.Module m = d.loadModule(resource, GroupNormKernels.readResource(resource));
-            GpuDriver.Kernel k = d.function(m, "groupnorm_forward_cooperative_f32");
+            GpuDriver.Kernel k = forwardKernel(d, "compute_75", "groupnorm_forward_cooperative_f32");
             // 200 KiB of shared memory each: one CTA per SM, so 133 CTAs cannot all be resident on 132 SMs.
             CudaException e = assertThrows(CudaException.class, () -> d.launch(k, 133, 1, 1, 512, 1, 1, 200 << 10,
                     true, 0, KernelArgs.create()));
@@ -184,9 +188,7 @@ class EmuGpuDriverTest {
     @Test
     void anOutOfBoundsLaunchFailsAtTheNextSynchronisationAndStaysFailed() {
         try (EmuGpuDriver d = new EmuGpuDriver(EmuOptions.defaults())) {
-            String resource = GroupNormKernels.PTX_RESOURCE_DIR + "groupnorm_forward.compute_90.ptx";
-            GpuDriver.Module m = d.loadModule(resource, GroupNormKernels.readResource(resource));
-            GpuDriver.Kernel stats = d.function(m, "groupnorm_forward_stats_f32");
+            GpuDriver.Kernel stats = forwardKernel(d, "compute_90", "groupnorm_forward_stats_f32");
             long x = d.malloc(4);
             long mean = d.malloc(4);
             long rstd = d.malloc(4);
