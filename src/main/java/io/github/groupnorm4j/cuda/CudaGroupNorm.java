@@ -533,13 +533,15 @@ public final class CudaGroupNorm implements GroupNorm {
                     : "nhwc_channel_sums" + chunks + "+group_coefs+dx";
             return "fwd " + fwd + "; bwd " + bwd + (vectorized ? "" : " (scalar channels)");
         }
+        LaunchPlanner.Shape cooperativeFwd = planner.forwardCooperative(spec);
+        LaunchPlanner.Shape cooperativeBwd = planner.backwardCooperative(spec);
         String fwd;
         if (planner.forwardFused(spec) != null) {
             fwd = "fused";
         } else if (planner.forwardCluster(spec, kernels.hasClusterKernels) != null) {
             fwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
-        } else if (planner.forwardCooperative(spec) != null) {
-            fwd = "cooperative(" + parts(spec, planner.forwardCooperative(spec)) + ")";
+        } else if (cooperativeFwd != null) {
+            fwd = "cooperative(" + parts(spec, cooperativeFwd) + ")";
         } else {
             int splits = planner.forwardStats(spec).gridY;
             fwd = (splits == 1 ? "stats" : "split_stats(" + splits + ")") + "+apply";
@@ -549,8 +551,8 @@ public final class CudaGroupNorm implements GroupNorm {
             bwd = "fused+gamma_beta";
         } else if (planner.backwardCluster(spec, kernels.hasClusterKernels) != null) {
             bwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")+gamma_beta";
-        } else if (planner.backwardCooperative(spec) != null) {
-            bwd = "cooperative(" + parts(spec, planner.backwardCooperative(spec)) + ")+gamma_beta";
+        } else if (cooperativeBwd != null) {
+            bwd = "cooperative(" + parts(spec, cooperativeBwd) + ")+gamma_beta";
         } else {
             int chunks = planner.channelSums(spec).gridY;
             bwd = "channel_sums" + (chunks == 1 ? "" : "(" + chunks + ")") + "+dx";

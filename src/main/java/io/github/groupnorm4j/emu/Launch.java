@@ -292,8 +292,9 @@ final class Launch {
         // memory (with one turn per round each, every CTA would otherwise pass its first barrier before any CTA
         // went past its second). Cluster CTAs order themselves with barrier.cluster, which the schedule already
         // interleaves.
-        int[] startRound = new int[ctas];
+        int[] startRound = null;
         if (!lockstep && cooperative) {
+            startRound = new int[ctas];
             for (int c = 0; c < ctas; c++) {
                 startRound[c] = random.nextInt(MAX_START_DELAY + 1);
             }
@@ -311,16 +312,17 @@ final class Launch {
             }
             if (lockstep && cooperative) {
                 ran = lockstepCtaTurns();
-            }
-            for (int i = 0; i < n && !aborted && !(lockstep && cooperative); i++) {
-                int t = order[i];
-                if (state[t] == RUN) {
-                    if (round < startRound[t / bt]) {
-                        delayed = true;
-                        continue;
+            } else {
+                for (int i = 0; i < n && !aborted; i++) {
+                    int t = order[i];
+                    if (state[t] == RUN) {
+                        if (startRound != null && round < startRound[t / bt]) {
+                            delayed = true;
+                            continue;
+                        }
+                        ran = true;
+                        step(t, lockstep ? 1 : (int) Math.max(1, Math.min(1 << 16, budget + 1 - executed)));
                     }
-                    ran = true;
-                    step(t, lockstep ? 1 : (int) Math.max(1, Math.min(1 << 16, budget + 1 - executed)));
                 }
             }
             if (executed > budget && !aborted) {
