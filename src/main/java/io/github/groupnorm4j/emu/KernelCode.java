@@ -16,7 +16,10 @@ final class KernelCode {
     final String name;
     final List<Param> params;
     final int paramBytes;
-    /** Slots per thread: registers, then interned constants, then special registers. */
+    /**
+     * Slots per thread: registers (several to a slot, see {@link RegisterAllocator}), then interned constants, then
+     * special registers.
+     */
     final int slots;
     /** Initial slot values: constants filled in, registers zero. */
     final long[] slotTemplate;

@@ -182,8 +182,9 @@ final class Launch {
 
     /**
      * A register file of at least {@code size} slots, reused from this thread's last launch when large enough: a
-     * cooperative grid's file is hundreds of MiB, and allocating (and the OS zeroing) it per launch took longer than
-     * running the kernel. No zeroing needed: every thread's slots are set from the template when its CTA starts.
+     * cooperative grid's file is tens of MiB (it was most of a GiB before {@link RegisterAllocator} shared slots
+     * between registers), and allocating it per launch cost as much as running a small kernel. No zeroing needed:
+     * every thread's slots are set from the template when its CTA starts.
      * Softly held, so an idle emulator does not keep it from the collector.
      */
     private static long[] registerFile(int size) {

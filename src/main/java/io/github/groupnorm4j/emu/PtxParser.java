@@ -2090,7 +2090,8 @@ final class PtxParser {
             }
             // Shared layout: static variables, then dynamic (extern) shared aligned to 16.
             int dynamicOffset = align(sharedBytes, 16);
-            int constBase = registerSlots;
+            RegisterAllocator.Allocation registers = RegisterAllocator.allocate(insns, registerSlots);
+            int constBase = registers.slots();
             int specialBase = constBase + constValues.size();
             int slots = specialBase + specialSlots.size();
             long[] template = new long[slots];
@@ -2125,16 +2126,16 @@ final class PtxParser {
                 k++;
             }
             for (Insn in : insns) {
-                in.guard = remap(in.guard, constBase, specialIndex);
-                in.d = remap(in.d, constBase, specialIndex);
-                in.d2 = remap(in.d2, constBase, specialIndex);
-                in.a = remap(in.a, constBase, specialIndex);
-                in.b = remap(in.b, constBase, specialIndex);
-                in.c = remap(in.c, constBase, specialIndex);
-                in.e = remap(in.e, constBase, specialIndex);
+                in.guard = remap(registers, in.guard, constBase, specialIndex);
+                in.d = remap(registers, in.d, constBase, specialIndex);
+                in.d2 = remap(registers, in.d2, constBase, specialIndex);
+                in.a = remap(registers, in.a, constBase, specialIndex);
+                in.b = remap(registers, in.b, constBase, specialIndex);
+                in.c = remap(registers, in.c, constBase, specialIndex);
+                in.e = remap(registers, in.e, constBase, specialIndex);
                 if (in.vec != null) {
                     for (int v = 0; v < in.vec.length; v++) {
-                        in.vec[v] = remap(in.vec[v], constBase, specialIndex);
+                        in.vec[v] = remap(registers, in.vec[v], constBase, specialIndex);
                     }
                 }
             }
@@ -2157,7 +2158,8 @@ final class PtxParser {
                     headerLine);
         }
 
-        private int remap(int slot, int constBase, Map<Integer, Integer> specialIndex) {
+        private int remap(RegisterAllocator.Allocation registers, int slot, int constBase,
+                          Map<Integer, Integer> specialIndex) {
             if (slot == -1) {
                 return -1;
             }
@@ -2167,7 +2169,7 @@ final class PtxParser {
             if (slot < 0) {
                 return constBase + (-slot - 2);
             }
-            return slot;
+            return registers.slotOf()[slot];
         }
     }
 
