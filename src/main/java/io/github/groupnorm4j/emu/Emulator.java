@@ -173,7 +173,7 @@ public final class Emulator {
      * @throws PtxException on a syntax error or anything the emulator cannot execute exactly
      */
     public PtxModule load(String moduleName, String ptxText) {
-        PtxModule m = PtxParser.parse(moduleName, ptxText);
+        PtxModule m = DecodedModules.decode(moduleName, ptxText);
         Map<String, Long> addresses = new HashMap<>();
         for (PtxParser.GlobalVar g : m.globals().values()) {
             long addr = malloc(Math.max(1, g.size()));

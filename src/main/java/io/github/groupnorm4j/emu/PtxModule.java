@@ -18,6 +18,11 @@ public final class PtxModule {
         this.globals = Collections.unmodifiableMap(new LinkedHashMap<>(globals));
     }
 
+    /** A module with the same decoded kernels, not yet loaded into an emulator: its globals unallocated. */
+    PtxModule unloaded() {
+        return new PtxModule(name, kernels, globals);
+    }
+
     public String name() {
         return name;
     }
