@@ -64,6 +64,25 @@ extern "C" __global__ void CLUSTER_OF_4 bug_cluster_missing_sync(const int* __re
 #endif
 }
 
+// Planted bug: the exchange of the library's cluster kernels without its closing cluster.sync. Every CTA does the
+// same work; warp 0 of each reads all ranks' values after the barrier while the other warps go on and exit, so a
+// CTA may leave while another still reads its shared memory. Launch: grid (8), block (64); out holds 8 ints.
+extern "C" __global__ void CLUSTER_OF_4 bug_cluster_exchange_without_closing_sync(const int* __restrict__ in,
+                                                                                  int* __restrict__ out) {
+#if HAVE_CLUSTERS
+    __shared__ int value;
+    cg::cluster_group cluster = cg::this_cluster();
+    if (threadIdx.x == 0) value = in[blockIdx.x];
+    cluster.sync();
+    if (threadIdx.x < 32) {
+        int sum = 0;
+        for (unsigned r = threadIdx.x; r < cluster.num_blocks(); r += 32) sum += *cluster.map_shared_rank(&value, r);
+        for (int o = 16; o > 0; o >>= 1) sum += __shfl_down_sync(0xffffffffu, sum, o);
+        if (threadIdx.x == 0) out[blockIdx.x] = sum;
+    }
+#endif
+}
+
 // Planted bug: rank 0 leaves right after the cluster barrier, while the other CTAs still read its shared memory
 // (no closing cluster.sync). Launch: grid (8), block (64); out holds 16 ints.
 extern "C" __global__ void CLUSTER_OF_4 bug_cluster_read_after_exit(const int* __restrict__ in, int* __restrict__ out) {

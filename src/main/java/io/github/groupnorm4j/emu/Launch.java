@@ -60,6 +60,9 @@ final class Launch {
     private final int warps;
     /** Shared memory per CTA, rounded to 16 bytes: CTA r's window starts at r·sharedStride in {@link #shared}. */
     private final int sharedStride;
+    /** Scratch orders for {@link #ctaTurns}: of the CTAs, and of one CTA's threads. */
+    private final int[] ctaOrder;
+    private final int[] threadOrder;
 
     // per-block state, reused across blocks
     private final long[] regs;
@@ -91,7 +94,7 @@ final class Launch {
     private int clusterEpoch;
     private int clusterArrived;
     private final int[] arrivedPhase;
-    /** Per thread: polled memory in its CTA's current turn (lockstep cooperative launches, {@link #lockstepCtaTurns}). */
+    /** Per thread: polled memory in its CTA's current turn (in {@link #ctaTurns}). */
     private final boolean[] polled;
     private int live;
     private final Dim3[] ctaIdx;
@@ -150,6 +153,8 @@ final class Launch {
         }
         this.warps = (n + 31) / 32;
         this.sharedStride = (sharedBytes + 15) & ~15;
+        this.ctaOrder = new int[ctas];
+        this.threadOrder = new int[bt];
         this.ctaIdx = new Dim3[ctas];
         this.ctaEpoch = new int[ctas];
         this.ctaLive = new int[ctas];
@@ -303,17 +308,14 @@ final class Launch {
         for (int round = 0; live > 0 && !aborted; round++) {
             boolean ran = false;
             boolean delayed = false;
-            if (!lockstep) {
-                for (int i = n - 1; i > 0; i--) {
-                    int j = random.nextInt(i + 1);
-                    int tmp = order[i];
-                    order[i] = order[j];
-                    order[j] = tmp;
-                }
-            }
-            if (lockstep && cooperative) {
-                ran = lockstepCtaTurns();
+            if (lockstep ? cooperative : ctas > 1 && random.nextBoolean()) {
+                int r = ctaTurns(round, startRound);
+                ran = (r & RAN) != 0;
+                delayed = (r & DELAYED) != 0;
             } else {
+                if (!lockstep) {
+                    shuffle(order, 0, n);
+                }
                 for (int i = 0; i < n && !aborted; i++) {
                     int t = order[i];
                     if (state[t] == RUN) {
@@ -322,7 +324,7 @@ final class Launch {
                             continue;
                         }
                         ran = true;
-                        step(t, lockstep ? 1 : (int) Math.max(1, Math.min(1 << 16, budget + 1 - executed)));
+                        step(t, quantum());
                     }
                 }
             }
@@ -337,31 +339,71 @@ final class Launch {
         }
     }
 
+    /** Fisher–Yates over a[from, to). */
+    private void shuffle(int[] a, int from, int to) {
+        for (int i = to - 1; i > from; i--) {
+            int j = from + random.nextInt(i - from + 1);
+            int tmp = a[i];
+            a[i] = a[j];
+            a[j] = tmp;
+        }
+    }
+
+    private int quantum() {
+        return lockstep ? 1 : (int) Math.max(1, Math.min(1 << 16, budget + 1 - executed));
+    }
+
+    private static final int RAN = 1;
+    private static final int DELAYED = 2;
+
     /**
-     * One round of the lockstep schedule in a cooperative launch: each CTA in turn runs its threads one instruction
-     * at a time until all of them wait, have exited or have polled memory once (a spin-wait), then the next CTA.
-     * Turn by turn rather than every thread of the grid per instruction, so the emulator works on one CTA's
-     * registers at a time. Returns whether any thread ran.
+     * One round taken CTA by CTA: each CTA in turn runs its threads until all of them wait, have exited or have
+     * polled memory once (a spin-wait), then the next CTA. Lockstep (cooperative launches): CTAs in order, one
+     * instruction per thread per pass, so the emulator works on one CTA's registers at a time. Adversarial (half the
+     * rounds of a launch whose CTAs run together): CTAs and threads in random order, each thread to its next
+     * synchronisation point. A CTA can then run to its exit before another takes its turn, as on a GPU that
+     * schedules a CTA late; with every thread of the cluster in one mixed order, each CTA's reading warp has its turn
+     * long before all threads of another CTA have exited, so a read of another CTA's shared memory after the last
+     * cluster barrier went unseen. Returns {@link #RAN} and {@link #DELAYED} bits.
      */
-    private boolean lockstepCtaTurns() {
-        boolean ran = false;
-        for (int c = 0; c < ctas && !aborted && executed <= budget; c++) {
+    private int ctaTurns(int round, int[] startRound) {
+        int result = 0;
+        for (int c = 0; c < ctas; c++) {
+            ctaOrder[c] = c;
+        }
+        if (!lockstep) {
+            shuffle(ctaOrder, 0, ctas);
+        }
+        for (int k = 0; k < ctas && !aborted && executed <= budget; k++) {
+            int c = ctaOrder[k];
+            if (startRound != null && round < startRound[c]) {
+                result |= DELAYED;
+                continue;
+            }
             int lo = c * bt;
-            int hi = lo + bt;
-            boolean progress = true;
-            while (progress && !aborted && executed <= budget) {
+            java.util.Arrays.fill(polled, lo, lo + bt, false);
+            for (boolean progress = true; progress && !aborted && executed <= budget; ) {
                 progress = false;
-                for (int t = lo; t < hi && !aborted; t++) {
+                for (int i = 0; i < bt; i++) {
+                    threadOrder[i] = lo + i;
+                }
+                if (!lockstep) {
+                    shuffle(threadOrder, 0, bt);
+                }
+                for (int i = 0; i < bt && !aborted; i++) {
+                    int t = threadOrder[i];
                     if (state[t] == RUN && !polled[t]) {
                         progress = true;
-                        step(t, 1);
+                        step(t, quantum());
                     }
                 }
-                ran |= progress;
+                if (progress) {
+                    result |= RAN;
+                }
             }
-            java.util.Arrays.fill(polled, lo, hi, false);
+            java.util.Arrays.fill(polled, lo, lo + bt, false);
         }
-        return ran;
+        return result;
     }
 
     private void initSpecials(int t) {

@@ -103,6 +103,25 @@ class EmuClusterTest {
                 () -> "expected a read of an exited CTA's shared memory, got:\n" + describe(r.findings()));
     }
 
+    /**
+     * The library's exchange without its closing cluster.sync, every CTA alike: found only when a CTA runs to its
+     * exit before another CTA's reading warp has its turn, which the adversarial schedule's CTA-by-CTA rounds give
+     * and a mixed order of all the cluster's threads almost never does.
+     */
+    @Test
+    void exchangeWithoutClosingClusterSyncIsFoundByTheAdversarialSchedule() throws IOException {
+        int seeds = 8;
+        int found = 0;
+        for (int seed = 1; seed <= seeds; seed++) {
+            LaunchResult r = runPlantedBug(Schedule.ADVERSARIAL, seed, "bug_cluster_exchange_without_closing_sync");
+            if (r.findings().stream().anyMatch(f -> f.category() == Finding.Category.OUT_OF_BOUNDS
+                    && f.message().contains("which has exited"))) {
+                found++;
+            }
+        }
+        assertTrue(found >= seeds / 4, "found with " + found + " of " + seeds + " seeds");
+    }
+
     @Test
     void gridMustBeAMultipleOfTheCluster() throws IOException {
         Emulator emu = new Emulator(EmuOptions.defaults());
