@@ -349,6 +349,7 @@ final class Launch {
         }
     }
 
+    /** Instructions a thread may run in one turn: one in lockstep, else up to its next sync point or the budget. */
     private int quantum() {
         return lockstep ? 1 : (int) Math.max(1, Math.min(1 << 16, budget + 1 - executed));
     }
@@ -384,17 +385,17 @@ final class Launch {
             java.util.Arrays.fill(polled, lo, lo + bt, false);
             for (boolean progress = true; progress && !aborted && executed <= budget; ) {
                 progress = false;
-                for (int i = 0; i < bt; i++) {
-                    threadOrder[i] = lo + i;
-                }
                 if (!lockstep) {
+                    for (int i = 0; i < bt; i++) {
+                        threadOrder[i] = lo + i;
+                    }
                     shuffle(threadOrder, 0, bt);
                 }
                 for (int i = 0; i < bt && !aborted; i++) {
-                    int t = threadOrder[i];
+                    int t = lockstep ? lo + i : threadOrder[i];
                     if (state[t] == RUN && !polled[t]) {
                         progress = true;
-                        step(t, quantum());
+                        step(t, lockstep ? 1 : quantum());
                     }
                 }
                 if (progress) {
