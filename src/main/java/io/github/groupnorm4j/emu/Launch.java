@@ -382,7 +382,7 @@ final class Launch {
                 continue;
             }
             int lo = c * bt;
-            java.util.Arrays.fill(polled, lo, lo + bt, false);
+            java.util.Arrays.fill(polled, lo, lo + bt, false);  // also set, and left, by mixed rounds
             for (boolean progress = true; progress && !aborted && executed <= budget; ) {
                 progress = false;
                 if (!lockstep) {
@@ -395,14 +395,13 @@ final class Launch {
                     int t = lockstep ? lo + i : threadOrder[i];
                     if (state[t] == RUN && !polled[t]) {
                         progress = true;
-                        step(t, lockstep ? 1 : quantum());
+                        step(t, quantum());
                     }
                 }
                 if (progress) {
                     result |= RAN;
                 }
             }
-            java.util.Arrays.fill(polled, lo, lo + bt, false);
         }
         return result;
     }

@@ -68,20 +68,15 @@ final class RegisterAllocator {
             first[b] = starts.get(b);
             last[b] = (b + 1 < blocks ? starts.get(b + 1) : n) - 1;
         }
+        // Successors: a branch's target, and the next block unless the block ends in an unguarded branch, exit or
+        // return (-1: none; a branch to n goes to the appended return).
         int[][] succ = new int[blocks][];
         for (int b = 0; b < blocks; b++) {
             Insn end = code[last[b]];
-            boolean conditional = end.guard >= 0;
-            int next = last[b] + 1 < n ? blockOf[last[b] + 1] : -1;
-            if (end.op == Op.BRA) {
-                int target = end.imm < n ? blockOf[(int) end.imm] : -1;
-                succ[b] = java.util.stream.IntStream.of(target, conditional ? next : -1).filter(x -> x >= 0)
-                        .distinct().toArray();
-            } else if (end.op == Op.EXIT || end.op == Op.RET) {
-                succ[b] = conditional && next >= 0 ? new int[] {next} : new int[0];
-            } else {
-                succ[b] = next >= 0 ? new int[] {next} : new int[0];
-            }
+            boolean leaves = end.guard < 0 && (end.op == Op.BRA || end.op == Op.EXIT || end.op == Op.RET);
+            int next = !leaves && last[b] + 1 < n ? blockOf[last[b] + 1] : -1;
+            int target = end.op == Op.BRA && end.imm < n ? blockOf[(int) end.imm] : -1;
+            succ[b] = java.util.stream.IntStream.of(target, next).filter(x -> x >= 0).distinct().toArray();
         }
         // Per block: upward-exposed reads (gen) and unconditional writes (kill).
         BitSet[] gen = new BitSet[blocks];
@@ -190,8 +185,9 @@ final class RegisterAllocator {
      * A guarded instruction's writes are also reads, as the old value survives when it does not run.
      */
     private static void classify(Insn in, int registers, int i, int[][] reads, int[][] writes) {
-        int[] r = new int[8 + (in.vec == null ? 0 : in.vec.length)];
-        int[] w = new int[3 + (in.vec == null ? 0 : in.vec.length)];
+        int vec = in.vec == null ? 0 : in.vec.length;
+        int[] r = new int[5 + 2 + 2 * vec];  // sources, then a guarded instruction's writes
+        int[] w = new int[2 + vec];
         int nr = 0;
         int nw = 0;
         for (int s : new int[] {in.guard, in.a, in.b, in.c, in.e}) {
@@ -220,9 +216,6 @@ final class RegisterAllocator {
             }
         }
         if (!killsWrites(in)) {
-            if (r.length < nr + nw) {
-                r = Arrays.copyOf(r, nr + nw);
-            }
             System.arraycopy(w, 0, r, nr, nw);
             nr += nw;
         }
