@@ -102,3 +102,18 @@ extern "C" __global__ void CLUSTER_OF_4 bug_cluster_read_after_exit(const int* _
     }
 #endif
 }
+
+// Launch: grid (8) = two clusters of 4, block (64). Thread i of each CTA writes record[blockIdx.x * 64 + i] in
+// global memory; after cluster.sync (skipped with `skip_sync`: the planted bug) it reads the word of the next CTA
+// of its cluster into out. barrier.cluster's default release/acquire semantics order the global write before the
+// read, so the sanitizer reports nothing unless the sync is skipped.
+extern "C" __global__ void CLUSTER_OF_4 cluster_global_exchange(int* record, int* __restrict__ out, int skip_sync) {
+#if HAVE_CLUSTERS
+    cg::cluster_group cluster = cg::this_cluster();
+    const unsigned rank = cluster.block_rank();
+    record[blockIdx.x * 64 + threadIdx.x] = static_cast<int>(blockIdx.x * 1000 + threadIdx.x);
+    if (!skip_sync) cluster.sync();
+    const unsigned from = blockIdx.x - rank + (rank + 1) % cluster.num_blocks();
+    out[blockIdx.x * 64 + threadIdx.x] = __ldcg(record + from * 64 + threadIdx.x);
+#endif
+}

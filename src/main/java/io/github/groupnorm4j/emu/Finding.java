@@ -16,6 +16,11 @@ public record Finding(Category category, String kernel, Dim3 block, Dim3 thread,
         UNINITIALIZED_READ,
         /** Two threads touched the same shared-memory bytes, one writing, with no barrier ordering them. */
         SHARED_RACE,
+        /**
+         * A CTA read global memory that another CTA of the same launch wrote, with no release and acquire (fences
+         * and a strong write and read) ordering the write before the read: on a GPU it may read stale data.
+         */
+        GLOBAL_ORDER,
         /** Threads of one block met at a barrier from different instructions (barrier in divergent code). */
         BARRIER_DIVERGENCE,
         /** No thread can move: some wait at a barrier or warp-synchronous instruction that can never complete. */

@@ -36,6 +36,8 @@ final class GlobalMemory {
     static final class Page {
         final byte[] data;
         final long[] written;
+        /** Sanitizer: which CTA of which launch wrote each 32-bit word ({@link GlobalOrder}); created on demand. */
+        long[][] writers;
 
         Page(int size, boolean track) {
             this.data = new byte[size];

@@ -26,6 +26,8 @@ final class Insn {
     int width;
     /** Op-specific flags (signedness, state space, rounding, ftz...). */
     int flags;
+    /** Memory-order semantics and scope of ld, st, atom, red and fence: {@code Op.SEM_*} bits. */
+    int sem;
     /** Comparison for setp, mode for shfl/vote/atom. */
     int mode;
     /** Second comparison/boolean op for setp with a combining predicate. */
@@ -52,6 +54,7 @@ final class Insn {
         c.imm = imm;
         c.width = width;
         c.flags = flags;
+        c.sem = sem;
         c.mode = mode;
         c.mode2 = mode2;
         c.call = call == null ? null : call.copy();

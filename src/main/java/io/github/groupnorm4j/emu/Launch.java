@@ -81,6 +81,8 @@ final class Launch {
     private final AccessSlot w2;
     private final AccessSlot r1;
     private final AccessSlot r2;
+    /** Sanitizer: how CTAs order what they pass each other through global memory (null when off). */
+    private final GlobalOrder globalOrder;
     /** Block barriers, per CTA: index cta·16 + id. */
     private final int[] barArrived;
     private final int[] barExpected;
@@ -180,6 +182,7 @@ final class Launch {
         this.w2 = new AccessSlot(words);
         this.r1 = new AccessSlot(words);
         this.r2 = new AccessSlot(words);
+        this.globalOrder = sanitize ? new GlobalOrder(bt, ctas) : null;
     }
 
     /** Rounds by which the adversarial schedule may hold back the start of a CTA of a cooperative grid. */
@@ -253,6 +256,14 @@ final class Launch {
                 int ry = (r / clusterDims.x()) % clusterDims.y();
                 int rz = r / (clusterDims.x() * clusterDims.y());
                 ctaIdx[r] = new Dim3(cx * clusterDims.x() + rx, cy * clusterDims.y() + ry, cz * clusterDims.z() + rz);
+            }
+            if (globalOrder != null) {
+                int[] linearCtas = new int[ctas];
+                for (int r = 0; r < ctas; r++) {
+                    linearCtas[r] = (int) (ctaIdx[r].x() + (long) grid.x() * (ctaIdx[r].y() + (long) grid.y()
+                            * ctaIdx[r].z()));
+                }
+                globalOrder.startGroup(linearCtas);
             }
             runCluster();
         }
@@ -853,6 +864,11 @@ final class Launch {
                     continue;
                 case Op.NOP:
                     break;
+                case Op.FENCE:
+                    if (globalOrder != null && crossesCtas(in)) {
+                        globalOrder.fence(t, ctaEpoch[t / bt]);
+                    }
+                    break;
                 case Op.EXIT:
                     pc[t] = p;
                     exitThread(t);
@@ -1363,6 +1379,16 @@ final class Launch {
         boolean ok = resolve(t, in, addr, len, false);
         if (ok && sanitize) {
             checkRead(t, in, len);
+            if (targetSpace == Op.SPACE_GLOBAL) {
+                if ((in.sem & Op.SEM_STRONG) != 0) {
+                    if (crossesCtas(in)) {
+                        globalOrder.strongRead(t, targetAlloc.base + targetPageStart + targetOff,
+                                (in.sem & Op.SEM_ACQUIRE) != 0);
+                    }
+                } else {
+                    checkOrderedRead(t, in, len);
+                }
+            }
         }
         for (int i = 0; i < lanes; i++) {
             long v = ok ? readBytes(target, targetOff + i * w, w) : 0;
@@ -1383,6 +1409,17 @@ final class Launch {
         }
         if (sanitize) {
             checkWrite(t, in, len);
+            if (targetSpace == Op.SPACE_GLOBAL) {
+                if ((in.sem & Op.SEM_STRONG) != 0) {
+                    globalOrder.strongWriteBytes(targetPage, targetOff, len);
+                    if (crossesCtas(in)) {
+                        globalOrder.strongWrite(t, targetAlloc.base + targetPageStart + targetOff,
+                                ctaEpoch[t / bt], (in.sem & Op.SEM_RELEASE) != 0);
+                    }
+                } else {
+                    globalOrder.weakWrite(targetPage, targetOff, len, t, ctaEpoch[t / bt]);
+                }
+            }
         }
         for (int i = 0; i < lanes; i++) {
             writeBytes(target, targetOff + i * w, w, regs[base + (lanes == 1 ? in.b : in.vec[i])]);
@@ -1401,6 +1438,14 @@ final class Launch {
         if (sanitize) {
             // Atomics never race with each other; they only need the bytes to exist and be initialised.
             markWritten(targetOff, w);
+            if (targetSpace == Op.SPACE_GLOBAL) {
+                globalOrder.strongWriteBytes(targetPage, targetOff, w);
+                if (crossesCtas(in)) {
+                    long at = targetAlloc.base + targetPageStart + targetOff;
+                    globalOrder.strongRead(t, at, (in.sem & Op.SEM_ACQUIRE) != 0);
+                    globalOrder.strongWrite(t, at, ctaEpoch[t / bt], (in.sem & Op.SEM_RELEASE) != 0);
+                }
+            }
         }
         long old = readBytes(target, targetOff, w);
         long b = regs[base + in.b];
@@ -1482,6 +1527,40 @@ final class Launch {
                         "read of byte %d of %s, which was never written", targetPageStart + u, targetAlloc));
             }
         }
+    }
+
+    /**
+     * Whether a fence or strong access orders anything between CTAs: scope .gpu or .sys, or .cluster in a kernel
+     * whose CTAs form clusters.
+     */
+    private boolean crossesCtas(Insn in) {
+        return (in.sem & Op.SEM_SCOPE_CTA) == 0 && ((in.sem & Op.SEM_SCOPE_CLUSTER) == 0 || k.clusterDims.volume() > 1);
+    }
+
+    /** A weak global load: reports bytes another CTA of this launch wrote with nothing ordering the two. */
+    private void checkOrderedRead(int t, Insn in, int len) {
+        boolean nonCoherent = (in.sem & Op.SEM_NONCOHERENT) != 0;
+        long[] w = globalOrder.unorderedRead(targetPage, targetOff, len, t, nonCoherent);
+        if (w == null) {
+            return;
+        }
+        int writer = (int) w[1];
+        Dim3 cta = new Dim3((int) (writer % grid.x()), (int) (writer / grid.x() % grid.y()),
+                (int) (writer / ((long) grid.x() * grid.y())));
+        if (nonCoherent) {
+            report(Finding.Category.GLOBAL_ORDER, t, in, String.format("read-only (non-coherent) load of byte %d of"
+                    + " %s, which thread %d of CTA %s wrote in this launch: ld.global.nc (__ldg, const __restrict__"
+                    + " data) may return what was there before the launch whatever the fences; read data written"
+                    + " in the same launch with a coherent load (e.g. __ldcg)", targetPageStart + 4 * w[0],
+                    targetAlloc, w[2], cta));
+            return;
+        }
+        report(Finding.Category.GLOBAL_ORDER, t, in, String.format("read of byte %d of %s, which thread %d of CTA %s"
+                + " wrote in this launch (after %d block-wide barriers) with nothing ordering the write before this"
+                + " read: the writer must release it (a gpu-scope fence, e.g. __threadfence, after the store, then a"
+                + " strong write: an atomic or volatile store), and this CTA acquire it (a strong read of that"
+                + " location, then a gpu-scope fence, then a barrier if another thread read it)",
+                targetPageStart + 4 * w[0], targetAlloc, w[2], cta, w[3]));
     }
 
     private void checkWrite(int t, Insn in, int len) {
@@ -1718,6 +1797,9 @@ final class Launch {
         barArrived[bi] = 0;
         if (barExpected[bi] == 0 || barExpected[bi] >= ctaLiveNow) {
             ctaEpoch[cta]++;
+            if (globalOrder != null) {
+                globalOrder.barrier(cta);
+            }
         }
     }
 
@@ -1751,6 +1833,9 @@ final class Launch {
         }
         clusterEpoch++;
         clusterArrived = 0;
+        if (globalOrder != null) {
+            globalOrder.clusterBarrier(ctaEpoch, ctas);
+        }
         for (int u = 0; u < n; u++) {
             if (state[u] == WAIT_CLUSTER) {
                 state[u] = RUN;

@@ -117,6 +117,8 @@ final class Op {
     static final int BAR_CLUSTER_ARRIVE = 125;
     static final int BAR_CLUSTER_WAIT = 126;
     static final int MAPA = 127;
+    /** membar / fence (not .proxy): orders memory; {@link Insn#sem} gives its scope. */
+    static final int FENCE = 128;
     static final int REDUX = 122;
 
     /** Ops at which a thread stops and waits for others. */
@@ -136,6 +138,18 @@ final class Op {
      * adversarial schedule ends the thread's turn there, so a spin-wait lets the others run.
      */
     static final int POLL = 32;
+
+    // memory-order semantics of ld, st, atom, red and fence ({@link Insn#sem}), for the sanitizer's cross-CTA check
+    /** A morally strong access: {@code .volatile}, {@code .relaxed}, {@code .acquire}, {@code .release}, atomics. */
+    static final int SEM_STRONG = 1;
+    static final int SEM_ACQUIRE = 2;
+    static final int SEM_RELEASE = 4;
+    /** Scope {@code .cta}: orders nothing between CTAs. */
+    static final int SEM_SCOPE_CTA = 8;
+    /** Scope {@code .cluster}: orders CTAs of one cluster only. */
+    static final int SEM_SCOPE_CLUSTER = 16;
+    /** {@code ld.global.nc}: the read-only data path, not coherent with stores of the same launch. */
+    static final int SEM_NONCOHERENT = 32;
 
     // state spaces (in flags >> 8 for memory ops)
     static final int SPACE_GENERIC = 0;

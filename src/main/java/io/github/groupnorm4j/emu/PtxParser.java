@@ -1278,11 +1278,9 @@ final class PtxParser {
                 }
                 case "membar":
                 case "fence":
-                    if (has(mods, "proxy") && !has(mods, "alias")) {
-                        in.op = Op.NOP;
-                        return;
-                    }
-                    in.op = Op.NOP;
+                    // Proxy fences and mbarrier-init fences order nothing between CTAs' generic accesses.
+                    in.op = has(mods, "proxy") || has(mods, "mbarrier_init") ? Op.NOP : Op.FENCE;
+                    in.sem = Op.SEM_ACQUIRE | Op.SEM_RELEASE | scope(mods);
                     return;
                 case "nanosleep":
                 case "pmevent":
@@ -1793,6 +1791,11 @@ final class PtxParser {
             }
         }
 
+        /** Scope bits of a memory operation or fence: {@code .cta} (membar.cta too), {@code .cluster}; wider is 0. */
+        private int scope(String[] mods) {
+            return has(mods, "cta") ? Op.SEM_SCOPE_CTA : has(mods, "cluster") ? Op.SEM_SCOPE_CLUSTER : 0;
+        }
+
         private int space(String[] mods, Insn in) {
             int s = Op.SPACE_GENERIC;
             for (int k = 1; k < mods.length; k++) {
@@ -1845,8 +1848,18 @@ final class PtxParser {
             in.op = store ? Op.ST : Op.LD;
             in.width = bits / 8;
             in.flags = (sp << 8) | (kind == Op.T_S ? Op.SIGNED : 0);
-            for (int k = 1; k < mods.length && !store; k++) {
-                if (mods[k].equals("volatile") || mods[k].equals("relaxed") || mods[k].equals("acquire")) {
+            for (int k = 1; k < mods.length; k++) {
+                switch (mods[k]) {
+                    case "volatile": case "relaxed": in.sem |= Op.SEM_STRONG; break;
+                    case "acquire": in.sem |= Op.SEM_STRONG | Op.SEM_ACQUIRE; break;
+                    case "release": in.sem |= Op.SEM_STRONG | Op.SEM_RELEASE; break;
+                    case "nc": in.sem |= store ? 0 : Op.SEM_NONCOHERENT; break;
+                    default: break;
+                }
+            }
+            if ((in.sem & Op.SEM_STRONG) != 0) {
+                in.sem |= scope(mods);
+                if (!store) {
                     in.flags |= Op.POLL;
                 }
             }
@@ -1897,6 +1910,9 @@ final class PtxParser {
                 throw unsupported(in, "half-precision atomics");
             }
             in.op = red ? Op.RED : Op.ATOM;
+            in.sem = Op.SEM_STRONG | scope(mods)
+                    | (has(mods, "acquire") || has(mods, "acq_rel") ? Op.SEM_ACQUIRE : 0)
+                    | (has(mods, "release") || has(mods, "acq_rel") ? Op.SEM_RELEASE : 0);
             in.mode = aop;
             in.width = bits / 8;
             in.flags = (sp << 8) | (kind == Op.T_S ? Op.SIGNED : 0);

@@ -1,0 +1,412 @@
+package io.github.groupnorm4j.emu;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The sanitizer's check that CTAs of one launch order what they pass each other through global memory, after the
+ * PTX memory model's release and acquire patterns. The emulator's memory is sequentially consistent, so a missing
+ * {@code __threadfence} changes no result here; on a GPU it lets a reader see stale data. This finds it instead: a
+ * weak load of bytes that another CTA of the same launch wrote with a weak store is reported unless
+ * <ul>
+ * <li>the writer released them: a gpu-scope fence ({@code membar.gl}, {@code fence.sc|acq_rel.gpu|sys}) or a
+ * {@code .release} operation by the writing thread after the store, or by any thread of its CTA after a block-wide
+ * barrier that followed the store, then a strong write (an atomic, a {@code .volatile|.relaxed|.release} store) of
+ * some location;</li>
+ * <li>and the reader acquired them: a strong read (an atomic, a {@code .volatile|.relaxed|.acquire} load) of that
+ * location by a thread of its CTA, then a gpu-scope fence or an {@code .acquire}, by that thread or by the reading
+ * thread after a block-wide barrier; if that was another thread, the reading thread also needs a barrier after it.
+ * </li>
+ * </ul>
+ * A barrier passes what a thread observed on to its CTA, as the cooperative-groups grid barrier relies on (one
+ * thread spins and fences, then {@code __syncthreads}). A completed {@code barrier.cluster} orders every earlier
+ * write of the cluster's CTAs before every later read. Releases accumulate: a location's strong writes publish the
+ * union of what their writers released, and a release also passes on what its thread had acquired (cumulativity).
+ * Writes from earlier launches and from the host are ordered by the launch boundary and never checked.
+ * <p>
+ * A load through the read-only path ({@code ld.global.nc}: {@code __ldg}, or {@code const __restrict__} data) of a
+ * word written in the same launch is reported whoever wrote it: that path is not coherent with the launch's stores.
+ * <p>
+ * Only read-after-write between CTAs is checked, at 32-bit words: two CTAs writing one word, or a write after
+ * another CTA's read, are not reported; nor are races inside one CTA. Writes are told apart by the writer's
+ * CTA, its block-wide barrier count and its own fence count, so a store placed between the fence and the arrival is
+ * caught. A hand-over that waits (a spin on a flag or counter) runs the store before the load in every schedule, so
+ * a missing fence there is found under either; a load that does not wait at all is found when the schedule happens
+ * to run it after the store.
+ */
+final class GlobalOrder {
+    private static final AtomicInteger LAUNCHES = new AtomicInteger();
+    /** Words per chunk of write records: chunks are created on first write, so a large page costs little. */
+    private static final int CHUNK_SHIFT = 10;
+    private static final int CHUNK_WORDS = 1 << CHUNK_SHIFT;
+    private static final int MAX_FENCES = (1 << 22) - 1;
+
+    /**
+     * What a thread released at one fence, or what a reader has acquired of one CTA's writes: every write at a
+     * block-wide barrier count below {@code gen}, and the writes of thread {@code tids[i]} before its fence number
+     * {@code fences[i]}.
+     */
+    private static final class Token {
+        int gen;
+        int[] tids = new int[2];
+        int[] fences = new int[2];
+        int size;
+
+        Token(int gen) {
+            this.gen = gen;
+        }
+
+        Token copy() {
+            Token c = new Token(gen);
+            c.tids = tids.clone();
+            c.fences = fences.clone();
+            c.size = size;
+            return c;
+        }
+
+        boolean covers(int writeGen, int tid, int fence) {
+            if (writeGen < gen) {
+                return true;
+            }
+            for (int i = 0; i < size; i++) {
+                if (tids[i] == tid) {
+                    return fence < fences[i];
+                }
+            }
+            return false;
+        }
+
+        void addThread(int tid, int fence) {
+            for (int i = 0; i < size; i++) {
+                if (tids[i] == tid) {
+                    fences[i] = Math.max(fences[i], fence);
+                    return;
+                }
+            }
+            if (size == tids.length) {
+                tids = java.util.Arrays.copyOf(tids, 2 * size);
+                fences = java.util.Arrays.copyOf(fences, 2 * size);
+            }
+            tids[size] = tid;
+            fences[size++] = fence;
+        }
+
+        /** Whether this changed. A higher barrier count covers everything a lower one does. */
+        boolean join(Token o) {
+            if (o.gen < gen) {
+                return false;
+            }
+            if (o.gen > gen) {
+                gen = o.gen;
+                tids = o.tids.clone();
+                fences = o.fences.clone();
+                size = o.size;
+                return true;
+            }
+            boolean changed = false;
+            for (int i = 0; i < o.size; i++) {
+                if (!covers(gen, o.tids[i], o.fences[i] - 1)) {
+                    addThread(o.tids[i], o.fences[i]);
+                    changed = true;
+                }
+            }
+            return changed;
+        }
+    }
+
+    /** Per writer CTA (linear index in the grid), the token covering what is known of its writes. */
+    private static final class Clock {
+        final Map<Integer, Token> byCta = new HashMap<>();
+        /** Bumped on every change, so a spinning reader does not join the same clock again and again. */
+        int version;
+
+        Token get(int cta) {
+            return byCta.get(cta);
+        }
+
+        void join(int cta, Token t) {
+            Token mine = byCta.get(cta);
+            if (mine == null) {
+                byCta.put(cta, t.copy());
+                version++;
+            } else if (mine.join(t)) {
+                version++;
+            }
+        }
+
+        void join(Clock o) {
+            if (o != null && o != this) {
+                for (Map.Entry<Integer, Token> e : o.byCta.entrySet()) {
+                    join(e.getKey(), e.getValue());
+                }
+            }
+        }
+
+        boolean isEmpty() {
+            return byCta.isEmpty();
+        }
+    }
+
+    private final int stamp = nextStamp();
+    private final int bt;
+    /** Per CTA slot of the running group: the CTA's linear index in the grid. */
+    private final int[] linear;
+    /** Per thread of the running group. */
+    private final int[] fences;
+    private final Token[] released;
+    private final Clock[] releasedView;
+    private final Clock[] observed;
+    private final Clock[] acquired;
+    /** Per thread: the location clock it joined last, and at which version (spin loops). */
+    private final Clock[] lastJoined;
+    private final int[] lastJoinedVersion;
+    /** Per CTA slot: what its threads observed and acquired before its last block-wide barrier. */
+    private final Clock[] ctaObserved;
+    private final Clock[] ctaAcquired;
+    /** Per CTA slot: a thread of it holds something to pass on at the next barrier. */
+    private final boolean[] pending;
+    /** Strong-write locations of this launch: the union of the releases published there. */
+    private final Map<Long, Clock> locations = new HashMap<>();
+
+    GlobalOrder(int threadsPerCta, int ctasTogether) {
+        this.bt = threadsPerCta;
+        int n = threadsPerCta * ctasTogether;
+        this.linear = new int[ctasTogether];
+        this.fences = new int[n];
+        this.released = new Token[n];
+        this.releasedView = new Clock[n];
+        this.observed = new Clock[n];
+        this.acquired = new Clock[n];
+        this.lastJoined = new Clock[n];
+        this.lastJoinedVersion = new int[n];
+        this.ctaObserved = new Clock[ctasTogether];
+        this.ctaAcquired = new Clock[ctasTogether];
+        this.pending = new boolean[ctasTogether];
+    }
+
+    private static int nextStamp() {
+        int s;
+        do {
+            s = LAUNCHES.incrementAndGet();
+        } while (s == 0); // 0 marks a word no launch wrote
+        return s;
+    }
+
+    /** A new group of CTAs (a block, a cluster, a cooperative grid) starts in the slots. */
+    void startGroup(int[] linearCtas) {
+        System.arraycopy(linearCtas, 0, linear, 0, linear.length);
+        java.util.Arrays.fill(fences, 0);
+        java.util.Arrays.fill(released, null);
+        java.util.Arrays.fill(releasedView, null);
+        java.util.Arrays.fill(observed, null);
+        java.util.Arrays.fill(acquired, null);
+        java.util.Arrays.fill(lastJoined, null);
+        java.util.Arrays.fill(ctaObserved, null);
+        java.util.Arrays.fill(ctaAcquired, null);
+        java.util.Arrays.fill(pending, false);
+    }
+
+    // ------------------------------------------------------------------ weak accesses
+
+    /** A weak store of [off, off+len) of {@code page} by thread {@code t} at its CTA's barrier count {@code gen}. */
+    void weakWrite(GlobalMemory.Page page, int off, int len, int t, int gen) {
+        long who = (long) stamp << 32 | (linear[t / bt] & 0xffffffffL);
+        long when = (long) gen << 32 | (long) (t % bt) << 22 | Math.min(fences[t], MAX_FENCES);
+        for (int wd = off >>> 2; wd <= (off + len - 1) >>> 2; wd++) {
+            long[] chunk = chunk(page, wd, true);
+            int i = 2 * (wd & (CHUNK_WORDS - 1));
+            chunk[i] = who;
+            chunk[i + 1] = when;
+        }
+    }
+
+    /** An atomic or strong store: the words are no longer a weak write to check reads against. */
+    void strongWriteBytes(GlobalMemory.Page page, int off, int len) {
+        for (int wd = off >>> 2; wd <= (off + len - 1) >>> 2; wd++) {
+            long[] chunk = chunk(page, wd, false);
+            if (chunk != null) {
+                chunk[2 * (wd & (CHUNK_WORDS - 1))] = 0;
+            }
+        }
+    }
+
+    /**
+     * A weak load of [off, off+len) of {@code page} by thread {@code t}: null if every word it reads is ordered
+     * before it, or else the first unordered word's writer as {@code {word, linear CTA, thread, barrier count}}. A
+     * {@code nonCoherent} load ({@code ld.global.nc}) is ordered only after words written before the launch.
+     */
+    long[] unorderedRead(GlobalMemory.Page page, int off, int len, int t, boolean nonCoherent) {
+        int slot = t / bt;
+        int me = linear[slot];
+        for (int wd = off >>> 2; wd <= (off + len - 1) >>> 2; wd++) {
+            long[] chunk = chunk(page, wd, false);
+            if (chunk == null) {
+                continue;
+            }
+            int i = 2 * (wd & (CHUNK_WORDS - 1));
+            long who = chunk[i];
+            if ((int) (who >>> 32) != stamp) {
+                continue;
+            }
+            if (nonCoherent) {
+                // No fence makes the read-only path see a store of the same launch, not even the CTA's own.
+                long when = chunk[i + 1];
+                return new long[] {wd, (int) who, (int) (when >>> 22) & 0x3ff, (int) (when >>> 32)};
+            }
+            if ((int) who == me) {
+                continue;
+            }
+            int writer = (int) who;
+            long when = chunk[i + 1];
+            int gen = (int) (when >>> 32);
+            int tid = (int) (when >>> 22) & 0x3ff;
+            int fence = (int) when & MAX_FENCES;
+            if (!covered(acquired[t], writer, gen, tid, fence) && !covered(ctaAcquired[slot], writer, gen, tid, fence)) {
+                return new long[] {wd, writer, tid, gen};
+            }
+        }
+        return null;
+    }
+
+    private static boolean covered(Clock c, int writer, int gen, int tid, int fence) {
+        if (c == null) {
+            return false;
+        }
+        Token tk = c.get(writer);
+        return tk != null && tk.covers(gen, tid, fence);
+    }
+
+    private static long[] chunk(GlobalMemory.Page page, int word, boolean create) {
+        long[][] chunks = page.writers;
+        if (chunks == null) {
+            if (!create) {
+                return null;
+            }
+            chunks = page.writers = new long[((page.data.length >>> 2) + CHUNK_WORDS - 1) >>> CHUNK_SHIFT][];
+        }
+        long[] c = chunks[word >>> CHUNK_SHIFT];
+        if (c == null && create) {
+            c = chunks[word >>> CHUNK_SHIFT] = new long[2 * CHUNK_WORDS];
+        }
+        return c;
+    }
+
+    // ------------------------------------------------------------------ synchronisation
+
+    /** A gpu- or system-scope fence by thread {@code t} at its CTA's barrier count {@code gen}. */
+    void fence(int t, int gen) {
+        acquire(t);
+        release(t, gen);
+    }
+
+    /** The acquire half of a fence: what the thread, or its CTA before the last barrier, observed becomes visible. */
+    private void acquire(int t) {
+        int slot = t / bt;
+        if (observed[t] == null && ctaObserved[slot] == null) {
+            return;
+        }
+        Clock a = acquired(t);
+        a.join(observed[t]);
+        a.join(ctaObserved[slot]);
+        pending[slot] = true;
+    }
+
+    /** The release half: the CTA's writes before its last barrier and the thread's own so far. */
+    private void release(int t, int gen) {
+        int slot = t / bt;
+        Token tk = new Token(gen);
+        fences[t] = Math.min(fences[t] + 1, MAX_FENCES);
+        tk.addThread(t % bt, fences[t]);
+        released[t] = tk;
+        Clock view = new Clock();
+        view.join(acquired[t]);
+        view.join(ctaAcquired[slot]);
+        releasedView[t] = view;
+    }
+
+    /** A strong read of global location {@code address} (an atomic's read, a volatile/relaxed/acquire load). */
+    void strongRead(int t, long address, boolean acquire) {
+        Clock loc = locations.get(address);
+        if (loc != null && !(lastJoined[t] == loc && lastJoinedVersion[t] == loc.version)) {
+            Clock o = observed[t];
+            if (o == null) {
+                o = observed[t] = new Clock();
+            }
+            o.join(loc);
+            lastJoined[t] = loc;
+            lastJoinedVersion[t] = loc.version;
+            pending[t / bt] = true;
+        }
+        if (acquire) {
+            acquire(t);
+        }
+    }
+
+    /** A strong write of {@code address} (an atomic's write, a volatile/relaxed/release store). */
+    void strongWrite(int t, long address, int gen, boolean release) {
+        if (release) {
+            release(t, gen);
+        }
+        Token tk = released[t];
+        if (tk == null) {
+            return; // relaxed, with no fence before it: publishes nothing
+        }
+        Clock loc = locations.computeIfAbsent(address, a -> new Clock());
+        loc.join(linear[t / bt], tk);
+        loc.join(releasedView[t]);
+    }
+
+    /** A block-wide barrier of CTA slot {@code slot} completed: its threads' observations and acquisitions are shared. */
+    void barrier(int slot) {
+        if (!pending[slot]) {
+            return;
+        }
+        pending[slot] = false;
+        for (int t = slot * bt; t < (slot + 1) * bt; t++) {
+            if (observed[t] != null) {
+                ctaObserved(slot).join(observed[t]);
+                observed[t] = null;
+            }
+            if (acquired[t] != null) {
+                ctaAcquired(slot).join(acquired[t]);
+                acquired[t] = null;
+            }
+        }
+        // lastJoined stays valid: what the thread joined is still in its CTA's clock.
+    }
+
+    /**
+     * A cluster barrier phase completed: each CTA's writes so far (all at barrier counts up to {@code gens[slot]})
+     * are ordered before the other CTAs' later reads. Writes after a CTA's arrival but before its next block-wide
+     * barrier are counted as ordered too (not reported: the check errs on the side of silence).
+     */
+    void clusterBarrier(int[] gens, int ctas) {
+        Clock all = new Clock();
+        for (int s = 0; s < ctas; s++) {
+            all.join(linear[s], new Token(gens[s] + 1));
+            all.join(ctaAcquired[s]);
+            for (int t = s * bt; t < (s + 1) * bt; t++) {
+                all.join(acquired[t]);
+            }
+        }
+        for (int s = 0; s < ctas; s++) {
+            ctaAcquired(s).join(all);
+        }
+    }
+
+    private Clock acquired(int t) {
+        Clock a = acquired[t];
+        return a != null ? a : (acquired[t] = new Clock());
+    }
+
+    private Clock ctaObserved(int slot) {
+        Clock c = ctaObserved[slot];
+        return c != null ? c : (ctaObserved[slot] = new Clock());
+    }
+
+    private Clock ctaAcquired(int slot) {
+        Clock c = ctaAcquired[slot];
+        return c != null ? c : (ctaAcquired[slot] = new Clock());
+    }
+}

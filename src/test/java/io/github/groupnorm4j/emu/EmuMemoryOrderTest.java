@@ -1,0 +1,210 @@
+package io.github.groupnorm4j.emu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The sanitizer's cross-CTA memory-order check ({@link GlobalOrder}): blocks that pass data through global memory
+ * must release it (a gpu-scope fence, then a strong write) and acquire it (a strong read, then a gpu-scope fence).
+ * The emulator's memory is sequentially consistent, so only this check can tell a missing fence; each planted bug
+ * of emu_memory_order.cu must be reported, and the correct patterns must not be.
+ */
+class EmuMemoryOrderTest {
+    private static final int BLOCKS = 4;
+    private static final int THREADS = 64;
+
+    /** The variants of emu_memory_order.cu's exchange_records, in its enum's order. */
+    enum Variant {
+        CORRECT_FENCES(false),
+        CORRECT_RELEASE_ACQUIRE_OPS(false),
+        NO_RELEASE_FENCE(true),
+        NO_ACQUIRE_FENCE(true),
+        BLOCK_SCOPE_FENCES(true),
+        STORE_AFTER_RELEASE_FENCE(true),
+        NO_BARRIER_BEFORE_ARRIVAL(true),
+        NO_BARRIER_AFTER_ACQUIRE(true),
+        RELAXED_OPS_ONLY(true),
+        NO_SYNC(true),
+        CORRECT_EVERY_THREAD_FENCES(false),
+        FENCED_BUT_READ_ONLY_LOAD(true);
+
+        final boolean bug;
+
+        Variant(boolean bug) {
+            this.bug = bug;
+        }
+    }
+
+    private static PtxModule load(Emulator emu, String module, String arch) throws IOException {
+        String name = "/io/github/groupnorm4j/emu/ptx/" + module + "." + arch + ".ptx";
+        try (InputStream in = EmuMemoryOrderTest.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " is missing: it is built from src/test/cuda by native/build-ptx.sh");
+            }
+            return emu.load(module, new String(in.readAllBytes(), StandardCharsets.US_ASCII));
+        }
+    }
+
+    private static String describe(List<Finding> findings) {
+        return findings.stream().map(Finding::toString).collect(Collectors.joining("\n"));
+    }
+
+    private static Set<Finding.Category> categories(List<Finding> findings) {
+        EnumSet<Finding.Category> s = EnumSet.noneOf(Finding.Category.class);
+        findings.forEach(f -> s.add(f.category()));
+        return s;
+    }
+
+    private static final class Run {
+        final LaunchResult result;
+        final int[] out;
+
+        Run(LaunchResult result, int[] out) {
+            this.result = result;
+            this.out = out;
+        }
+    }
+
+    private static Run exchange(Variant v, Schedule schedule, String arch, boolean cooperative, boolean sanitize,
+                                int seed) throws IOException {
+        Emulator emu = new Emulator(EmuOptions.builder().schedule(schedule).seed(seed).sanitize(sanitize).build());
+        PtxModule m = load(emu, "emu_memory_order", arch);
+        int n = BLOCKS * THREADS;
+        long record = emu.malloc(4L * n);
+        long count = emu.malloc(4);
+        long out = emu.malloc(4L * n);
+        emu.write(record, new int[n], 0, n);  // by the host: ordered before the launch, never reported
+        emu.write(count, new int[1], 0, 1);
+        Object[] args = {record, count, out, v.ordinal()};
+        LaunchResult r = cooperative
+                ? emu.launchCooperative(m, "exchange_records", Dim3.of(BLOCKS), Dim3.of(THREADS), 0, args)
+                : emu.launch(m, "exchange_records", Dim3.of(BLOCKS), Dim3.of(THREADS), 0, args);
+        int[] got = new int[n];
+        emu.read(out, got, 0, n);
+        return new Run(r, got);
+    }
+
+    private static int[] expected() {
+        int[] want = new int[BLOCKS * THREADS];
+        for (int b = 0; b < BLOCKS; b++) {
+            for (int i = 0; i < THREADS; i++) {
+                want[b * THREADS + i] = ((b + 1) % BLOCKS) * 1000 + i;
+            }
+        }
+        return want;
+    }
+
+    static Stream<Arguments> everyVariant() {
+        return Stream.of(Variant.values()).flatMap(v -> Stream.of(Schedule.values())
+                .flatMap(s -> Stream.of("compute_75", "compute_90").map(a -> Arguments.of(v, s, a))));
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("everyVariant")
+    void plantedBugsAreReportedAndCorrectPatternsAreNot(Variant v, Schedule schedule, String arch) throws IOException {
+        Run run = exchange(v, schedule, arch, true, true, 7);
+        List<Finding> f = run.result.findings();
+        if (v.bug) {
+            assertEquals(EnumSet.of(Finding.Category.GLOBAL_ORDER), categories(f), () -> describe(f));
+        } else {
+            assertTrue(f.isEmpty(), () -> describe(f));
+            assertArrayEquals(expected(), run.out);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Schedule.class)
+    void aFencePassesOnWhatItsThreadAcquired(Schedule schedule) throws IOException {
+        for (int withoutFence = 0; withoutFence <= 1; withoutFence++) {
+            Emulator emu = new Emulator(EmuOptions.builder().schedule(schedule).seed(2).sanitize(true).build());
+            PtxModule m = load(emu, "emu_memory_order", "compute_90");
+            long record = emu.malloc(4 * 32);
+            long flags = emu.malloc(8);
+            long out = emu.malloc(4 * 32);
+            emu.write(flags, new int[2], 0, 2);
+            LaunchResult r = emu.launchCooperative(m, "relay_record", Dim3.of(3), Dim3.of(32), 0, record, flags, out,
+                    withoutFence);
+            if (withoutFence == 0) {
+                assertTrue(r.clean(), () -> describe(r.findings()));
+                int[] got = new int[32];
+                emu.read(out, got, 0, 32);
+                assertEquals(131, got[31]);
+            } else {
+                assertEquals(EnumSet.of(Finding.Category.GLOBAL_ORDER), categories(r.findings()),
+                        () -> describe(r.findings()));
+            }
+        }
+    }
+
+    /**
+     * The emulator's memory is sequentially consistent: a missing fence changes no result, which is why the check
+     * exists. Without the sanitizer, the same bug runs clean with the right answer.
+     */
+    @Test
+    void withoutTheSanitizerAMissingFenceGoesUnseen() throws IOException {
+        Run run = exchange(Variant.NO_RELEASE_FENCE, Schedule.ADVERSARIAL, "compute_90", true, false, 7);
+        assertTrue(run.result.clean(), () -> describe(run.result.findings()));
+        assertArrayEquals(expected(), run.out);
+    }
+
+    @Test
+    void theReportNamesTheWriterAndWhatIsMissing() throws IOException {
+        Run run = exchange(Variant.NO_ACQUIRE_FENCE, Schedule.LOCKSTEP, "compute_75", true, true, 1);
+        Finding f = run.result.findings().get(0);
+        assertEquals(Finding.Category.GLOBAL_ORDER, f.category());
+        assertTrue(f.instruction().startsWith("ld.global.cg"), f.toString());
+        assertTrue(f.message().matches("read of byte \\d+ of allocation .*, which thread \\d+ of CTA \\(\\d,0,0\\)"
+                + " wrote in this launch .*gpu-scope fence.*"), f.message());
+    }
+
+    /** Blocks of an ordinary launch run one after another here, but in no set order on a GPU. */
+    @ParameterizedTest
+    @EnumSource(Schedule.class)
+    void blocksOfAnOrdinaryLaunchReadingEachOthersOutputAreReported(Schedule schedule) throws IOException {
+        Run run = exchange(Variant.NO_SYNC, schedule, "compute_75", false, true, 3);
+        assertEquals(EnumSet.of(Finding.Category.GLOBAL_ORDER), categories(run.result.findings()),
+                () -> describe(run.result.findings()));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Schedule.class)
+    void aClusterBarrierOrdersGlobalMemoryBetweenTheClustersCtas(Schedule schedule) throws IOException {
+        for (int skip = 0; skip <= 1; skip++) {
+            Emulator emu = new Emulator(EmuOptions.builder().schedule(schedule).seed(5).sanitize(true).build());
+            PtxModule m = load(emu, "emu_cluster", "compute_90");
+            long record = emu.malloc(4 * 8 * 64);
+            long out = emu.malloc(4 * 8 * 64);
+            emu.write(record, new int[8 * 64], 0, 8 * 64);
+            LaunchResult r = emu.launch(m, "cluster_global_exchange", Dim3.of(8), Dim3.of(64), 0, record, out, skip);
+            if (skip == 0) {
+                assertTrue(r.clean(), () -> describe(r.findings()));
+                int[] got = new int[8 * 64];
+                emu.read(out, got, 0, got.length);
+                for (int b = 0; b < 8; b++) {
+                    int from = b - b % 4 + (b % 4 + 1) % 4;
+                    assertEquals(from * 1000 + 5, got[b * 64 + 5], "CTA " + b);
+                }
+            } else {
+                assertFalse(r.findings().isEmpty(), "a skipped cluster.sync went unreported");
+                assertEquals(EnumSet.of(Finding.Category.GLOBAL_ORDER), categories(r.findings()),
+                        () -> describe(r.findings()));
+            }
+        }
+    }
+}
