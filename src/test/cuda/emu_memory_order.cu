@@ -99,3 +99,18 @@ extern "C" __global__ void relay_record(int* record, unsigned* flags, int* __res
         out[i] = __ldcg(record + i);
     }
 }
+
+// Launch: grid (2), block (64); data zero before the launch. Warp 0 writes data[32 * blockIdx.x + lane]; after
+// __syncthreads (skipped with `skip_barrier`: the planted bug) every lane of warp 1 adds up all 32 words. A
+// barrier orders global memory inside the block as it does shared memory.
+extern "C" __global__ void block_handover(int* data, int* __restrict__ out, int skip_barrier) {
+    const unsigned i = threadIdx.x;
+    int* mine = data + 32 * blockIdx.x;
+    if (i < 32) mine[i] = static_cast<int>(7 * i + 1);
+    if (!skip_barrier) __syncthreads();
+    if (i >= 32) {
+        int total = 0;
+        for (unsigned k = 0; k < 32; ++k) total += __ldcg(mine + (i + k) % 32);
+        out[32 * blockIdx.x + i - 32] = total;
+    }
+}

@@ -28,8 +28,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A load through the read-only path ({@code ld.global.nc}: {@code __ldg}, or {@code const __restrict__} data) of a
  * word written in the same launch is reported whoever wrote it: that path is not coherent with the launch's stores.
  * <p>
- * Only read-after-write between CTAs is checked, at 32-bit words: two CTAs writing one word, or a write after
- * another CTA's read, are not reported; nor are races inside one CTA. Writes are told apart by the writer's
+ * Inside one CTA, a block-wide barrier orders global memory as well: a read of a word another warp of the block
+ * wrote after the block's last barrier is reported too (lanes of one warp are not checked against each other).
+ * Only read-after-write is checked, at 32-bit words: two CTAs writing one word, or a write after another CTA's
+ * read, are not reported. Writes are told apart by the writer's
  * CTA, its block-wide barrier count and its own fence count, so a store placed between the fence and the arrival is
  * caught. A hand-over that waits (a spin on a flag or counter) runs the store before the load in every schedule, so
  * a missing fence there is found under either; a load that does not wait at all is found when the schedule happens
@@ -236,7 +238,7 @@ final class GlobalOrder {
      * before it, or else the first unordered word's writer as {@code {word, linear CTA, thread, barrier count}}. A
      * {@code nonCoherent} load ({@code ld.global.nc}) is ordered only after words written before the launch.
      */
-    long[] unorderedRead(GlobalMemory.Page page, int off, int len, int t, boolean nonCoherent) {
+    long[] unorderedRead(GlobalMemory.Page page, int off, int len, int t, int readerGen, boolean nonCoherent) {
         int slot = t / bt;
         int me = linear[slot];
         for (int wd = off >>> 2; wd <= (off + len - 1) >>> 2; wd++) {
@@ -254,14 +256,16 @@ final class GlobalOrder {
                 long when = chunk[i + 1];
                 return new long[] {wd, (int) who, (int) (when >>> 22) & 0x3ff, (int) (when >>> 32)};
             }
-            if ((int) who == me) {
-                continue;
-            }
             int writer = (int) who;
             long when = chunk[i + 1];
             int gen = (int) (when >>> 32);
             int tid = (int) (when >>> 22) & 0x3ff;
             int fence = (int) when & MAX_FENCES;
+            // Inside the CTA a block-wide barrier orders global memory too; lanes of one warp are let through
+            // (warp-synchronous hand-overs are not tracked here).
+            if (writer == me && ((tid >>> 5) == ((t % bt) >>> 5) || gen < readerGen)) {
+                continue;
+            }
             if (!covered(acquired[t], writer, gen, tid, fence) && !covered(ctaAcquired[slot], writer, gen, tid, fence)) {
                 return new long[] {wd, writer, tid, gen};
             }

@@ -1540,7 +1540,7 @@ final class Launch {
     /** A weak global load: reports bytes another CTA of this launch wrote with nothing ordering the two. */
     private void checkOrderedRead(int t, Insn in, int len) {
         boolean nonCoherent = (in.sem & Op.SEM_NONCOHERENT) != 0;
-        long[] w = globalOrder.unorderedRead(targetPage, targetOff, len, t, nonCoherent);
+        long[] w = globalOrder.unorderedRead(targetPage, targetOff, len, t, ctaEpoch[t / bt], nonCoherent);
         if (w == null) {
             return;
         }
@@ -1553,6 +1553,12 @@ final class Launch {
                     + " data) may return what was there before the launch whatever the fences; read data written"
                     + " in the same launch with a coherent load (e.g. __ldcg)", targetPageStart + 4 * w[0],
                     targetAlloc, w[2], cta));
+            return;
+        }
+        if (cta.equals(ctaIdx[t / bt])) {
+            report(Finding.Category.GLOBAL_ORDER, t, in, String.format("read of byte %d of %s, which thread %d of this"
+                    + " block wrote after the block's last barrier: a __syncthreads between the write and this read"
+                    + " is missing", targetPageStart + 4 * w[0], targetAlloc, w[2]));
             return;
         }
         report(Finding.Category.GLOBAL_ORDER, t, in, String.format("read of byte %d of %s, which thread %d of CTA %s"

@@ -152,6 +152,30 @@ class EmuMemoryOrderTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Schedule.class)
+    void insideABlockABarrierOrdersGlobalMemory(Schedule schedule) throws IOException {
+        for (int skip = 0; skip <= 1; skip++) {
+            Emulator emu = new Emulator(EmuOptions.builder().schedule(schedule).seed(4).sanitize(true).build());
+            PtxModule m = load(emu, "emu_memory_order", "compute_75");
+            long data = emu.malloc(4 * 64);
+            long out = emu.malloc(4 * 64);
+            emu.write(data, new int[64], 0, 64);
+            LaunchResult r = emu.launch(m, "block_handover", Dim3.of(2), Dim3.of(64), 0, data, out, skip);
+            if (skip == 0) {
+                assertTrue(r.clean(), () -> describe(r.findings()));
+                int[] got = new int[64];
+                emu.read(out, got, 0, 64);
+                assertEquals(7 * 496 + 32, got[63]);
+            } else {
+                assertEquals(EnumSet.of(Finding.Category.GLOBAL_ORDER), categories(r.findings()),
+                        () -> describe(r.findings()));
+                assertTrue(r.findings().get(0).message().contains("of this block wrote after the block's last"
+                        + " barrier"), r.findings().get(0).message());
+            }
+        }
+    }
+
     /**
      * The emulator's memory is sequentially consistent: a missing fence changes no result, which is why the check
      * exists. Without the sanitizer, the same bug runs clean with the right answer.
