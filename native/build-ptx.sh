@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compiles every CUDA_SRC_DIR/*.cu to PTX for compute_75 and compute_90 and records the
-# sm_90 ptxas resource usage (registers, shared memory, spills) of every kernel.
+# sm_90 ptxas resource usage (registers, shared memory, spills) of every kernel, with its
+# theoretical occupancy at its launch bound (native/occupancy.awk).
 #
 # Usage: native/build-ptx.sh NVCC CUDA_SRC_DIR OUT_DIR [REPORT_FILE]
 #
@@ -61,6 +62,7 @@ mkdir -p -- "$out_dir"
 [ -z "$report_file" ] || mkdir -p -- "$(dirname -- "$report_file")"
 
 common_flags=(-O3 -std=c++17 -lineinfo -I "$src_dir")
+script_dir=$(cd "$(dirname -- "$0")" && pwd)
 
 stamp_file=${GROUPNORM4J_PTX_STAMP:-}
 stamp=
@@ -69,7 +71,7 @@ if [ -n "$stamp_file" ]; then
     stamp=$({
         "$nvcc_bin" --version
         echo "${common_flags[*]} $report_file"
-        cat -- "$0"
+        cat -- "$0" "$script_dir/occupancy.awk"
         for f in "$src_dir"/*.cu "$src_dir"/*.cuh "$project_cuda"/*.cu "$project_cuda"/*.cuh; do
             echo "== $f"
             cat -- "$f"
@@ -116,6 +118,7 @@ for src in "${sources[@]}"; do
         echo "== $name.cu (sm_90) =="
         grep -E 'Compiling entry function|bytes stack frame|Used [0-9]+ registers' "$tmp_dir/$name.ptxas.log" \
             | sed -e 's/^ptxas info *: *//' -e 's/^ *//' || true
+        awk -f "$script_dir/occupancy.awk" "$out_dir/$name.compute_90.ptx" "$tmp_dir/$name.ptxas.log"
     } >> "$tmp_dir/report"
 
     while IFS= read -r line; do
