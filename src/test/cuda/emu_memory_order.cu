@@ -114,3 +114,12 @@ extern "C" __global__ void block_handover(int* data, int* __restrict__ out, int 
         out[32 * blockIdx.x + i - 32] = total;
     }
 }
+
+// Launch: grid (2), block (64). CTA b writes 64 words of `words` from b * (64 - overlap), and 64 halves of
+// `halves` from the same index + 1, so that without overlap the two CTAs' halves meet inside a 32-bit word (not a
+// conflict: different bytes). With `overlap` = 1 (the planted bug) both CTAs write one word and one half.
+extern "C" __global__ void overlapping_writes(int* words, unsigned short* halves, int overlap) {
+    const unsigned at = blockIdx.x * (blockDim.x - overlap) + threadIdx.x;
+    words[at] = static_cast<int>(blockIdx.x);
+    halves[at + 1] = static_cast<unsigned short>(blockIdx.x);
+}

@@ -17,8 +17,11 @@ public record Finding(Category category, String kernel, Dim3 block, Dim3 thread,
         /** Two threads touched the same shared-memory bytes, one writing, with no barrier ordering them. */
         SHARED_RACE,
         /**
-         * A CTA read global memory that another CTA of the same launch wrote, with no release and acquire (fences
-         * and a strong write and read) ordering the write before the read: on a GPU it may read stale data.
+         * Global memory handed from one CTA (or warp) to another within a launch with nothing ordering the two
+         * accesses: a read of another CTA's write without a release and acquire (fences and a strong write and
+         * read) between them, or of another warp's write without a barrier, may see stale data on a GPU; two
+         * such writes of the same bytes leave whichever ran last; a read-only ({@code ld.global.nc}) load of bytes
+         * written in the same launch may see the old value whatever the fences.
          */
         GLOBAL_ORDER,
         /** Threads of one block met at a barrier from different instructions (barrier in divergent code). */

@@ -30,19 +30,29 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>
  * Inside one CTA, a block-wide barrier orders global memory as well: a read of a word another warp of the block
  * wrote after the block's last barrier is reported too (lanes of one warp are not checked against each other).
- * Only read-after-write is checked, at 32-bit words: two CTAs writing one word, or a write after another CTA's
- * read, are not reported. Writes are told apart by the writer's
- * CTA, its block-wide barrier count and its own fence count, so a store placed between the fence and the arrival is
- * caught. A hand-over that waits (a spin on a flag or counter) runs the store before the load in every schedule, so
- * a missing fence there is found under either; a load that does not wait at all is found when the schedule happens
- * to run it after the store.
+ * Writes are checked against earlier writes of the same bytes (two CTAs, or two warps of one CTA between
+ * barriers, leave a value that depends on which ran last); a write after another CTA's read is not checked.
+ * <p>
+ * Writes are told apart by the writer's CTA, its block-wide barrier count and its own fence count, so a store
+ * placed between the fence and the arrival is caught. Records are per 32-bit word with a mask of the bytes
+ * written: bytes one CTA wrote since its last barrier add up under its latest writer; another CTA's write of
+ * other bytes of the word replaces the record. A hand-over that waits (a spin on a flag or counter) runs the
+ * store before the load in every schedule, so a missing fence there is found under either; a load or store that
+ * does not wait at all is found when the schedule happens to run it after the other access.
  */
 final class GlobalOrder {
     private static final AtomicInteger LAUNCHES = new AtomicInteger();
     /** Words per chunk of write records: chunks are created on first write, so a large page costs little. */
     private static final int CHUNK_SHIFT = 10;
     private static final int CHUNK_WORDS = 1 << CHUNK_SHIFT;
-    private static final int MAX_FENCES = (1 << 22) - 1;
+    /**
+     * A write's record: {@code who} = launch stamp (high 32 bits) and linear CTA; {@code when} = the CTA's barrier
+     * count (high 32 bits), thread in the CTA (10 bits from bit 22), the bytes of the word written (4 bits from bit
+     * 18) and the thread's fence count (18 bits, saturating).
+     */
+    private static final int MASK_SHIFT = 18;
+    private static final long MASK_BITS = 0xfL << MASK_SHIFT;
+    private static final int MAX_FENCES = (1 << MASK_SHIFT) - 1;
 
     /**
      * What a thread released at one fence, or what a reader has acquired of one CTA's writes: every write at a
@@ -211,16 +221,35 @@ final class GlobalOrder {
 
     // ------------------------------------------------------------------ weak accesses
 
-    /** A weak store of [off, off+len) of {@code page} by thread {@code t} at its CTA's barrier count {@code gen}. */
-    void weakWrite(GlobalMemory.Page page, int off, int len, int t, int gen) {
+    /**
+     * A weak store of [off, off+len) of {@code page} by thread {@code t} at its CTA's barrier count {@code gen}:
+     * records it, and returns the first earlier write of the same bytes in this launch that nothing orders before
+     * it, as {@code {word, linear CTA, thread, barrier count}}, or null.
+     */
+    long[] weakWrite(GlobalMemory.Page page, int off, int len, int t, int gen) {
         long who = (long) stamp << 32 | (linear[t / bt] & 0xffffffffL);
         long when = (long) gen << 32 | (long) (t % bt) << 22 | Math.min(fences[t], MAX_FENCES);
+        long[] conflict = null;
         for (int wd = off >>> 2; wd <= (off + len - 1) >>> 2; wd++) {
             long[] chunk = chunk(page, wd, true);
             int i = 2 * (wd & (CHUNK_WORDS - 1));
+            int mask = byteMask(wd, off, len);
+            long oldWho = chunk[i];
+            long oldWhen = chunk[i + 1];
+            int oldMask = (int) (oldWhen >>> MASK_SHIFT) & 0xf;
+            if (conflict == null && (int) (oldWho >>> 32) == stamp && (oldMask & mask) != 0
+                    && !ordered(oldWho, oldWhen, t, gen)) {
+                conflict = describe(wd, oldWho, oldWhen);
+            }
+            if (oldWho == who && (int) (oldWhen >>> 32) == gen) {
+                // One record per word: bytes the same CTA wrote since its last barrier add up (adjacent lanes'
+                // 16-bit stores), under the latest writer.
+                mask |= oldMask;
+            }
             chunk[i] = who;
-            chunk[i + 1] = when;
+            chunk[i + 1] = when | (long) mask << MASK_SHIFT;
         }
+        return conflict;
     }
 
     /** An atomic or strong store: the words are no longer a weak write to check reads against. */
@@ -234,13 +263,12 @@ final class GlobalOrder {
     }
 
     /**
-     * A weak load of [off, off+len) of {@code page} by thread {@code t}: null if every word it reads is ordered
-     * before it, or else the first unordered word's writer as {@code {word, linear CTA, thread, barrier count}}. A
-     * {@code nonCoherent} load ({@code ld.global.nc}) is ordered only after words written before the launch.
+     * A weak load of [off, off+len) of {@code page} by thread {@code t} at its CTA's barrier count {@code gen}: null
+     * if every byte it reads was written before it in an order the memory model guarantees, or else the first
+     * unordered write as {@code {word, linear CTA, thread, barrier count}}. A {@code nonCoherent} load ({@code
+     * ld.global.nc}) is ordered only after bytes written before the launch.
      */
-    long[] unorderedRead(GlobalMemory.Page page, int off, int len, int t, int readerGen, boolean nonCoherent) {
-        int slot = t / bt;
-        int me = linear[slot];
+    long[] unorderedRead(GlobalMemory.Page page, int off, int len, int t, int gen, boolean nonCoherent) {
         for (int wd = off >>> 2; wd <= (off + len - 1) >>> 2; wd++) {
             long[] chunk = chunk(page, wd, false);
             if (chunk == null) {
@@ -248,29 +276,43 @@ final class GlobalOrder {
             }
             int i = 2 * (wd & (CHUNK_WORDS - 1));
             long who = chunk[i];
-            if ((int) (who >>> 32) != stamp) {
-                continue;
-            }
-            if (nonCoherent) {
-                // No fence makes the read-only path see a store of the same launch, not even the CTA's own.
-                long when = chunk[i + 1];
-                return new long[] {wd, (int) who, (int) (when >>> 22) & 0x3ff, (int) (when >>> 32)};
-            }
-            int writer = (int) who;
             long when = chunk[i + 1];
-            int gen = (int) (when >>> 32);
-            int tid = (int) (when >>> 22) & 0x3ff;
-            int fence = (int) when & MAX_FENCES;
-            // Inside the CTA a block-wide barrier orders global memory too; lanes of one warp are let through
-            // (warp-synchronous hand-overs are not tracked here).
-            if (writer == me && ((tid >>> 5) == ((t % bt) >>> 5) || gen < readerGen)) {
+            if ((int) (who >>> 32) != stamp || ((int) (when >>> MASK_SHIFT) & byteMask(wd, off, len)) == 0) {
                 continue;
             }
-            if (!covered(acquired[t], writer, gen, tid, fence) && !covered(ctaAcquired[slot], writer, gen, tid, fence)) {
-                return new long[] {wd, writer, tid, gen};
+            // No fence makes the read-only path see a store of the same launch, not even the CTA's own.
+            if (nonCoherent || !ordered(who, when, t, gen)) {
+                return describe(wd, who, when);
             }
         }
         return null;
+    }
+
+    /** Whether a write of this launch (its record {@code who}, {@code when}) is ordered before an access of t. */
+    private boolean ordered(long who, long when, int t, int gen) {
+        int slot = t / bt;
+        int writer = (int) who;
+        int writeGen = (int) (when >>> 32);
+        int tid = (int) (when >>> 22) & 0x3ff;
+        int fence = (int) when & MAX_FENCES;
+        // Inside the CTA a block-wide barrier orders global memory too; lanes of one warp are let through
+        // (warp-synchronous hand-overs are not tracked here).
+        if (writer == linear[slot] && ((tid >>> 5) == ((t % bt) >>> 5) || writeGen < gen)) {
+            return true;
+        }
+        return covered(acquired[t], writer, writeGen, tid, fence) || covered(ctaAcquired[slot], writer, writeGen, tid,
+                fence);
+    }
+
+    private static long[] describe(int wd, long who, long when) {
+        return new long[] {wd, (int) who, (int) (when >>> 22) & 0x3ff, (int) (when >>> 32)};
+    }
+
+    /** Bytes of word {@code wd} inside [off, off+len), as a 4-bit mask. */
+    private static int byteMask(int wd, int off, int len) {
+        int lo = Math.max(off - 4 * wd, 0);
+        int hi = Math.min(off + len - 4 * wd, 4);
+        return (1 << hi) - (1 << lo);
     }
 
     private static boolean covered(Clock c, int writer, int gen, int tid, int fence) {

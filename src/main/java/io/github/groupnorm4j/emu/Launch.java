@@ -1417,7 +1417,14 @@ final class Launch {
                                 ctaEpoch[t / bt], (in.sem & Op.SEM_RELEASE) != 0);
                     }
                 } else {
-                    globalOrder.weakWrite(targetPage, targetOff, len, t, ctaEpoch[t / bt]);
+                    long[] prior = globalOrder.weakWrite(targetPage, targetOff, len, t, ctaEpoch[t / bt]);
+                    if (prior != null) {
+                        Dim3 cta = ctaOf((int) prior[1]);
+                        report(Finding.Category.GLOBAL_ORDER, t, in, String.format("write of byte %d of %s, which"
+                                + " thread %d of %s also wrote in this launch with nothing ordering the two writes:"
+                                + " the value left depends on which runs last", targetPageStart + 4 * prior[0],
+                                targetAlloc, prior[2], cta.equals(ctaIdx[t / bt]) ? "this block" : "CTA " + cta));
+                    }
                 }
             }
         }
@@ -1537,6 +1544,12 @@ final class Launch {
         return (in.sem & Op.SEM_SCOPE_CTA) == 0 && ((in.sem & Op.SEM_SCOPE_CLUSTER) == 0 || k.clusterDims.volume() > 1);
     }
 
+    /** The block index of linear CTA {@code linear} of the grid. */
+    private Dim3 ctaOf(int linear) {
+        return new Dim3((int) (linear % grid.x()), (int) (linear / grid.x() % grid.y()),
+                (int) (linear / ((long) grid.x() * grid.y())));
+    }
+
     /** A weak global load: reports bytes another CTA of this launch wrote with nothing ordering the two. */
     private void checkOrderedRead(int t, Insn in, int len) {
         boolean nonCoherent = (in.sem & Op.SEM_NONCOHERENT) != 0;
@@ -1544,9 +1557,7 @@ final class Launch {
         if (w == null) {
             return;
         }
-        int writer = (int) w[1];
-        Dim3 cta = new Dim3((int) (writer % grid.x()), (int) (writer / grid.x() % grid.y()),
-                (int) (writer / ((long) grid.x() * grid.y())));
+        Dim3 cta = ctaOf((int) w[1]);
         if (nonCoherent) {
             report(Finding.Category.GLOBAL_ORDER, t, in, String.format("read-only (non-coherent) load of byte %d of"
                     + " %s, which thread %d of CTA %s wrote in this launch: ld.global.nc (__ldg, const __restrict__"

@@ -176,6 +176,27 @@ class EmuMemoryOrderTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Schedule.class)
+    void twoBlocksWritingTheSameBytesAreReportedAndNeighbouringHalvesAreNot(Schedule schedule) throws IOException {
+        for (int overlap = 0; overlap <= 1; overlap++) {
+            Emulator emu = new Emulator(EmuOptions.builder().schedule(schedule).seed(6).sanitize(true).build());
+            PtxModule m = load(emu, "emu_memory_order", "compute_75");
+            long words = emu.malloc(4 * 128);
+            long halves = emu.malloc(2 * 130);
+            LaunchResult r = emu.launch(m, "overlapping_writes", Dim3.of(2), Dim3.of(64), 0, words, halves, overlap);
+            if (overlap == 0) {
+                assertTrue(r.clean(), () -> describe(r.findings()));
+            } else {
+                assertEquals(EnumSet.of(Finding.Category.GLOBAL_ORDER), categories(r.findings()),
+                        () -> describe(r.findings()));
+                assertEquals(2, r.findings().size(), () -> describe(r.findings()));
+                assertTrue(r.findings().stream().allMatch(f -> f.message().contains("also wrote in this launch")),
+                        () -> describe(r.findings()));
+            }
+        }
+    }
+
     /**
      * The emulator's memory is sequentially consistent: a missing fence changes no result, which is why the check
      * exists. Without the sanitizer, the same bug runs clean with the right answer.
