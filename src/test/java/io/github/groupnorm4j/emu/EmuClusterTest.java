@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -20,14 +18,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class EmuClusterTest {
 
-    private static PtxModule load(Emulator emu) throws IOException {
-        String name = "/io/github/groupnorm4j/emu/ptx/emu_cluster.compute_90.ptx";
-        try (InputStream in = EmuClusterTest.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException(name + " is missing: it is built from src/test/cuda by native/build-ptx.sh");
-            }
-            return emu.load("emu_cluster", new String(in.readAllBytes(), StandardCharsets.US_ASCII));
-        }
+    private static PtxModule load(Emulator emu) {
+        return EmuTestSupport.load(emu, "emu_cluster", "compute_90");
     }
 
     private static String describe(List<Finding> findings) {

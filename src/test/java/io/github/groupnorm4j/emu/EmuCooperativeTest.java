@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -23,16 +21,6 @@ class EmuCooperativeTest {
     private static final int PARTS = 4;
     private static final int SLICES = 3;
     private static final int BLOCKS = PARTS * SLICES;
-
-    private static PtxModule load(Emulator emu, String module, String arch) throws IOException {
-        String name = "/io/github/groupnorm4j/emu/ptx/" + module + "." + arch + ".ptx";
-        try (InputStream in = EmuCooperativeTest.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException(name + " is missing: it is built from src/test/cuda by native/build-ptx.sh");
-            }
-            return emu.load(module, new String(in.readAllBytes(), StandardCharsets.US_ASCII));
-        }
-    }
 
     private static int[] input() {
         int[] in = new int[BLOCKS];
@@ -57,7 +45,7 @@ class EmuCooperativeTest {
 
     /** The outputs of {@code launches} launches of slice_exchange on one set of barrier words; then those words. */
     private static int[][] run(Emulator emu, boolean cooperative, int skipBarrier, int launches) throws IOException {
-        PtxModule m = load(emu, "emu_cooperative", "compute_75");
+        PtxModule m = EmuTestSupport.load(emu, "emu_cooperative", "compute_75");
         long in = emu.malloc(4 * BLOCKS);
         long exchange = emu.malloc(4 * BLOCKS);
         long barrier = emu.malloc(4 * SLICES);
@@ -120,12 +108,12 @@ class EmuCooperativeTest {
     @Test
     void clusterKernelsAndOversizedGridsAreRefused() throws IOException {
         Emulator emu = new Emulator(EmuOptions.defaults());
-        PtxModule cluster = load(emu, "emu_cluster", "compute_90");
+        PtxModule cluster = EmuTestSupport.load(emu, "emu_cluster", "compute_90");
         long buf = emu.malloc(64);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> emu.launchCooperative(cluster, "cluster_sum", Dim3.of(8), Dim3.of(64), 0, buf, buf));
         assertTrue(e.getMessage().contains("cooperative launches of kernels without clusters"), e.getMessage());
-        PtxModule m = load(emu, "emu_cooperative", "compute_75");
+        PtxModule m = EmuTestSupport.load(emu, "emu_cooperative", "compute_75");
         e = assertThrows(IllegalArgumentException.class, () -> emu.launchCooperative(m, "slice_exchange",
                 Dim3.of(1024), Dim3.of(1024), 0, buf, buf, buf, buf, 1024, 0));
         assertTrue(e.getMessage().contains("threads the emulator runs together"), e.getMessage());
