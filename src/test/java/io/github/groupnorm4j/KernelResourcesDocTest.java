@@ -55,11 +55,13 @@ class KernelResourcesDocTest {
                 + stated.group(1) + ", this build used " + built.group(1));
     }
 
+    /** Per kernel of the report: registers, static smem bytes, threads (the launch bound), occupancy %. */
     private static Map<String, int[]> reportRows() {
         Map<String, int[]> rows = new LinkedHashMap<>();
         Matcher m = REPORT_ROW.matcher(report);
         while (m.find()) {
-            rows.put(m.group(1), new int[] {Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4))});
+            rows.put(m.group(1), new int[] {Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)),
+                Integer.parseInt(m.group(2)), Integer.parseInt(m.group(7))});
         }
         assertTrue(rows.size() > 20, "the report's occupancy tables list only " + rows.size() + " kernels");
         return rows;
@@ -102,6 +104,39 @@ class KernelResourcesDocTest {
         }
         assertTrue(rows > 10, "found only " + rows + " rows in the doc's kernel-resources table");
         assertTrue(wrong.isEmpty(), "docs/perf.md is out of date with " + REPORT + " (update the table):\n"
+                + String.join("\n", wrong));
+    }
+
+    /**
+     * Where the doc's typical block is the kernel's launch bound, its occupancy column must be the report's (the
+     * report computes it at the bound; other rows' blocks differ, and are not checked).
+     */
+    @Test
+    void theDocStatesTheOccupancyOfThisBuildWhereItsBlockIsTheBound() {
+        Map<String, int[]> built = reportRows();
+        Matcher m = Pattern.compile("^\\| (groupnorm_\\w+) \\| ([\\d /]+) \\| \\d+ B \\| \\d+ \\| (\\d+) \\| ([\\d% /]+) \\|$",
+                Pattern.MULTILINE).matcher(docSection);
+        List<String> wrong = new ArrayList<>();
+        int compared = 0;
+        while (m.find()) {
+            int block = Integer.parseInt(m.group(3));
+            String[] occupancy = m.group(4).trim().split("\\s*/\\s*");
+            List<String> names = kernels(m.group(1), occupancy.length);
+            for (int i = 0; i < names.size(); i++) {
+                int[] b = built.get(names.get(i));
+                if (b == null || b[2] != block) {
+                    continue;
+                }
+                compared++;
+                int stated = Integer.parseInt(occupancy[i].replace("%", ""));
+                if (stated != b[3]) {
+                    wrong.add(String.format("%s at %d threads: doc says %d%%, the report %d%%", names.get(i), block,
+                            stated, b[3]));
+                }
+            }
+        }
+        assertTrue(compared >= 10, "compared only " + compared + " occupancies");
+        assertTrue(wrong.isEmpty(), "docs/perf.md's occupancy is out of date with " + REPORT + ":\n"
                 + String.join("\n", wrong));
     }
 
