@@ -154,10 +154,6 @@ final class GlobalOrder {
                 }
             }
         }
-
-        boolean isEmpty() {
-            return byCta.isEmpty();
-        }
     }
 
     private final int stamp = nextStamp();
