@@ -139,6 +139,10 @@ final class NoOpGpuDriver implements GpuDriver {
     }
 
     @Override
+    public void waitEvent(long stream, long event) {
+    }
+
+    @Override
     public float elapsedMs(long start, long stop) {
         return 0;
     }

@@ -28,7 +28,9 @@ import jcuda.driver.CUstream;
  * </ul>
  *
  * <p>Device-level calls are asynchronous: a kernel fault surfaces at the caller's next synchronisation. One
- * instance is not safe to use from several threads at once (its workspace is shared); use one per stream.
+ * instance is not safe to use from several threads at once (its workspace is shared). Calls on different streams are
+ * correct, but the ones that use the shared workspace are ordered one after another across the streams (an event
+ * wait; the first change of stream also waits for the device once): for concurrency, use one instance per stream.
  */
 public final class CudaGroupNorm implements GroupNorm {
     /** The legacy default stream; used by the host-array API. */
@@ -55,6 +57,16 @@ public final class CudaGroupNorm implements GroupNorm {
     private DeviceBuffer workspace;
     private DeviceBuffer counters;
     private DeviceBuffer barriers;
+    /**
+     * The stream of the last device-level call that used the workspace, counters or slice barriers (valid once
+     * {@link #sharedBuffersUsed}); whether the call now being queued uses them; and, once calls have come on more
+     * than one stream, the event each such call records after its launches for a call on another stream to wait for
+     * (0 until then).
+     */
+    private long sharedBuffersStream;
+    private boolean sharedBuffersUsed;
+    private boolean sharedBuffersThisCall;
+    private long streamOrderEvent;
     private boolean closed;
 
     private CudaGroupNorm(CudaDevice device, boolean ownsDevice, LaunchPlanner.Tuning tuning) {
@@ -362,6 +374,20 @@ public final class CudaGroupNorm implements GroupNorm {
 
     private void forwardAt(GroupNormSpec spec, long x, long gamma, long beta, long y, long mean, long rstd,
                            long stream) {
+        sharedBuffersThisCall = false;
+        queueForward(spec, x, gamma, beta, y, mean, rstd, stream);
+        markSharedBuffersDone(stream);
+    }
+
+    private void backwardAt(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long beta, long dx,
+                            long dgamma, long dbeta, long stream) {
+        sharedBuffersThisCall = false;
+        queueBackward(spec, dy, x, mean, rstd, gamma, beta, dx, dgamma, dbeta, stream);
+        markSharedBuffersDone(stream);
+    }
+
+    private void queueForward(GroupNormSpec spec, long x, long gamma, long beta, long y, long mean, long rstd,
+                              long stream) {
         checkDeviceLimits(spec);
         checkElementAlignment(spec, "x", x);
         checkElementAlignment(spec, "y", y);
@@ -384,7 +410,7 @@ public final class CudaGroupNorm implements GroupNorm {
         }
         LaunchPlanner.Shape cooperative = planner.forwardCooperative(spec);
         if (cooperative != null) {
-            reserve(spec);
+            reserveOn(spec, stream);
             kernels.launch(spec.layout() == Layout.NHWC ? k.forwardNhwcCooperative : k.forwardCooperative, cooperative,
                     stream, KernelArgs.create().pointer(x).pointer(gamma).pointer(beta).pointer(y).pointer(mean)
                             .pointer(rstd).i32(c).i32(g).i64(hw).f32(spec.eps()).i32(activation)
@@ -392,7 +418,7 @@ public final class CudaGroupNorm implements GroupNorm {
             return;
         }
         if (spec.layout() == Layout.NHWC) {
-            reserve(spec);
+            reserveOn(spec, stream);
             LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorizable(spec, x, y), WELFORD_BYTES);
             kernels.launch(k.forwardNhwcStats, cols.shape(), stream, KernelArgs.create().pointer(x)
                     .pointer(workspace.address()).i32(c).i32(g).i64(hw).i32(cols.cols()).i32(cols.rowChunks())
@@ -412,7 +438,7 @@ public final class CudaGroupNorm implements GroupNorm {
             kernels.launch(k.forwardStats, stats, stream, KernelArgs.create().pointer(x).pointer(mean)
                     .pointer(rstd).i64(spec.sliceLength()).f32(spec.eps()));
         } else {
-            reserve(spec);
+            reserveOn(spec, stream);
             kernels.launch(k.forwardSplitStats, stats, stream, KernelArgs.create().pointer(x)
                     .pointer(workspace.address()).pointer(counters.address())
                     .pointer(mean).pointer(rstd).i64(spec.sliceLength()).f32(spec.eps()));
@@ -422,14 +448,14 @@ public final class CudaGroupNorm implements GroupNorm {
                         .i32(c).i32(g).i64(hw).i32(activation).i32(planner.rereadOrderArg()));
     }
 
-    private void backwardAt(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long beta, long dx,
-                            long dgamma, long dbeta, long stream) {
+    private void queueBackward(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long beta,
+                               long dx, long dgamma, long dbeta, long stream) {
         checkDeviceLimits(spec);
         checkElementAlignment(spec, "dy", dy);
         checkElementAlignment(spec, "x", x);
         checkElementAlignment(spec, "dx", dx);
         device.makeCurrent();
-        reserve(spec);
+        reserveOn(spec, stream);
         GroupNormKernels.Typed k = kernels.of(spec.dtype());
         long sumDyXhat = workspace.address() + forwardPartialsBytes(spec);
         long sumDy = sumDyXhat + sumsCount(spec) * Sizeof.FLOAT;
@@ -608,6 +634,38 @@ public final class CudaGroupNorm implements GroupNorm {
         }
     }
 
+    /**
+     * {@link #reserve}, for a call queued on {@code stream}. The workspace, counters and slice barriers are shared by
+     * every call of this instance: a call on another stream than the last one that used them could otherwise run on
+     * the GPU at the same time as that call's kernels. It is ordered after them instead. The first change of stream
+     * waits for the device once (the old stream may have been destroyed since, so nothing can be recorded on it
+     * now); from then on every such call records an event after its launches ({@link #markSharedBuffersDone}) and a
+     * call on another stream makes its stream wait for it, without host synchronisation. Calls that stay on one
+     * stream never pay for this.
+     */
+    private void reserveOn(GroupNormSpec spec, long stream) {
+        reserve(spec);
+        if (sharedBuffersUsed && stream != sharedBuffersStream) {
+            GpuDriver driver = device.driver();
+            if (streamOrderEvent == 0) {
+                device.synchronize();
+                streamOrderEvent = driver.createEvent();
+            } else {
+                driver.waitEvent(stream, streamOrderEvent);
+            }
+        }
+        sharedBuffersStream = stream;
+        sharedBuffersUsed = true;
+        sharedBuffersThisCall = true;
+    }
+
+    /** After a call's launches: the event a call on another stream waits for, once streams have changed. */
+    private void markSharedBuffersDone(long stream) {
+        if (sharedBuffersThisCall && streamOrderEvent != 0) {
+            device.driver().recordEvent(streamOrderEvent, stream);
+        }
+    }
+
     /** Closes {@code buffer} (if any) once the device is done with it; returns null. */
     private DeviceBuffer release(DeviceBuffer buffer) {
         if (buffer != null) {
@@ -741,6 +799,9 @@ public final class CudaGroupNorm implements GroupNorm {
                 }
                 if (barriers != null) {
                     barriers.close();
+                }
+                if (streamOrderEvent != 0) {
+                    device.driver().destroyEvent(streamOrderEvent);
                 }
             } finally {
                 if (ownsDevice) {

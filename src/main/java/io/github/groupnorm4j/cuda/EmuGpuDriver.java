@@ -375,6 +375,16 @@ public final class EmuGpuDriver implements GpuDriver {
         events.put(event, emulator.instructionsExecuted());
     }
 
+    /** Every operation has completed when its call returns (see Streams), so there is nothing to wait for. */
+    @Override
+    public synchronized void waitEvent(long stream, long event) {
+        checkSticky("cuStreamWaitEvent");
+        checkStream("cuStreamWaitEvent", stream);
+        if (!events.containsKey(event)) {
+            throw new CudaException("cuStreamWaitEvent", CUresult.CUDA_ERROR_INVALID_HANDLE, "unknown event " + event);
+        }
+    }
+
     @Override
     public synchronized float elapsedMs(long start, long stop) {
         checkSticky("cuEventSynchronize");

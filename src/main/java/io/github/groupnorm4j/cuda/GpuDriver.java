@@ -105,6 +105,12 @@ public interface GpuDriver extends AutoCloseable {
     /** Records {@code event} on {@code stream}. */
     void recordEvent(long event, long stream);
 
+    /**
+     * Makes work queued on {@code stream} after this call wait until {@code event}'s last recording has completed,
+     * without blocking the host ({@code cuStreamWaitEvent}).
+     */
+    void waitEvent(long stream, long event);
+
     /** Waits for {@code stop}, then returns the milliseconds between the two recorded events. */
     float elapsedMs(long start, long stop);
 

@@ -440,6 +440,11 @@ public final class JCudaGpuDriver implements GpuDriver {
     }
 
     @Override
+    public void waitEvent(long stream, long event) {
+        check("cuStreamWaitEvent", JCudaDriver.cuStreamWaitEvent(stream(stream), event(event), 0));
+    }
+
+    @Override
     public float elapsedMs(long start, long stop) {
         check("cuEventSynchronize", JCudaDriver.cuEventSynchronize(event(stop)));
         float[] ms = new float[1];
