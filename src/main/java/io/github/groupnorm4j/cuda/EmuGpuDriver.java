@@ -367,21 +367,21 @@ public final class EmuGpuDriver implements GpuDriver {
 
     @Override
     public synchronized void recordEvent(long event, long stream) {
-        checkSticky("cuEventRecord");
-        checkStream("cuEventRecord", stream);
-        if (!events.containsKey(event)) {
-            throw new CudaException("cuEventRecord", CUresult.CUDA_ERROR_INVALID_HANDLE, "unknown event " + event);
-        }
+        checkEventOnStream("cuEventRecord", event, stream);
         events.put(event, emulator.instructionsExecuted());
     }
 
     /** Every operation has completed when its call returns (see Streams), so there is nothing to wait for. */
     @Override
     public synchronized void waitEvent(long stream, long event) {
-        checkSticky("cuStreamWaitEvent");
-        checkStream("cuStreamWaitEvent", stream);
+        checkEventOnStream("cuStreamWaitEvent", event, stream);
+    }
+
+    private void checkEventOnStream(String call, long event, long stream) {
+        checkSticky(call);
+        checkStream(call, stream);
         if (!events.containsKey(event)) {
-            throw new CudaException("cuStreamWaitEvent", CUresult.CUDA_ERROR_INVALID_HANDLE, "unknown event " + event);
+            throw new CudaException(call, CUresult.CUDA_ERROR_INVALID_HANDLE, "unknown event " + event);
         }
     }
 
