@@ -121,67 +121,67 @@ class EmuMemoryOrderTest {
     @ParameterizedTest
     @EnumSource(Schedule.class)
     void aFencePassesOnWhatItsThreadAcquired(Schedule schedule) {
-        for (int withoutFence = 0; withoutFence <= 1; withoutFence++) {
-            Emulator emu = sanitizing(schedule, 2);
-            PtxModule m = EmuTestSupport.load(emu, "emu_memory_order", "compute_90");
-            long record = emu.malloc(4 * 32);
-            long flags = emu.malloc(8);
-            long out = emu.malloc(4 * 32);
-            emu.write(flags, new int[2], 0, 2);
-            LaunchResult r = emu.launchCooperative(m, "relay_record", Dim3.of(3), Dim3.of(32), 0, record, flags, out,
-                    withoutFence);
-            if (withoutFence == 0) {
-                assertTrue(r.clean(), () -> describe(r.findings()));
-                int[] got = new int[32];
-                emu.read(out, got, 0, 32);
-                assertEquals(131, got[31]);
-            } else {
-                assertOnlyGlobalOrder(r);
-            }
+        TwoBuffers fixed = relay(schedule, 0);
+        assertTrue(fixed.result().clean(), () -> describe(fixed.result().findings()));
+        int[] got = new int[32];
+        fixed.emu().read(fixed.second(), got, 0, 32);
+        assertEquals(131, got[31]);
+        assertOnlyGlobalOrder(relay(schedule, 1).result());
+    }
+
+    /** relay_record (three CTAs, cooperative); {@code first} is the record, {@code second} the copy block 2 made. */
+    private static TwoBuffers relay(Schedule schedule, int withoutFence) {
+        Emulator emu = sanitizing(schedule, 2);
+        PtxModule m = EmuTestSupport.load(emu, "emu_memory_order", "compute_90");
+        long record = emu.malloc(4 * 32);
+        long flags = emu.malloc(8);
+        long out = emu.malloc(4 * 32);
+        emu.write(flags, new int[2], 0, 2);
+        return new TwoBuffers(emu, emu.launchCooperative(m, "relay_record", Dim3.of(3), Dim3.of(32), 0, record, flags,
+                out, withoutFence), record, out);
+    }
+
+    /** A launch of {@code kernel} (grid 2, block 64; compute_75) on two zeroed buffers, with its planted-bug flag. */
+    private record TwoBuffers(Emulator emu, LaunchResult result, long first, long second) {
+        static TwoBuffers launch(Schedule schedule, int seed, String kernel, int firstBytes, int secondBytes,
+                                 int bug) {
+            Emulator emu = sanitizing(schedule, seed);
+            PtxModule m = EmuTestSupport.load(emu, "emu_memory_order", "compute_75");
+            long first = emu.malloc(firstBytes);
+            long second = emu.malloc(secondBytes);
+            emu.write(first, new byte[firstBytes], 0, firstBytes);  // by the host: ordered before the launch
+            emu.write(second, new byte[secondBytes], 0, secondBytes);
+            return new TwoBuffers(emu, emu.launch(m, kernel, Dim3.of(2), Dim3.of(64), 0, first, second, bug), first,
+                    second);
         }
     }
 
     @ParameterizedTest
     @EnumSource(Schedule.class)
     void insideABlockABarrierOrdersGlobalMemory(Schedule schedule) {
-        for (int skip = 0; skip <= 1; skip++) {
-            Emulator emu = sanitizing(schedule, 4);
-            PtxModule m = EmuTestSupport.load(emu, "emu_memory_order", "compute_75");
-            long data = emu.malloc(4 * 64);
-            long out = emu.malloc(4 * 64);
-            emu.write(data, new int[64], 0, 64);
-            LaunchResult r = emu.launch(m, "block_handover", Dim3.of(2), Dim3.of(64), 0, data, out, skip);
-            if (skip == 0) {
-                assertTrue(r.clean(), () -> describe(r.findings()));
-                int[] got = new int[64];
-                emu.read(out, got, 0, 64);
-                assertEquals(7 * 496 + 32, got[63]);
-            } else {
-                assertOnlyGlobalOrder(r);
-                assertTrue(r.findings().get(0).message().contains("of this block wrote after the block's last"
-                        + " barrier"), r.findings().get(0).message());
-            }
-        }
+        TwoBuffers fixed = TwoBuffers.launch(schedule, 4, "block_handover", 4 * 64, 4 * 64, 0);
+        assertTrue(fixed.result().clean(), () -> describe(fixed.result().findings()));
+        int[] got = new int[64];
+        fixed.emu().read(fixed.second(), got, 0, 64);
+        assertEquals(7 * 496 + 32, got[63]);
+
+        LaunchResult planted = TwoBuffers.launch(schedule, 4, "block_handover", 4 * 64, 4 * 64, 1).result();
+        assertOnlyGlobalOrder(planted);
+        assertTrue(planted.findings().get(0).message().contains("of this block wrote after the block's last barrier"),
+                planted.findings().get(0).message());
     }
 
     @ParameterizedTest
     @EnumSource(Schedule.class)
     void twoBlocksWritingTheSameBytesAreReportedAndNeighbouringHalvesAreNot(Schedule schedule) {
-        for (int overlap = 0; overlap <= 1; overlap++) {
-            Emulator emu = sanitizing(schedule, 6);
-            PtxModule m = EmuTestSupport.load(emu, "emu_memory_order", "compute_75");
-            long words = emu.malloc(4 * 128);
-            long halves = emu.malloc(2 * 130);
-            LaunchResult r = emu.launch(m, "overlapping_writes", Dim3.of(2), Dim3.of(64), 0, words, halves, overlap);
-            if (overlap == 0) {
-                assertTrue(r.clean(), () -> describe(r.findings()));
-            } else {
-                assertOnlyGlobalOrder(r);
-                assertEquals(2, r.findings().size(), () -> describe(r.findings()));
-                assertTrue(r.findings().stream().allMatch(f -> f.message().contains("also wrote in this launch")),
-                        () -> describe(r.findings()));
-            }
-        }
+        LaunchResult fixed = TwoBuffers.launch(schedule, 6, "overlapping_writes", 4 * 128, 2 * 130, 0).result();
+        assertTrue(fixed.clean(), () -> describe(fixed.findings()));
+
+        LaunchResult planted = TwoBuffers.launch(schedule, 6, "overlapping_writes", 4 * 128, 2 * 130, 1).result();
+        assertOnlyGlobalOrder(planted);
+        assertEquals(2, planted.findings().size(), () -> describe(planted.findings()));
+        assertTrue(planted.findings().stream().allMatch(f -> f.message().contains("also wrote in this launch")),
+                () -> describe(planted.findings()));
     }
 
     /**
@@ -216,24 +216,25 @@ class EmuMemoryOrderTest {
     @ParameterizedTest
     @EnumSource(Schedule.class)
     void aClusterBarrierOrdersGlobalMemoryBetweenTheClustersCtas(Schedule schedule) {
-        for (int skip = 0; skip <= 1; skip++) {
-            Emulator emu = sanitizing(schedule, 5);
-            PtxModule m = EmuTestSupport.load(emu, "emu_cluster", "compute_90");
-            long record = emu.malloc(4 * 8 * 64);
-            long out = emu.malloc(4 * 8 * 64);
-            emu.write(record, new int[8 * 64], 0, 8 * 64);
-            LaunchResult r = emu.launch(m, "cluster_global_exchange", Dim3.of(8), Dim3.of(64), 0, record, out, skip);
-            if (skip == 0) {
-                assertTrue(r.clean(), () -> describe(r.findings()));
-                int[] got = new int[8 * 64];
-                emu.read(out, got, 0, got.length);
-                for (int b = 0; b < 8; b++) {
-                    int from = b - b % 4 + (b % 4 + 1) % 4;
-                    assertEquals(from * 1000 + 5, got[b * 64 + 5], "CTA " + b);
-                }
-            } else {
-                assertOnlyGlobalOrder(r);
-            }
+        TwoBuffers fixed = clusterExchange(schedule, 0);
+        assertTrue(fixed.result().clean(), () -> describe(fixed.result().findings()));
+        int[] got = new int[8 * 64];
+        fixed.emu().read(fixed.second(), got, 0, got.length);
+        for (int b = 0; b < 8; b++) {
+            int from = b - b % 4 + (b % 4 + 1) % 4;
+            assertEquals(from * 1000 + 5, got[b * 64 + 5], "CTA " + b);
         }
+        assertOnlyGlobalOrder(clusterExchange(schedule, 1).result());
+    }
+
+    /** emu_cluster's cluster_global_exchange: two clusters of 4; {@code second} is what each CTA read. */
+    private static TwoBuffers clusterExchange(Schedule schedule, int skipSync) {
+        Emulator emu = sanitizing(schedule, 5);
+        PtxModule m = EmuTestSupport.load(emu, "emu_cluster", "compute_90");
+        long record = emu.malloc(4 * 8 * 64);
+        long out = emu.malloc(4 * 8 * 64);
+        emu.write(record, new int[8 * 64], 0, 8 * 64);
+        return new TwoBuffers(emu, emu.launch(m, "cluster_global_exchange", Dim3.of(8), Dim3.of(64), 0, record, out,
+                skipSync), record, out);
     }
 }
