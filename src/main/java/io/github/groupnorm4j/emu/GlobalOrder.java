@@ -78,15 +78,17 @@ final class GlobalOrder {
         }
 
         boolean covers(int writeGen, int tid, int fence) {
-            if (writeGen < gen) {
-                return true;
-            }
+            return writeGen < gen || fence < fenceOf(tid);
+        }
+
+        /** The fence number up to which thread {@code tid}'s own writes are covered (0: none). */
+        private int fenceOf(int tid) {
             for (int i = 0; i < size; i++) {
                 if (tids[i] == tid) {
-                    return fence < fences[i];
+                    return fences[i];
                 }
             }
-            return false;
+            return 0;
         }
 
         void addThread(int tid, int fence) {
@@ -118,7 +120,7 @@ final class GlobalOrder {
             }
             boolean changed = false;
             for (int i = 0; i < o.size; i++) {
-                if (!covers(gen, o.tids[i], o.fences[i] - 1)) {
+                if (fenceOf(o.tids[i]) < o.fences[i]) {
                     addThread(o.tids[i], o.fences[i]);
                     changed = true;
                 }

@@ -1380,14 +1380,7 @@ final class Launch {
         if (ok && sanitize) {
             checkRead(t, in, len);
             if (targetSpace == Op.SPACE_GLOBAL) {
-                if ((in.sem & Op.SEM_STRONG) != 0) {
-                    if (crossesCtas(in)) {
-                        globalOrder.strongRead(t, targetAlloc.base + targetPageStart + targetOff,
-                                (in.sem & Op.SEM_ACQUIRE) != 0);
-                    }
-                } else {
-                    checkOrderedRead(t, in, len);
-                }
+                orderGlobalAccess(t, in, len, true, false);
             }
         }
         for (int i = 0; i < lanes; i++) {
@@ -1410,22 +1403,7 @@ final class Launch {
         if (sanitize) {
             checkWrite(t, in, len);
             if (targetSpace == Op.SPACE_GLOBAL) {
-                if ((in.sem & Op.SEM_STRONG) != 0) {
-                    globalOrder.strongWriteBytes(targetPage, targetOff, len);
-                    if (crossesCtas(in)) {
-                        globalOrder.strongWrite(t, targetAlloc.base + targetPageStart + targetOff,
-                                ctaEpoch[t / bt], (in.sem & Op.SEM_RELEASE) != 0);
-                    }
-                } else {
-                    long[] prior = globalOrder.weakWrite(targetPage, targetOff, len, t, ctaEpoch[t / bt]);
-                    if (prior != null) {
-                        Dim3 cta = ctaOf((int) prior[1]);
-                        report(Finding.Category.GLOBAL_ORDER, t, in, String.format("write of byte %d of %s, which"
-                                + " thread %d of %s also wrote in this launch with nothing ordering the two writes:"
-                                + " the value left depends on which runs last", targetPageStart + 4 * prior[0],
-                                targetAlloc, prior[2], cta.equals(ctaIdx[t / bt]) ? "this block" : "CTA " + cta));
-                    }
-                }
+                orderGlobalAccess(t, in, len, false, true);
             }
         }
         for (int i = 0; i < lanes; i++) {
@@ -1446,12 +1424,7 @@ final class Launch {
             // Atomics never race with each other; they only need the bytes to exist and be initialised.
             markWritten(targetOff, w);
             if (targetSpace == Op.SPACE_GLOBAL) {
-                globalOrder.strongWriteBytes(targetPage, targetOff, w);
-                if (crossesCtas(in)) {
-                    long at = targetAlloc.base + targetPageStart + targetOff;
-                    globalOrder.strongRead(t, at, (in.sem & Op.SEM_ACQUIRE) != 0);
-                    globalOrder.strongWrite(t, at, ctaEpoch[t / bt], (in.sem & Op.SEM_RELEASE) != 0);
-                }
+                orderGlobalAccess(t, in, w, true, true);  // atomics are strong
             }
         }
         long old = readBytes(target, targetOff, w);
@@ -1548,6 +1521,46 @@ final class Launch {
     private Dim3 ctaOf(int linear) {
         return new Dim3((int) (linear % grid.x()), (int) (linear / grid.x() % grid.y()),
                 (int) (linear / ((long) grid.x() * grid.y())));
+    }
+
+    /**
+     * Sanitizer: a global access (the resolved target) in the cross-CTA memory order ({@link GlobalOrder}). A strong
+     * one (atomic, volatile/relaxed/acquire/release) takes part in release and acquire; a weak one is checked
+     * against the launch's earlier writes of its bytes.
+     */
+    private void orderGlobalAccess(int t, Insn in, int len, boolean read, boolean write) {
+        if ((in.sem & Op.SEM_STRONG) == 0) {
+            if (read) {
+                checkOrderedRead(t, in, len);
+            } else {
+                checkOrderedWrite(t, in, len);
+            }
+            return;
+        }
+        if (write) {
+            globalOrder.strongWriteBytes(targetPage, targetOff, len);
+        }
+        if (crossesCtas(in)) {
+            long address = targetAlloc.base + targetPageStart + targetOff;
+            if (read) {
+                globalOrder.strongRead(t, address, (in.sem & Op.SEM_ACQUIRE) != 0);
+            }
+            if (write) {
+                globalOrder.strongWrite(t, address, ctaEpoch[t / bt], (in.sem & Op.SEM_RELEASE) != 0);
+            }
+        }
+    }
+
+    /** A weak global store: reports bytes another CTA (or warp) wrote in this launch with nothing ordering the two. */
+    private void checkOrderedWrite(int t, Insn in, int len) {
+        long[] prior = globalOrder.weakWrite(targetPage, targetOff, len, t, ctaEpoch[t / bt]);
+        if (prior != null) {
+            Dim3 cta = ctaOf((int) prior[1]);
+            report(Finding.Category.GLOBAL_ORDER, t, in, String.format("write of byte %d of %s, which thread %d of %s"
+                    + " also wrote in this launch with nothing ordering the two writes: the value left depends on"
+                    + " which runs last", targetPageStart + 4 * prior[0], targetAlloc, prior[2],
+                    cta.equals(ctaIdx[t / bt]) ? "this block" : "CTA " + cta));
+        }
     }
 
     /** A weak global load: reports bytes another CTA of this launch wrote with nothing ordering the two. */
