@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Runs on the lent GPU machine (no Maven, no network), from the kit that native/make-gpu-kit.sh built:
 #   bash target/gpu-kit/gpu-run.sh            logs go to $OUT (the device tool's output folder) or ./gpu-out
-# Steps, timings first (a lent machine has minutes; what a cut-off run loses should be the slow checks): bench
-# of fp32 NCHW and of eight layout/dtype/SiLU variants, PyTorch timed beside them, kernel versions, JMH host
-# overhead; then check (all variants), the gpu-tagged JUnit tests, accuracy against torch float64,
-# compute-sanitizer memcheck/racecheck/synccheck/initcheck on two forward+backward shapes, two variants, and the
-# cluster and cooperative kernels in two variants each, and an advisory Nsight Compute pass. Every step runs even
-# if an earlier one failed; the exit status says whether any failed.
+#   KIT_SECONDS=500 (default) bounds the whole run: each step gets its own limit, never past that deadline, and a
+#   step that no longer fits is skipped and listed, so a lent machine's minutes end in a log, not a kill.
+# The device tool brings back at most 8 files from $OUT, so the kit writes exactly these (a run on 2026-11-28 wrote
+# 19 and lost PyTorch's timings): kit.log (each step's limit, exit status and time), timings.txt (every bench),
+# torch.txt (PyTorch beside them, with the copy bandwidth), jmh.txt, checks.txt (check on the device), tests.txt
+# (JUnit gpu tests, accuracy against torch float64), sanitizer.txt, profile.txt (Nsight Compute).
+# Order, what the open goals need most first: a quick check (and the kernel-parameter fallback); timings (bench of
+# fp32 NCHW beside PyTorch, the kernel versions that are off by default, eight layout/dtype/SiLU variants beside
+# PyTorch, JMH host overhead); then the correctness steps all at once (check in every variant and with the cluster
+# and cooperative kernels, the gpu-tagged JUnit tests, accuracy against torch float64, compute-sanitizer on both
+# kernel paths, two variants and the cluster and cooperative kernels), since they need no quiet GPU; then the
+# older kernel-version timings and an advisory Nsight Compute pass. Every step runs even if an earlier one failed
+# (each under `timeout`, so a hung kernel costs its step's limit); the exit status says whether any failed.
 set -uo pipefail
 kit=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-$PWD/gpu-out}
@@ -16,134 +23,167 @@ java="$kit/jre/bin/java"
 jar="$kit/groupnorm4j.jar"
 cp="$kit/test-classes:$jar:$(ls "$kit"/lib/*.jar | grep -v console-standalone | tr '\n' ':')"
 tmp=$(mktemp -d)
+raw="$tmp/raw"  # one file per step, appended to its $out file when the step ends (parallel ones: after the phase)
+mkdir -p "$raw"
 log="$out/kit.log"
+deadline=$((SECONDS + ${KIT_SECONDS:-500}))
 failed=()
+skipped=()
 
-step() {  # step NAME LOGFILE cmd...
-  local name=$1 file=$2; shift 2
-  echo "=== $name: $* ===" | tee -a "$log"
+slug() { echo "$1" | tr -c 'A-Za-z0-9\n' '_'; }
+step() {  # step NAME LIMIT_S OUTFILE cmd...   raw output in $raw/<slug NAME>.txt, then appended to OUTFILE
+  local name=$1 limit=$2 file=$3; shift 3
+  local left=$((deadline - SECONDS)) r="$raw/$(slug "$name").txt"
+  [ $left -lt $limit ] && limit=$left
+  if [ $limit -lt 10 ]; then
+    echo "=== $name: skipped, $left s left ===" | tee -a "$log"
+    skipped+=("$name"); return 0
+  fi
+  echo "=== $name (limit $limit s): $* ===" | tee -a "$log"
   local t0=$SECONDS
-  "$@" > >(tee -a "$file") 2>&1
+  { echo "=== $name ==="; timeout -k 5 $limit "$@"; } > "$r" 2>&1
   local rc=$?
-  echo "=== $name: exit $rc after $((SECONDS - t0)) s ===" | tee -a "$log"
+  echo "=== $name: exit $rc after $((SECONDS - t0)) s$([ $rc -eq 124 ] && echo ', TIMED OUT') ===" | tee -a "$log"
+  if [ -n "${PARALLEL_PHASE:-}" ]; then echo "$file" > "$r.dest"; else cat "$r" >> "$file"; rm -f "$r"; fi
   [ $rc -eq 0 ] || failed+=("$name")
+  return $rc
 }
 
-echo "groupnorm4j GPU kit, $(date -u +%FT%TZ), kit $kit" | tee "$log"
-step nvidia-smi "$log" nvidia-smi
-# Kernel parameters go through a pinned block (JCudaGpuDriver) since a commit that no GPU had run when this kit
-# was written: if the fp32 check fails with it and passes with the older per-parameter arrays, the rest of the
-# kit runs with arrays (and says so) rather than losing every timing to one host-side bug.
-step check-fp32 "$out/check.txt" "$java" -jar "$jar" check --device cuda
-if [ "${failed[*]}" = "check-fp32" ] && "$java" -Dgroupnorm4j.launchParams=arrays -jar "$jar" check --device cuda \
-    > "$out/check-arrays.txt" 2>&1; then
+collect() {  # the parallel steps' output, in name order, into their files (also on exit, if the run is cut short)
+  local r
+  for r in "$raw"/*.txt; do
+    [ -f "$r.dest" ] && cat "$r" >> "$(cat "$r.dest")" && rm -f "$r" "$r.dest"
+  done
+  return 0
+}
+trap 'collect; rm -rf "$tmp"' EXIT
+trap 'exit 143' TERM
+
+echo "groupnorm4j GPU kit, $(date -u +%FT%TZ), kit $kit, deadline ${KIT_SECONDS:-500} s" | tee "$log"
+step nvidia-smi 20 "$log" nvidia-smi
+# The first CUDA call also fills the driver's PTX JIT cache for the later ones. Kernel parameters go through a
+# pinned block (JCudaGpuDriver); if the fp32 check fails with it and passes with per-parameter arrays, the rest of
+# the kit runs with arrays (and says so) rather than losing every timing to one host-side bug.
+step check-fp32 120 "$out/checks.txt" "$java" -jar "$jar" check --device cuda
+if [ "${failed[*]}" = "check-fp32" ] && timeout 120 "$java" -Dgroupnorm4j.launchParams=arrays -jar "$jar" check \
+    --device cuda >> "$out/checks.txt" 2>&1; then
   echo "=== launch parameters: pinned FAILED, arrays passed: the rest of the kit uses arrays ===" | tee -a "$log"
   export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dgroupnorm4j.launchParams=arrays"
 fi
 
-# --- timings, in the order of what the open goals need most: ours and torch's on the suite, the kernel versions
-# that are off by default or new (cluster kernels; second passes in the first pass's order, as before), then the
-# layout/dtype/SiLU variants beside torch, then the older one-pass limits.
-step bench "$out/bench.txt" "$java" -jar "$jar" bench --device cuda
-step torch-bench "$out/torch.txt" python3 "$kit/torch_compare.py" bench "$out/bench.txt"
-# The sm_90 cluster kernels (a slice, or x and dy of a slice, shared by 8 CTAs through distributed shared
-# memory): off by default until this line has timed them against the default above.
-step "bench --cluster on" "$out/bench-cluster.txt" "$java" -jar "$jar" bench --device cuda --cluster on
-# The cooperative one-pass kernels (any GPU: a slice shared by CTAs that exchange partials through global memory in
-# one cooperative launch) wherever the slices split over the SMs; by default they only take tensors up to 2 MiB.
-step "bench --cooperative on" "$out/bench-cooperative.txt" "$java" -jar "$jar" bench --device cuda --cooperative on
-# The second passes in the first pass's order (before) against the default reverse order (bench above).
-step "bench rereadOrder=forward" "$out/bench-variants.txt" "$java" -Dgroupnorm4j.rereadOrder=forward -jar "$jar" \
+# --- timings (a quiet GPU: one step at a time)
+step bench 60 "$out/timings.txt" "$java" -jar "$jar" bench --device cuda
+grep -h '' "$out/timings.txt" > "$tmp/bench.txt"
+step torch-bench 90 "$out/torch.txt" python3 "$kit/torch_compare.py" bench "$tmp/bench.txt"
+# Kernel versions off by default until timed: the sm_90 cluster kernels (a slice, or x and dy of a slice, shared by
+# 8 CTAs through distributed shared memory); the cooperative one-pass kernels wherever the slices split over the
+# SMs (by default only tensors up to 2 MiB); the second passes in the first pass's order (default: reverse).
+step "bench --cluster on" 60 "$out/timings.txt" "$java" -jar "$jar" bench --device cuda --cluster on
+step "bench --cooperative on" 60 "$out/timings.txt" "$java" -jar "$jar" bench --device cuda \
+  --cooperative on
+step "bench rereadOrder=forward" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadOrder=forward -jar "$jar" \
   bench --device cuda
-for v in "nchw bf16" "nhwc fp32" "nhwc fp16"; do
-  set -- $v
-  step "bench --cluster on $v" "$out/bench-cluster.txt" "$java" -jar "$jar" bench --device cuda --cluster on \
-    --layout $1 --dtype $2
-done
 for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nhwc bf16 none" "nchw fp32 silu" \
          "nchw bf16 silu" "nhwc bf16 silu"; do
   set -- $v
-  step "bench $v" "$out/bench-variants-5.txt" "$java" -jar "$jar" bench --device cuda --layout $1 --dtype $2 \
+  step "bench $v" 45 "$out/timings.txt" "$java" -jar "$jar" bench --device cuda --layout $1 --dtype $2 \
     --activation $3
 done
-step torch-variants "$out/torch-variants.txt" python3 "$kit/torch_compare.py" variants "$out/bench-variants-5.txt"
-step "bench rereadOrder=forward nhwc bf16" "$out/bench-variants.txt" "$java" -Dgroupnorm4j.rereadOrder=forward \
-  -jar "$jar" bench --device cuda --layout nhwc --dtype bf16
-# Kernel versions side by side: one-pass kernels off; allowed up to 200 KiB (one block per SM).
-for variant in "--fused-limit-kib 0" "--fused-limit-kib 200"; do
-  step "bench $variant" "$out/bench-variants.txt" "$java" -jar "$jar" bench --device cuda $variant
-done
-# Host time per call, with kernel parameters passed from a pinned block (default) and as JCuda arrays (before).
-step jmh "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \
+awk '/^=== /{keep = ($0 ~ /^=== bench n[a-z]+ [a-z0-9]+ [a-z]+ ===$/)} keep' "$out/timings.txt" > "$tmp/variants.txt"
+step torch-variants 150 "$out/torch.txt" python3 "$kit/torch_compare.py" variants "$tmp/variants.txt"
+# Host time per call, kernel parameters passed from a pinned block (default) and as JCuda arrays (before).
+step jmh 75 "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \
   -f 1 -wi 2 -i 3 -w 1s -r 1s
 
-# --- correctness on the device
-step check "$out/check.txt" "$java" -jar "$jar" check --device cuda --layout all --dtype all --activation all
+# --- correctness, all at once (each step writes its own file; the summary lines go to kit.log)
+par=()
+export PARALLEL_PHASE=1
+parallel() { ( step "$@" ) & par+=($!); }
+parallel check 150 "$out/checks.txt" "$java" -jar "$jar" check --device cuda --layout all --dtype all \
+  --activation all
 # The cooperative kernels on every shape they can take (their per-slice barrier and exchange under the GPU's memory
-# model, which the emulator does not model), and the cluster kernels.
-step "check --cooperative on" "$out/check.txt" "$java" -jar "$jar" check --device cuda --fused-limit-kib 0 \
-  --cooperative on --layout all --dtype fp32,bf16 --activation all
-step "check --cluster on" "$out/check.txt" "$java" -jar "$jar" check --device cuda --fused-limit-kib 0 \
-  --cluster on --layout all --dtype fp32,bf16 --activation all
-step junit "$out/junit.txt" "$java" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
+# model), and the cluster kernels.
+parallel "check --cooperative on" 150 "$out/checks.txt" "$java" -jar "$jar" check --device cuda \
+  --fused-limit-kib 0 --cooperative on --layout all --dtype fp32,bf16 --activation all
+parallel "check --cluster on" 150 "$out/checks.txt" "$java" -jar "$jar" check --device cuda \
+  --fused-limit-kib 0 --cluster on --layout all --dtype fp32,bf16 --activation all
+parallel junit 150 "$out/tests.txt" "$java" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --scan-class-path "$kit/test-classes" --include-tag gpu --disable-banner --details=tree
-python3 "$kit/torch_compare.py" inputs "$tmp"
-step torch-accuracy "$out/torch.txt" python3 "$kit/torch_compare.py" accuracy "$java" "$jar" "$tmp"
-step torch-accuracy-variants "$out/torch-variants.txt" python3 "$kit/torch_compare.py" accuracy-variants "$java" \
-  "$jar" "$tmp"
-# Sanitize both kernel paths: a small shape (fused kernels) and one with a 1.4 MB slice at N*G = 2 (split
-# statistics, elementwise map, three-launch backward).
-for shape in "2 24 7 9 6" "1 8 300 300 2"; do
-  set -- $shape
-  dir="$tmp/in-$1-$2-$3-$4-$5"; mkdir -p "$dir"
-  python3 "$kit/torch_compare.py" inputs "$dir" $shape
+mkdir -p "$tmp/acc" "$tmp/accv"
+parallel torch-accuracy 150 "$out/tests.txt" python3 "$kit/torch_compare.py" accuracy "$java" "$jar" \
+  "$tmp/acc"
+parallel torch-accuracy-variants 150 "$out/tests.txt" python3 "$kit/torch_compare.py" accuracy-variants \
+  "$java" "$jar" "$tmp/accv"
+# compute-sanitizer, forward+backward: a small shape (one-block kernels) and one with a 1.4 MB slice at N*G = 2
+# (split statistics, elementwise map, two-launch backward); two variants; the cluster and cooperative kernels
+# (one-block kernels off, so the small shape takes them) in two variants each. Four at a time.
+sanitize() {  # sanitize LABEL TOOL N C H W G LAYOUT DTYPE ACT [kernel flags...]
+  local label=$1 tool=$2 n=$3 c=$4 h=$5 w=$6 g=$7 layout=$8 dtype=$9 act=${10}; shift 10
+  local dir="$tmp/san-${label// /_}-$tool"; mkdir -p "$dir"
+  python3 "$kit/torch_compare.py" inputs "$dir" $n $c $h $w $g $layout
+  local extra=(); [ $tool = memcheck ] && extra=(--leak-check full)
+  local beta=(); [ $act = silu ] && beta=(--beta "$dir/beta.npy")  # backward takes beta only to undo SiLU
+  step "sanitize-$tool [$label]" 150 "$out/sanitizer.txt" compute-sanitizer --tool $tool "${extra[@]}" \
+    --error-exitcode 3 "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" \
+    "${beta[@]}" --groups $g --layout $layout --dtype $dtype --activation $act "$@" --device cuda \
+    --out "$dir/out"
+}
+cases=("2 24 7 9 6 nchw fp32 none|one-block" "1 8 300 300 2 nchw fp32 none|split" "2 24 7 9 6 nhwc bf16 silu|nhwc bf16 silu"
+       "2 24 7 9 6 nchw fp16 silu|nchw fp16 silu"
+       "2 24 7 9 6 nchw fp32 none --fused-limit-kib 0 --cluster on|cluster nchw"
+       "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cluster on|cluster nhwc bf16 silu"
+       "2 24 7 9 6 nchw fp32 none --fused-limit-kib 0 --cooperative on|cooperative nchw"
+       "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cooperative on|cooperative nhwc bf16 silu")
+(
+  running=0
   for tool in memcheck racecheck synccheck initcheck; do
-    extra=(); [ $tool = memcheck ] && extra=(--leak-check full)
-    step "sanitize-$tool [$shape]" "$out/sanitizer.txt" compute-sanitizer --tool $tool "${extra[@]}" \
-      --error-exitcode 3 "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" \
-      --groups $5 --device cuda --out "$dir/san-$tool"
-  done
-done
-# Channels-last, 16-bit storage and SiLU (issue 5): compute-sanitizer on forward+backward of two variants.
-for v in "nhwc bf16 silu" "nchw fp16 silu"; do
-  set -- $v
-  dir="$tmp/in-$1-$2-$3"; mkdir -p "$dir"
-  python3 "$kit/torch_compare.py" inputs "$dir" 2 24 7 9 6 $1
-  for tool in memcheck racecheck initcheck; do
-    step "sanitize-$tool [$v]" "$out/sanitizer.txt" compute-sanitizer --tool $tool --error-exitcode 3 \
-      "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" --beta "$dir/beta.npy" \
-      --groups 6 --layout $1 --dtype $2 --activation $3 --device cuda --out "$dir/san-$tool"
-  done
-done
-# The sm_90 cluster kernels and the cooperative kernels (one-block kernels off, so the small shape takes them):
-# both layouts, bf16 with SiLU.
-for kernels in "--cluster on" "--cooperative on"; do
-  for v in "nchw fp32 none" "nhwc bf16 silu"; do
-    set -- $v
-    dir="$tmp/in-${kernels#--}-$1-$2-$3"; dir=${dir// /-}; mkdir -p "$dir"
-    python3 "$kit/torch_compare.py" inputs "$dir" 2 24 7 9 6 $1
-    for tool in memcheck racecheck synccheck initcheck; do
-      step "sanitize-$tool [$kernels $v]" "$out/sanitizer.txt" compute-sanitizer --tool $tool --error-exitcode 3 \
-        "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" \
-        --beta "$dir/beta.npy" --groups 6 --layout $1 --dtype $2 --activation $3 --fused-limit-kib 0 $kernels \
-        --device cuda --out "$dir/san-$tool"
+    for c in "${cases[@]}"; do
+      args=${c%|*} label=${c#*|}
+      set -- $args
+      ( sanitize "$label" $tool "$@" ) &
+      running=$((running + 1))
+      if [ $running -ge 4 ]; then wait -n; running=$((running - 1)); fi
     done
   done
+  wait
+) &
+par+=($!)
+wait "${par[@]}"
+unset PARALLEL_PHASE
+collect
+# The parallel steps ran in subshells: their failures are in kit.log, gathered here.
+while read -r line; do failed+=("$line"); done < <(grep -E '^=== .*: exit [1-9]' "$log" | sed -E 's/^=== (.*): exit.*/\1/' \
+  | grep -v -x -F -f <(printf '%s\n' "${failed[@]:-}"))
+while read -r line; do skipped+=("$line"); done < <(grep -E '^=== .*: skipped' "$log" | sed -E 's/^=== (.*): skipped.*/\1/' \
+  | grep -v -x -F -f <(printf '%s\n' "${skipped[@]:-}"))
+
+# --- older kernel versions, then profiles (quiet GPU again)
+for v in "nchw bf16" "nhwc fp32" "nhwc fp16"; do
+  set -- $v
+  step "bench --cluster on $v" 45 "$out/timings.txt" "$java" -jar "$jar" bench --device cuda --cluster on \
+    --layout $1 --dtype $2
 done
-# Nsight Compute speed-of-light of the first kernels of one bench pass (each suite shape's forward and backward
+step "bench rereadOrder=forward nhwc bf16" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadOrder=forward \
+  -jar "$jar" bench --device cuda --layout nhwc --dtype bf16
+# One-pass kernels off; allowed up to 200 KiB (one block per SM).
+for variant in "--fused-limit-kib 0" "--fused-limit-kib 200"; do
+  step "bench $variant" 45 "$out/timings.txt" "$java" -jar "$jar" bench --device cuda $variant
+done
+# Nsight Compute speed of light of the first kernels of one bench pass (each suite shape's forward and backward
 # kernels in order), to see which kernel is far from the memory roofline. Advisory: a failure here (no counter
 # access) does not fail the kit.
 if command -v ncu >/dev/null 2>&1; then
-  echo "=== ncu (advisory) ===" | tee -a "$log"
-  timeout 240 ncu --section SpeedOfLight --kernel-name regex:groupnorm --launch-count 24 --target-processes all \
-    "$java" -jar "$jar" bench --device cuda --warmup 0 --repeat 1 > "$out/profile.txt" 2>&1
-  echo "=== ncu: exit $? ===" | tee -a "$log"
-  # The channels-last column kernels (bf16: the most registers per thread), to see whether they reach DRAM speed.
-  timeout 150 ncu --section SpeedOfLight --section Occupancy --kernel-name regex:groupnorm --launch-count 24 \
-    --target-processes all "$java" -jar "$jar" bench --device cuda --layout nhwc --dtype bf16 --warmup 0 \
-    --repeat 1 > "$out/profile-nhwc-bf16.txt" 2>&1
-  echo "=== ncu nhwc bf16: exit $? ===" | tee -a "$log"
+  step ncu 120 "$out/profile.txt" ncu --section SpeedOfLight --kernel-name regex:groupnorm --launch-count 24 \
+    --target-processes all "$java" -jar "$jar" bench --device cuda --warmup 0 --repeat 1
+  step "ncu nhwc bf16" 90 "$out/profile.txt" ncu --section SpeedOfLight --section Occupancy \
+    --kernel-name regex:groupnorm --launch-count 24 --target-processes all "$java" -jar "$jar" bench --device cuda \
+    --layout nhwc --dtype bf16 --warmup 0 --repeat 1
+  mapfile -t failed < <(printf '%s\n' "${failed[@]}" | grep -v '^ncu')
 fi
-if [ ${#failed[@]} -eq 0 ]; then echo "gpu kit: all steps passed" | tee -a "$log"; exit 0; fi
-echo "gpu kit: FAILED steps: ${failed[*]}" | tee -a "$log"
+mapfile -t failed < <(printf '%s\n' "${failed[@]:-}" | grep -v '^$')
+files=$(find "$out" -type f | wc -l)
+[ "$files" -le 8 ] || echo "gpu kit: $files files in $out; the device tool brings back 8" | tee -a "$log"
+echo "gpu kit: $(date -u +%FT%TZ), $SECONDS s; skipped (out of time): ${skipped[*]:-none}" | tee -a "$log"
+if [ ${#failed[@]} -eq 0 ]; then echo "gpu kit: all steps that ran passed" | tee -a "$log"; exit 0; fi
+echo "gpu kit: FAILED steps: $(printf '%s; ' "${failed[@]}")" | tee -a "$log"
 exit 1
