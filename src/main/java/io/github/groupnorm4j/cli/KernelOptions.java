@@ -6,14 +6,14 @@ import io.github.groupnorm4j.emu.EmuOptions;
 /**
  * The kernel-path options of the commands that run the CUDA kernels: {@code --fused-limit-kib K} (shared memory the
  * one-block one-pass kernels may stage; 0 turns them off), {@code --cluster on|off} (the sm_90 cluster kernels) and
- * {@code --cooperative off|small|on} (the cooperative one-pass kernels: never, for tensors up to 2 MiB (the
- * default), or wherever they apply). For timing, checking and sanitizing kernel versions side by side; absent, the
- * planner's defaults.
+ * {@code --cooperative off|small|default|on} (the cooperative one-pass kernels: never; for tensors up to 2 MiB;
+ * the default: for tensors up to 2 MiB and the channels-first forward at any size; or wherever they apply). For
+ * timing, checking and sanitizing kernel versions side by side; absent, the planner's defaults.
  */
 record KernelOptions(int fusedLimitKiB, boolean cluster, String cooperative) {
     /** No {@code --fused-limit-kib}: the default limit. */
     static final int DEFAULT_LIMIT = -1;
-    static final String DEFAULT_COOPERATIVE = "small";
+    static final String DEFAULT_COOPERATIVE = "default";
 
     static KernelOptions of(Args a) {
         int kib = a.intValue("fused-limit-kib", DEFAULT_LIMIT);
@@ -22,9 +22,9 @@ record KernelOptions(int fusedLimitKiB, boolean cluster, String cooperative) {
         }
         String cooperative = a.get("cooperative", DEFAULT_COOPERATIVE).trim()
                 .toLowerCase(java.util.Locale.ROOT);
-        if (!cooperative.equals("off") && !cooperative.equals("small") && !cooperative.equals("on")) {
-            throw new UsageException(a.command() + ": --cooperative must be off, small or on, got '" + cooperative
-                    + "'");
+        if (!java.util.List.of("off", "small", "default", "on").contains(cooperative)) {
+            throw new UsageException(a.command() + ": --cooperative must be off, small, default or on, got '"
+                    + cooperative + "'");
         }
         return new KernelOptions(kib, a.onOff("cluster", false), cooperative);
     }
@@ -47,7 +47,7 @@ record KernelOptions(int fusedLimitKiB, boolean cluster, String cooperative) {
                 return 0;
             case "on":
                 return Long.MAX_VALUE;
-            default:
+            default:  // small; the default's limit too, where its channels-first forward comes from open(o, l, c)
                 return CudaGroupNorm.DEFAULT_COOPERATIVE_LIMIT_BYTES;
         }
     }
@@ -57,11 +57,16 @@ record KernelOptions(int fusedLimitKiB, boolean cluster, String cooperative) {
     }
 
     CudaGroupNorm openCuda() {
-        return isDefault() ? CudaGroupNorm.open() : CudaGroupNorm.open(0, limitBytes(), cluster, cooperativeLimitBytes());
+        if (isDefault()) {
+            return CudaGroupNorm.open();
+        }
+        return cooperative.equals(DEFAULT_COOPERATIVE) ? CudaGroupNorm.open(0, limitBytes(), cluster)
+                : CudaGroupNorm.open(0, limitBytes(), cluster, cooperativeLimitBytes());
     }
 
     CudaGroupNorm openEmulated(EmuOptions options) {
-        return CudaGroupNorm.emulated(options, 90, limitBytes(), cluster, cooperativeLimitBytes());
+        return cooperative.equals(DEFAULT_COOPERATIVE) ? CudaGroupNorm.emulated(options, 90, limitBytes(), cluster)
+                : CudaGroupNorm.emulated(options, 90, limitBytes(), cluster, cooperativeLimitBytes());
     }
 
     /** For headers: what differs from the defaults, e.g. {@code ", fused-kernel limit 0 KiB, cluster kernels on"}. */

@@ -40,7 +40,9 @@ public final class CudaGroupNorm implements GroupNorm {
     public static final int DEFAULT_FUSED_SHARED_LIMIT_BYTES = LaunchPlanner.FUSED_SHARED_BUDGET;
     /**
      * The default cooperative limit: tensors up to this many bytes whose slices one block cannot stage run the
-     * cooperative one-pass kernels (one launch forward, two backward); larger ones the multi-pass kernels.
+     * cooperative one-pass kernels (one launch forward, two backward); larger ones the multi-pass kernels, except
+     * that by default the channels-first forward takes the cooperative kernel at any size where it applies (timed
+     * faster; see {@link #open(int, int, boolean)}).
      */
     public static final long DEFAULT_COOPERATIVE_LIMIT_BYTES = LaunchPlanner.SMALL_TENSOR_BYTES;
 
@@ -99,22 +101,26 @@ public final class CudaGroupNorm implements GroupNorm {
 
     /**
      * As {@link #open(int, int)}, and with {@code cluster} the compute_90 one-pass forward and backward that share
-     * a slice across a cluster of 8 CTAs when it is too large for one block (off by default until timed on a GPU).
+     * a slice across a cluster of 8 CTAs when it is too large for one block (off by default: slower than the
+     * default kernels on every shape timed). The cooperative kernels as by default: up to
+     * {@link #DEFAULT_COOPERATIVE_LIMIT_BYTES}, and the channels-first forward at any size.
      */
     public static CudaGroupNorm open(int ordinal, int fusedSharedLimitBytes, boolean cluster) {
-        return open(ordinal, fusedSharedLimitBytes, cluster, DEFAULT_COOPERATIVE_LIMIT_BYTES);
+        requireLimits(fusedSharedLimitBytes, DEFAULT_COOPERATIVE_LIMIT_BYTES);
+        return withLimits(CudaDevice.open(ordinal), fusedSharedLimitBytes, cluster, DEFAULT_COOPERATIVE_LIMIT_BYTES,
+                true);
     }
 
     /**
      * As {@link #open(int, int, boolean)}, and {@code cooperativeLimitBytes}: the largest tensor the cooperative
      * one-pass kernels take (a slice shared by several CTAs that exchange partial results through global memory in
-     * one cooperative launch; any GPU) when one block cannot stage a slice. 0 turns them off,
-     * {@link Long#MAX_VALUE} uses them wherever the slices can be split over the SMs.
+     * one cooperative launch; any GPU) when one block cannot stage a slice, forward and backward alike. 0 turns them
+     * off, {@link Long#MAX_VALUE} uses them wherever the slices can be split over the SMs.
      */
     public static CudaGroupNorm open(int ordinal, int fusedSharedLimitBytes, boolean cluster,
                                      long cooperativeLimitBytes) {
         requireLimits(fusedSharedLimitBytes, cooperativeLimitBytes);  // before a device is opened
-        return withLimits(CudaDevice.open(ordinal), fusedSharedLimitBytes, cluster, cooperativeLimitBytes);
+        return withLimits(CudaDevice.open(ordinal), fusedSharedLimitBytes, cluster, cooperativeLimitBytes, false);
     }
 
     private static void requireLimits(int fusedSharedLimitBytes, long cooperativeLimitBytes) {
@@ -127,10 +133,10 @@ public final class CudaGroupNorm implements GroupNorm {
     }
 
     private static CudaGroupNorm withLimits(CudaDevice device, int fusedSharedLimitBytes, boolean cluster,
-                                            long cooperativeLimitBytes) {
+                                            long cooperativeLimitBytes, boolean cooperativeChannelsFirstForward) {
         return new CudaGroupNorm(device, true, new LaunchPlanner.Tuning(
                 Math.min(fusedSharedLimitBytes, GroupNormKernels.maxDynamicShared(device)), 16, cluster,
-                cooperativeLimitBytes));
+                cooperativeLimitBytes, cooperativeChannelsFirstForward));
     }
 
     /** For tests: the backend with chosen planner tuning, so every kernel path runs on small shapes. */
@@ -167,7 +173,9 @@ public final class CudaGroupNorm implements GroupNorm {
      */
     public static CudaGroupNorm emulated(EmuOptions options, int computeCapability, int fusedSharedLimitBytes,
                                          boolean cluster) {
-        return emulated(options, computeCapability, fusedSharedLimitBytes, cluster, DEFAULT_COOPERATIVE_LIMIT_BYTES);
+        requireLimits(fusedSharedLimitBytes, DEFAULT_COOPERATIVE_LIMIT_BYTES);
+        return withLimits(CudaDevice.emulated(options, computeCapability), fusedSharedLimitBytes, cluster,
+                DEFAULT_COOPERATIVE_LIMIT_BYTES, true);
     }
 
     /** As {@link #emulated(EmuOptions, int, int, boolean)} with the cooperative limit of {@link #open(int, int, boolean, long)}. */
@@ -175,7 +183,7 @@ public final class CudaGroupNorm implements GroupNorm {
                                          boolean cluster, long cooperativeLimitBytes) {
         requireLimits(fusedSharedLimitBytes, cooperativeLimitBytes);
         return withLimits(CudaDevice.emulated(options, computeCapability), fusedSharedLimitBytes, cluster,
-                cooperativeLimitBytes);
+                cooperativeLimitBytes, false);
     }
 
     /** The emulator driver when this runs on the emulator (for its findings), otherwise null. */

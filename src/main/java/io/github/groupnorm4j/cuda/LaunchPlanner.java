@@ -32,10 +32,11 @@ final class LaunchPlanner {
      * block; {@code cluster}: the compute_90 cluster kernels (forward and backward) for slices one block cannot stage;
      * {@code reverseRereads}: the second pass of a two-pass path (map, dx) takes the tensor in the reverse of the
      * first pass's order, starting on what is still in L2 (cuda BlockPart); {@code cooperativeLimit}: the largest
-     * tensor (bytes) the cooperative one-pass kernels take when one block cannot stage a slice (0: never).
+     * tensor (bytes) the cooperative one-pass kernels take when one block cannot stage a slice (0: never);
+     * {@code cooperativeChannelsFirstForward}: the channels-first cooperative forward at any size.
      */
     record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads,
-                  long cooperativeLimit) {
+                  long cooperativeLimit, boolean cooperativeChannelsFirstForward) {
         /** Without the cooperative kernels, so tests reach the multi-launch paths on small shapes. */
         Tuning(int fusedSharedLimit, int minElementsPerThread) {
             this(fusedSharedLimit, minElementsPerThread, false);
@@ -46,16 +47,24 @@ final class LaunchPlanner {
         }
 
         Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, long cooperativeLimit) {
-            this(fusedSharedLimit, minElementsPerThread, cluster, rereadsReversed(), cooperativeLimit);
+            this(fusedSharedLimit, minElementsPerThread, cluster, cooperativeLimit, false);
+        }
+
+        Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, long cooperativeLimit,
+               boolean cooperativeChannelsFirstForward) {
+            this(fusedSharedLimit, minElementsPerThread, cluster, rereadsReversed(), cooperativeLimit,
+                    cooperativeChannelsFirstForward);
         }
 
         /**
-         * Device defaults: fused blocks up to 100 KiB; the cooperative kernels for small tensors (one launch where
-         * it matters most). The cluster kernels, and the cooperative ones on larger tensors, stay off by default
-         * until they have been timed on a GPU ({@code bench --cluster on}, {@code bench --cooperative on}).
+         * Device defaults, as timed on an H200 on 2026-11-28 (docs/perf.md): fused blocks up to 100 KiB; the
+         * cooperative kernels for small tensors (one launch where it matters most), and the channels-first
+         * cooperative forward at any size (x read once: 13% faster than split statistics + map at [1,256,128×128]
+         * and [2,512,64×64], the suite shapes it takes; the channels-last one and the backward are not yet timed
+         * above 2 MiB). No cluster kernels: slower than these on every suite shape they took.
          */
         static Tuning forDevice(int maxDynamicShared) {
-            return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16, false, SMALL_TENSOR_BYTES);
+            return new Tuning(Math.min(FUSED_SHARED_BUDGET, maxDynamicShared), 16, false, SMALL_TENSOR_BYTES, true);
         }
     }
 
@@ -212,12 +221,13 @@ final class LaunchPlanner {
      * every CTA is resident at once. The grid's x is parts·N·G; parts = gridX / N·G.
      */
     Shape forwardCooperative(GroupNormSpec spec) {
-        return cooperative(spec, part -> affineBytes(spec) + (long) spec.dtype().bytes() * part + STAGING_SLACK_BYTES);
+        boolean anySize = tuning.cooperativeChannelsFirstForward() && spec.layout() == Layout.NCHW;
+        return cooperative(spec, anySize ? Long.MAX_VALUE : tuning.cooperativeLimit(), part -> affineBytes(spec) + (long) spec.dtype().bytes() * part + STAGING_SLACK_BYTES);
     }
 
     /** The cooperative backward (x and dy of a slice shared by {@code parts} CTAs), as {@link #forwardCooperative}. */
     Shape backwardCooperative(GroupNormSpec spec) {
-        return cooperative(spec, part -> stagedPairBytes(spec, part));
+        return cooperative(spec, tuning.cooperativeLimit(), part -> stagedPairBytes(spec, part));
     }
 
     /**
@@ -225,8 +235,9 @@ final class LaunchPlanner {
      * part to the per-block shared-memory limit, so one block always fits an SM and cuLaunchCooperativeKernel
      * accepts the grid without an occupancy query.
      */
-    private Shape cooperative(GroupNormSpec spec, java.util.function.LongUnaryOperator sharedBytesOfPart) {
-        if (spec.elementCount() * spec.dtype().bytes() > tuning.cooperativeLimit()) {
+    private Shape cooperative(GroupNormSpec spec, long tensorLimit,
+                              java.util.function.LongUnaryOperator sharedBytesOfPart) {
+        if (spec.elementCount() * spec.dtype().bytes() > tensorLimit) {
             return null;
         }
         long maxParts = Math.min(multiprocessors / spec.sliceCount(),

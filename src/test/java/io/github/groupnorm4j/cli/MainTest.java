@@ -192,7 +192,7 @@ class MainTest {
         assertUserError("check: --fused-limit-kib must be in [0, 1024], got -3", "check", "--fused-limit-kib", "-3");
         assertUserError("forward: --fused-limit-kib, --cluster and --cooperative choose CUDA kernels", "forward",
                 "--x", x.toString(), "--groups", "1", "--device", "cpu", "--cluster", "on", "--out", dir.toString());
-        assertUserError("check: --cooperative must be off, small or on, got 'always'", "check", "--device", "emu",
+        assertUserError("check: --cooperative must be off, small, default or on, got 'always'", "check", "--device", "emu",
                 "--cooperative", "always");
         assertUserError("bench: --fused-limit-kib, --cluster and --cooperative choose CUDA kernels", "bench",
                 "--device", "cpu", "--cooperative", "off");

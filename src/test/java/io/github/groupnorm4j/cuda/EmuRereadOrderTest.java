@@ -32,9 +32,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 class EmuRereadOrderTest {
     private final EmuOptions options = EmuOptions.builder().schedule(Schedule.LOCKSTEP).sanitize(true).build();
     private final CudaGroupNorm reverse = CudaGroupNorm.withTuning(CudaDevice.emulated(options, 90),
-            new LaunchPlanner.Tuning(0, 1, false, true, 0));
+            new LaunchPlanner.Tuning(0, 1, false, true, 0, false));
     private final CudaGroupNorm forward = CudaGroupNorm.withTuning(CudaDevice.emulated(options, 90),
-            new LaunchPlanner.Tuning(0, 1, false, false, 0));
+            new LaunchPlanner.Tuning(0, 1, false, false, 0, false));
 
     Stream<CheckCase> cases() {
         return Stream.of(CheckCase.suite(Layout.NCHW, DType.FP32, Activation.NONE),

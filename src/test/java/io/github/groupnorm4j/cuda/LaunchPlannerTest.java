@@ -101,13 +101,22 @@ class LaunchPlannerTest {
                 .sharedBytes);
 
         GroupNormSpec n1 = BenchCase.suite().get(0);  // [1,256,128x128] G=32, 16 MiB: above the default limit
-        assertEquals(null, h100.forwardCooperative(n1));
+        // By default only the channels-first forward takes it at that size (the one that was timed faster).
+        assertEquals(128, h100.forwardCooperative(n1).gridX);
+        assertEquals(null, h100.forwardCooperative(n1.toBuilder().layout(Layout.NHWC).build()));
+        GroupNormSpec n1Backward = GroupNormSpec.builder().batch(1).channels(256).groups(32).spatial(64 * 64)
+                .build();  // 4 MiB: x and dy of a slice fit 8 CTAs, but above the default limit
+        assertEquals(null, h100.backwardCooperative(n1Backward));
+        LaunchPlanner small2MiB = new LaunchPlanner(132, 227 * 1024, new LaunchPlanner.Tuning(100 * 1024, 16, false,
+                2L << 20));
+        assertEquals(null, small2MiB.forwardCooperative(n1));
         LaunchPlanner on = new LaunchPlanner(132, 227 * 1024, new LaunchPlanner.Tuning(100 * 1024, 16, false,
                 Long.MAX_VALUE));
         // 4 parts of 32768 + 4 elements per slice: 128 KiB of x, one CTA per SM; x and dy do not fit.
         assertEquals(128, on.forwardCooperative(n1).gridX);
         assertEquals(96 + 4 * 32772 + 16, on.forwardCooperative(n1).sharedBytes);
         assertEquals(null, on.backwardCooperative(n1));
+        assertTrue(on.backwardCooperative(n1Backward).cooperative);
         GroupNormSpec manySlices = GroupNormSpec.builder().batch(3).channels(64).groups(32).spatial(4096).build();
         assertEquals(null, on.forwardCooperative(manySlices), "96 slices cannot have 2 CTAs each on 132 SMs");
         LaunchPlanner off = new LaunchPlanner(132, 227 * 1024, new LaunchPlanner.Tuning(100 * 1024, 16));
