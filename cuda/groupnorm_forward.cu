@@ -318,11 +318,16 @@ struct NhwcSliceLoader {  // logical index (position p, channel k of the group) 
 constexpr int kStatsRowsInFlight = 4;
 constexpr int kApplyRowsInFlight = 4;
 
-// Welford partials of x - shift per (n, c, row chunk); shift is the slice's first element, so
-// the partials of a slice share one origin. Lanes of a column are merged in lane order.
-// Launch: grid (N*row_chunks, ceil(C/V/cols)), block >= cols (lanes = block/cols) up to 256, dynamic shared
-// memory 12*V*cols*lanes bytes. Partial (n, c, chunk) goes to 3*((n*C + c)*row_chunks + chunk).
-// Traffic: reads x once (S*N*HW*C bytes), writes 12*N*C*row_chunks bytes.
+// Welford partials of x - shift per (n, g, column block, row chunk); shift is the slice's first
+// element, so the partials of a slice share one origin and a block can merge a group's channels
+// before writing: the finalize then merges Cg times fewer states (at N = 1 and 2 it has only N*G
+// blocks for Cg*row_chunks partials per slice, thousands). Lanes of a channel are merged in lane
+// order, then the block's channels of each group in channel order (a thread per group, or a warp
+// tree when Cg > 16), so the result is the same on every run.
+// Launch: grid (N*row_chunks, column_blocks = ceil(C/V/cols)), block >= cols (lanes = block/cols) up to 256,
+// dynamic shared memory 12*V*cols*lanes bytes. Partial (n, g, by, chunk) goes to
+// 3*(((n*G + g)*column_blocks + by)*row_chunks + chunk), for the column blocks by that hold channels of g.
+// Traffic: reads x once (S*N*HW*C bytes), writes at most 12*N*(G + column_blocks)*row_chunks bytes.
 template <typename T, int V>
 __device__ __forceinline__ void nhwc_stats(const T* __restrict__ x, float* __restrict__ partials, int C, int G,
                                            long long hw, int cols, int row_chunks) {
@@ -352,32 +357,72 @@ __device__ __forceinline__ void nhwc_stats(const T* __restrict__ x, float* __res
         for (int k = 0; k < V; ++k) lane_states[(t.lane * cols + t.col) * V + k] = stats.state(k);
     }
     __syncthreads();
+    // Channel c0 + k of the block ends up in lane_states[c0 + k - block_c0] (lane 0's slot).
     if (t.lane == 0 && t.active) {
 #pragma unroll
         for (int k = 0; k < V; ++k) {
             WelfordState merged = WelfordCombine{}.identity();
-            for (int l = 0; l < t.lanes; ++l) merged = WelfordCombine{}(merged, lane_states[(l * cols + t.col) * V + k]);
-            float* out = partials + 3 * ((t.n * C + t.c0 + k) * row_chunks + t.chunk);
-            out[0] = merged.count;
-            out[1] = merged.mean;
-            out[2] = merged.m2;
+            for (int l = 0; l < t.lanes; ++l) {
+                merged = WelfordCombine{}(merged, lane_states[(l * cols + t.col) * V + k]);
+            }
+            lane_states[t.col * V + k] = merged;
+        }
+    }
+    __syncthreads();
+    const int block_c0 = static_cast<int>(blockIdx.y) * cols * V;
+    const int block_c1 = min(C, block_c0 + cols * V);
+    const int first_group = block_c0 / channels_per_group;
+    const int groups = (block_c1 - 1) / channels_per_group - first_group + 1;
+    const auto write = [&](int g, const WelfordState& merged) {
+        float* out = partials + 3 * (((t.n * G + g) * gridDim.y + blockIdx.y) * row_chunks + t.chunk);
+        out[0] = merged.count;
+        out[1] = merged.mean;
+        out[2] = merged.m2;
+    };
+    if (channels_per_group <= 16) {
+        for (int i = threadIdx.x; i < groups; i += blockDim.x) {
+            const int g = first_group + i;
+            const int end = min((g + 1) * channels_per_group, block_c1) - block_c0;
+            WelfordState merged = WelfordCombine{}.identity();
+            for (int c = max(g * channels_per_group, block_c0) - block_c0; c < end; ++c) {
+                merged = WelfordCombine{}(merged, lane_states[c]);
+            }
+            write(g, merged);
+        }
+    } else {
+        const int warp = static_cast<int>(threadIdx.x) / kWarpSize, lane = static_cast<int>(threadIdx.x) % kWarpSize;
+        for (int i = warp; i < groups; i += static_cast<int>(blockDim.x) / kWarpSize) {  // whole warps
+            const int g = first_group + i;
+            const int end = min((g + 1) * channels_per_group, block_c1) - block_c0;
+            WelfordState merged = WelfordCombine{}.identity();
+            for (int c = max(g * channels_per_group, block_c0) - block_c0 + lane; c < end; c += kWarpSize) {
+                merged = WelfordCombine{}(merged, lane_states[c]);
+            }
+            merged = warp_reduce_to_lane0(merged, WelfordCombine{});
+            if (lane == 0) write(g, merged);
         }
     }
 }
 
-// Mean and rstd of slice (n, g) from its Cg*row_chunks partials, merged in a fixed order.
+// Mean and rstd of slice (n, g) from nhwc_stats' partials of the column blocks holding its
+// channels (block_channels = cols*V channels each), merged in a fixed order.
 // Launch: grid (N*G), block any multiple of 32 up to 256 (128 typical).
-// Traffic: reads 12*N*C*row_chunks bytes, writes 8*N*G bytes (re-reads the slice only on overflow).
+// Traffic: reads 12*row_chunks bytes per (slice, column block) it spans, writes 8*N*G bytes (re-reads
+// the slice only on overflow).
 template <typename T>
 __device__ __forceinline__ void nhwc_finalize(const T* __restrict__ x, const float* __restrict__ partials,
                                               float* __restrict__ mean, float* __restrict__ rstd, int C, int G,
-                                              long long hw, int row_chunks, float eps) {
+                                              long long hw, int column_blocks, int block_channels, int row_chunks,
+                                              float eps) {
     const long long slice = blockIdx.x;
     const long long n = slice / G;
     const int channels_per_group = C / G;
     const int first_channel = static_cast<int>(slice % G) * channels_per_group;
-    const float* p = partials + 3 * (n * C + first_channel) * row_chunks;  // a group's partials are contiguous
-    const int count = channels_per_group * row_chunks;
+    const int first_block = first_channel / block_channels;
+    const int last_block = (first_channel + channels_per_group - 1) / block_channels;
+    // A slice's partials are contiguous: its column blocks, each with its row chunks.
+    const float* p = partials + 3 * (slice * column_blocks + first_block) * row_chunks;
+    const int count = (last_block - first_block + 1) * row_chunks;
     WelfordState merged = WelfordCombine{}.identity();
     for (int i = threadIdx.x; i < count; i += blockDim.x) {
         merged = WelfordCombine{}(merged, WelfordState{p[3 * i], p[3 * i + 1], p[3 * i + 2]});
@@ -476,8 +521,10 @@ __device__ __forceinline__ void nhwc_fused(const T* __restrict__ x, const float*
     extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads)                                   \
         groupnorm_forward_nhwc_finalize_##suffix(const T* __restrict__ x, const float* __restrict__ partials,      \
                                                  float* __restrict__ mean, float* __restrict__ rstd, int C, int G, \
-                                                 long long hw, int row_chunks, float eps) {                        \
-        groupnorm4j::nhwc_finalize(x, partials, mean, rstd, C, G, hw, row_chunks, eps);                            \
+                                                 long long hw, int column_blocks, int block_channels,              \
+                                                 int row_chunks, float eps) {                                      \
+        groupnorm4j::nhwc_finalize(x, partials, mean, rstd, C, G, hw, column_blocks, block_channels, row_chunks,   \
+                                   eps);                                                                           \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads)                                   \
         groupnorm_forward_nhwc_apply_##suffix(const T* __restrict__ x, const float* __restrict__ mean,             \

@@ -190,6 +190,11 @@ public final class CheckCase {
                 of("C/G=3 (odd), C=12", spec(2, 12, 4, 5, 4)),
                 of("LayerNorm builder", GroupNormSpec.layerNorm().batch(2).channels(10).spatial(3, 7).build()),
                 of("InstanceNorm builder", GroupNormSpec.instanceNorm().batch(2).channels(6).spatial(4, 5).build()),
+                // Channels-last statistics merge a group's channels per column block: a warp per group past
+                // C/G = 16; groups split between two column blocks (C > 256, odd, so one channel per thread).
+                of("C/G=48", spec(2, 96, 2, 3, 3)),
+                of("C=261 C/G=29, groups across column blocks", spec(2, 261, 9, 3, 5)),
+                of("C=273 C/G=13, groups across column blocks", spec(1, 273, 21, 2, 3)),
                 of("largest finite values", spec(2, 8, 2, 5, 3)).withLargestFiniteInputs());
         if (layout == Layout.NCHW && dtype == DType.FP32 && activation == Activation.NONE) {
             return base;

@@ -433,7 +433,7 @@ public final class CudaGroupNorm implements GroupNorm {
                     .i32(cols.vectorized() ? 1 : 0));
             kernels.launch(k.forwardNhwcFinalize, planner.perSlice(spec), stream, KernelArgs.create().pointer(x)
                     .pointer(workspace.address()).pointer(mean).pointer(rstd).i32(c).i32(g).i64(hw)
-                    .i32(cols.rowChunks()).f32(spec.eps()));
+                    .i32(cols.shape().gridY).i32(cols.blockChannels()).i32(cols.rowChunks()).f32(spec.eps()));
             LaunchPlanner.ColumnPlan map = planner.columns(spec, cols.vectorized(), 0);
             kernels.launch(k.forwardNhwcApply, map.shape(), stream, KernelArgs.create().pointer(x).pointer(mean)
                     .pointer(rstd).pointer(gamma).pointer(beta).pointer(y).i32(c).i32(g).i64(hw).i32(map.cols())
@@ -595,9 +595,9 @@ public final class CudaGroupNorm implements GroupNorm {
     }
 
     // Workspace: the forward partials (channels-first split statistics [3·N·G·splits], channels-last Welford
-    // partials [3·N·C·rowChunks], or what the cooperative kernels exchange: [3·N·G·parts] forward, [2·N·C·parts]
-    // backward), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last, the group coefficients
-    // [2·N·G]; all are written before they are read. The split-statistics counters [N·G] and the cooperative
+    // partials [3·N·(G + column blocks)·rowChunks at most], or what the cooperative kernels exchange: [3·N·G·parts]
+    // forward, [2·N·C·parts] backward), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last,
+    // the group coefficients [2·N·G]; all are written before they are read. The split-statistics counters [N·G] and the cooperative
     // kernels' slice barriers [N·G] live apart: they must start at zero, and every launch leaves them so (the
     // barriers: their low 31 bits; bit 31 flips at each use, which would break a counter, hence two buffers), so
     // they are cleared only when they grow.
@@ -607,13 +607,14 @@ public final class CudaGroupNorm implements GroupNorm {
     }
 
     private long forwardPartialsBytes(GroupNormSpec spec) {
-        long states = spec.layout() == Layout.NHWC ? (long) spec.batch() * spec.channels() * planner.maxRowChunks(spec)
+        long states = spec.layout() == Layout.NHWC ? planner.nhwcStatsPartials(spec)
                 : (long) spec.sliceCount() * planner.maxStatsSplits(spec);
         LaunchPlanner.Shape fwd = planner.forwardCooperative(spec);
         LaunchPlanner.Shape bwd = planner.backwardCooperative(spec);
         long exchanged = Math.max(fwd != null ? 3 * fwd.gridX : 0,
                 bwd != null ? 2L * spec.channelsPerGroup() * bwd.gridX : 0);
-        return Math.max(3L * states, exchanged) * Sizeof.FLOAT;
+        // Rounded up to 16 bytes: the sums and group coefficients after it are stored as float2.
+        return (Math.max(3L * states, exchanged) + 3) / 4 * 4 * Sizeof.FLOAT;
     }
 
     /**

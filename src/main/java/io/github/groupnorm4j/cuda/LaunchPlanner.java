@@ -368,14 +368,18 @@ final class LaunchPlanner {
         int rowChunks = (int) Math.max(1, Math.min(byGrid, Math.min(byOccupancy, byWork)));
         Shape shape = new Shape((long) spec.batch() * rowChunks, columnBlocks, block,
                 sharedBytesPerThread * v * cols * lanes);
-        return new ColumnPlan(shape, cols, rowChunks, vectorized);
+        return new ColumnPlan(shape, cols, rowChunks, vectorized, v);
     }
 
     /** The least rows each lane of a channels-last block walks per chunk. */
     static final int MIN_ROWS_PER_LANE = 4;
 
     /** A channels-last launch and the two numbers its kernels are told: column vectors per block, row chunks. */
-    record ColumnPlan(Shape shape, int cols, int rowChunks, boolean vectorized) {
+    record ColumnPlan(Shape shape, int cols, int rowChunks, boolean vectorized, int vectorWidth) {
+        /** Channels of one column block (the last may hold fewer). */
+        int blockChannels() {
+            return cols * vectorWidth;
+        }
     }
 
     /** One 128-thread block per slice (the channels-last statistics merge). */
@@ -386,6 +390,20 @@ final class LaunchPlanner {
     /** Blocks 0..N·G−1 reduce a slice's group coefficients, the next C blocks one channel's dγ, dβ each. */
     Shape groupCoefs(GroupNormSpec spec) {
         return new Shape((long) spec.sliceCount() + spec.channels(), 1, 128, 0);
+    }
+
+    /**
+     * The most Welford partials the channels-last statistics write for {@code spec} (either vector width): one per
+     * (slice, column block holding channels of it, row chunk), bounded by N·(G + column blocks)·row chunks.
+     */
+    long nhwcStatsPartials(GroupNormSpec spec) {
+        long most = 0;
+        for (boolean vectorized : spec.channels() % vectorWidth(spec) == 0 ? new boolean[] {false, true}
+                : new boolean[] {false}) {
+            ColumnPlan plan = columns(spec, vectorized, 0);
+            most = Math.max(most, (long) spec.batch() * (spec.groups() + plan.shape().gridY) * plan.rowChunks());
+        }
+        return most;
     }
 
     /** The most row chunks {@link #columns} can choose for {@code spec} (either vector width): sizes workspaces. */

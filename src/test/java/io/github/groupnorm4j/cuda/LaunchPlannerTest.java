@@ -209,4 +209,19 @@ class LaunchPlannerTest {
         LaunchPlanner.Shape shape = h100.perChannel(s);
         assertTrue(shape.gridX * shape.block >= 1280);
     }
+
+    @Test
+    void checkSuiteHasChannelsLastGroupsAcrossColumnBlocks() {
+        // The check cases that make nhwc_stats merge a group from two column blocks (cuda nhwc_finalize).
+        for (String name : List.of("C=261 C/G=29, groups across column blocks",
+                "C=273 C/G=13, groups across column blocks")) {
+            GroupNormSpec spec = CheckCase.suite().stream().filter(c -> c.description().equals(name))
+                    .findFirst().orElseThrow().spec().toBuilder().layout(Layout.NHWC).build();
+            LaunchPlanner.ColumnPlan plan = h100.columns(spec, false, 12);
+            assertEquals(2, plan.shape().gridY, name);
+            int boundary = plan.blockChannels();
+            assertTrue(boundary % spec.channelsPerGroup() != 0, name + ": a group must straddle channel " + boundary);
+            assertTrue(h100.nhwcStatsPartials(spec) >= (long) spec.batch() * (spec.groups() + 1) * plan.rowChunks());
+        }
+    }
 }
