@@ -81,6 +81,14 @@ step torch-bench 90 "$out/torch.txt" python3 "$kit/torch_compare.py" bench "$tmp
 step "bench --cluster on" 60 "$out/timings.txt" "$java" -jar "$jar" bench --device cuda --cluster on
 step "bench --cooperative on" 60 "$out/timings.txt" "$java" -jar "$jar" bench --device cuda \
   --cooperative on
+# The channels-last cooperative forward (x read once) is off above 2 MiB until these time it against the column
+# kernels (the cluster kernels, which stage the same runs of Cg channels, were faster at N = 2 fp32); in 16 bits,
+# x and dy of [1,256,128x128] fit the SMs, so these also time the cooperative backward (off above 2 MiB).
+for v in "nhwc fp32" "nhwc bf16" "nchw bf16"; do
+  set -- $v
+  step "bench --cooperative on $v" 45 "$out/timings.txt" "$java" -jar "$jar" bench --device cuda --cooperative on \
+    --layout $1 --dtype $2
+done
 step "bench rereadOrder=forward" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadOrder=forward -jar "$jar" \
   bench --device cuda
 for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nhwc bf16 none" "nchw fp32 silu" \
@@ -175,6 +183,10 @@ done
 if command -v ncu >/dev/null 2>&1; then
   step ncu 120 "$out/profile.txt" ncu --section SpeedOfLight --kernel-name regex:groupnorm --launch-count 24 \
     --target-processes all "$java" -jar "$jar" bench --device cuda --warmup 0 --repeat 1
+  # The cooperative forward at N = 1 and 2 (the default since 2026-11-28): where its 1.5 TB/s goes.
+  step "ncu cooperative" 90 "$out/profile.txt" ncu --section SpeedOfLight --section Occupancy \
+    --section WarpStateStats --kernel-name regex:cooperative --launch-count 4 --target-processes all "$java" -jar \
+    "$jar" bench --device cuda --warmup 0 --repeat 1
   step "ncu nhwc bf16" 90 "$out/profile.txt" ncu --section SpeedOfLight --section Occupancy \
     --kernel-name regex:groupnorm --launch-count 24 --target-processes all "$java" -jar "$jar" bench --device cuda \
     --layout nhwc --dtype bf16 --warmup 0 --repeat 1

@@ -22,11 +22,11 @@ class CheckerTest {
     @Test
     void everyVariantHasTheSameCasesInTheSameOrder() {
         List<CheckCase> base = CheckCase.suite();
-        assertEquals(21, base.size());
+        assertEquals(24, base.size());
         assertEquals("N=1", base.get(0).description());
         assertEquals("N=1 C=256 32x32", base.get(14).description());
         assertEquals("mean 1e4, odd sizes", base.get(16).description());
-        assertEquals("largest finite values", base.get(20).description());
+        assertEquals("largest finite values", base.get(23).description());
         for (CheckCase c : base) {
             assertEquals("", c.spec().variantSuffix(), c::toString);
         }
@@ -91,7 +91,7 @@ class CheckerTest {
 
     @Test
     void largestFiniteCaseReachesBothEndsOfEveryDtype() {
-        CheckCase base = CheckCase.suite().get(20);
+        CheckCase base = CheckCase.suite().get(23);
         for (DType t : DType.values()) {
             float[] x = base.withVariant(Layout.NHWC, t, Activation.NONE).x();
             float lo = Float.POSITIVE_INFINITY;

@@ -49,6 +49,11 @@ final class NoOpGpuDriver implements GpuDriver {
     }
 
     @Override
+    public boolean cooperativeLaunch() {
+        return true;
+    }
+
+    @Override
     public int maxSharedMemoryPerBlockOptin() {
         return EmuGpuDriver.SHARED_PER_BLOCK_OPTIN;
     }

@@ -141,6 +141,11 @@ public final class CudaDevice implements AutoCloseable {
         return driver.l2CacheBytes();
     }
 
+    /** Whether the device takes cooperative launches (all CTAs of a grid resident together). */
+    public boolean cooperativeLaunch() {
+        return driver.cooperativeLaunch();
+    }
+
     public int maxSharedMemoryPerBlockOptin() {
         return driver.maxSharedMemoryPerBlockOptin();
     }

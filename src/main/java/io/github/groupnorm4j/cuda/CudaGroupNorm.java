@@ -82,8 +82,9 @@ public final class CudaGroupNorm implements GroupNorm {
             }
             throw e;
         }
+        LaunchPlanner.Tuning t = tuning != null ? tuning : LaunchPlanner.Tuning.forDevice(kernels.maxDynamicShared);
         this.planner = new LaunchPlanner(device.multiprocessorCount(), kernels.maxDynamicShared,
-                tuning != null ? tuning : LaunchPlanner.Tuning.forDevice(kernels.maxDynamicShared));
+                device.cooperativeLaunch() ? t : t.withoutCooperative());
     }
 
     private CudaGroupNorm(CudaDevice device, boolean ownsDevice) {

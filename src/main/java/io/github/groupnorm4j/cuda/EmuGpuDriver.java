@@ -1,5 +1,6 @@
 package io.github.groupnorm4j.cuda;
 
+import io.github.groupnorm4j.emu.AccessRanges;
 import io.github.groupnorm4j.emu.Dim3;
 import io.github.groupnorm4j.emu.EmuOptions;
 import io.github.groupnorm4j.emu.Emulator;
@@ -22,7 +23,9 @@ import jcuda.driver.CUresult;
  *
  * <p><b>Streams.</b> The emulator is synchronous, so every operation runs to completion when it is called, in call
  * order. That is a valid implementation of CUDA's stream semantics (the serial order is one of the orders a GPU may
- * choose), so code that is correct on a GPU is correct here; it does not find missing stream synchronisation.
+ * choose), so code that is correct on a GPU is correct here. Code that is wrong on a GPU only because nothing orders
+ * two streams' operations would give the right answer here too; with the sanitizer on, such pairs are reported
+ * instead ({@link Finding.Category#STREAM_RACE}, see {@link StreamRaceChecker}).
  *
  * <p><b>Launch failures.</b> A launch whose findings include an out-of-bounds or misaligned access, a deadlock or a
  * hang is a failed launch, as on a GPU: the error is sticky and surfaces as {@link CudaException} (with the CUDA
@@ -52,6 +55,8 @@ public final class EmuGpuDriver implements GpuDriver {
     private final Emulator emulator;
     private final int computeCapability;
     private final Set<Long> streams = new HashSet<>();
+    /** With the sanitizer on: the order of operations on different streams. */
+    private final StreamRaceChecker races;
     private final Map<Long, Long> events = new HashMap<>();
     private long nextHandle = 1;
     private int stickyCode;
@@ -83,6 +88,7 @@ public final class EmuGpuDriver implements GpuDriver {
         }
         this.emulator = new Emulator(options);
         this.computeCapability = computeCapability;
+        this.races = options.sanitize() ? new StreamRaceChecker() : null;
     }
 
     public EmuOptions options() {
@@ -139,6 +145,11 @@ public final class EmuGpuDriver implements GpuDriver {
     }
 
     @Override
+    public boolean cooperativeLaunch() {
+        return true;
+    }
+
+    @Override
     public int maxSharedMemoryPerBlockOptin() {
         return SHARED_PER_BLOCK_OPTIN;
     }
@@ -172,6 +183,9 @@ public final class EmuGpuDriver implements GpuDriver {
     @Override
     public synchronized void free(long address) {
         ensureOpen();
+        if (races != null) {
+            races.hostWaitsForAll();  // cuMemFree waits for the device
+        }
         try {
             emulator.free(address);
         } catch (IllegalArgumentException e) {
@@ -185,6 +199,7 @@ public final class EmuGpuDriver implements GpuDriver {
         checkSticky("cuMemcpyHtoD");
         if (count > 0) {
             memoryOp("cuMemcpyHtoD", () -> emulator.write(dst, src, offset, count));
+            synchronousCopy("cuMemcpyHtoD", AccessRanges.written(dst, 4L * count));
         }
     }
 
@@ -194,6 +209,7 @@ public final class EmuGpuDriver implements GpuDriver {
         checkSticky("cuMemcpyDtoH");
         if (count > 0) {
             memoryOp("cuMemcpyDtoH", () -> emulator.read(src, dst, offset, count));
+            synchronousCopy("cuMemcpyDtoH", AccessRanges.read(src, 4L * count));
         }
     }
 
@@ -203,6 +219,7 @@ public final class EmuGpuDriver implements GpuDriver {
         checkSticky("cuMemcpyHtoD");
         if (count > 0) {
             memoryOp("cuMemcpyHtoD", () -> emulator.write(dst, src, offset, count));
+            synchronousCopy("cuMemcpyHtoD", AccessRanges.written(dst, 2L * count));
         }
     }
 
@@ -212,6 +229,7 @@ public final class EmuGpuDriver implements GpuDriver {
         checkSticky("cuMemcpyDtoH");
         if (count > 0) {
             memoryOp("cuMemcpyDtoH", () -> emulator.read(src, dst, offset, count));
+            synchronousCopy("cuMemcpyDtoH", AccessRanges.read(src, 2L * count));
         }
     }
 
@@ -221,6 +239,24 @@ public final class EmuGpuDriver implements GpuDriver {
         checkStream("cuMemsetD32Async", stream);
         if (count > 0) {
             memoryOp("cuMemsetD32Async", () -> emulator.memset32(dst, value, count));
+            streamOp(stream, "cuMemsetD32Async", List.of(AccessRanges.written(dst, 4L * count)));
+        }
+    }
+
+    /** A synchronous copy: an operation on the default stream that the host waits for. */
+    private void synchronousCopy(String op, AccessRanges range) {
+        if (races != null) {
+            streamOp(0, op, List.of(range));
+            races.hostWaitsForStream(0);
+        }
+    }
+
+    /** Reports the races of an operation on {@code stream} with earlier ones (sanitizer on). */
+    private void streamOp(long stream, String op, List<AccessRanges> accesses) {
+        if (races != null) {
+            for (Finding f : races.operation(stream, op, accesses)) {
+                emulator.report(f);
+            }
         }
     }
 
@@ -282,6 +318,7 @@ public final class EmuGpuDriver implements GpuDriver {
             checkCoResident(op, grid, block, sharedBytes);
         }
         LaunchResult r;
+        emulator.beginAccessRecord();
         try {
             r = cooperative
                     ? emulator.launchCooperative(k.module(), k.name(), grid, block, sharedBytes, args.values().toArray())
@@ -289,6 +326,7 @@ public final class EmuGpuDriver implements GpuDriver {
         } catch (PtxException e) {
             throw new CudaException(op, CUresult.CUDA_ERROR_LAUNCH_FAILED, e.getMessage());
         }
+        streamOp(stream, op, emulator.accessRecord());
         for (Finding f : r.findings()) {
             int code = fatalCode(f.category());
             if (code != 0) {
@@ -350,11 +388,17 @@ public final class EmuGpuDriver implements GpuDriver {
     public synchronized void synchronizeStream(long stream) {
         checkSticky("cuStreamSynchronize");
         checkStream("cuStreamSynchronize", stream);
+        if (races != null) {
+            races.hostWaitsForStream(stream);
+        }
     }
 
     @Override
     public synchronized void synchronize() {
         checkSticky("cuCtxSynchronize");
+        if (races != null) {
+            races.hostWaitsForAll();
+        }
     }
 
     @Override
@@ -369,12 +413,18 @@ public final class EmuGpuDriver implements GpuDriver {
     public synchronized void recordEvent(long event, long stream) {
         checkEventOnStream("cuEventRecord", event, stream);
         events.put(event, emulator.instructionsExecuted());
+        if (races != null) {
+            races.recordEvent(event, stream);
+        }
     }
 
     /** Every operation has completed when its call returns (see Streams), so there is nothing to wait for. */
     @Override
     public synchronized void waitEvent(long stream, long event) {
         checkEventOnStream("cuStreamWaitEvent", event, stream);
+        if (races != null) {
+            races.waitEvent(stream, event);
+        }
     }
 
     private void checkEventOnStream(String call, long event, long stream) {
@@ -390,6 +440,9 @@ public final class EmuGpuDriver implements GpuDriver {
         checkSticky("cuEventSynchronize");
         recorded(start);
         recorded(stop);
+        if (races != null) {
+            races.hostWaitsForEvent(stop);  // cuEventElapsedTime needs both complete: callers wait for stop
+        }
         return 0f;
     }
 
@@ -405,6 +458,9 @@ public final class EmuGpuDriver implements GpuDriver {
     @Override
     public synchronized void destroyEvent(long event) {
         events.remove(event);
+        if (races != null) {
+            races.destroyEvent(event);
+        }
     }
 
     @Override

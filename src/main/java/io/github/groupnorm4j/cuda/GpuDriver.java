@@ -38,6 +38,12 @@ public interface GpuDriver extends AutoCloseable {
 
     int l2CacheBytes();
 
+    /**
+     * Whether {@code launch(..., cooperative = true, ...)} may be used (CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH); when
+     * not, the backend plans no cooperative kernel.
+     */
+    boolean cooperativeLaunch();
+
     int maxSharedMemoryPerBlockOptin();
 
     long totalMemoryBytes();

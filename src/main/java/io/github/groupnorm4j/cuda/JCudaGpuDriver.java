@@ -52,6 +52,7 @@ public final class JCudaGpuDriver implements GpuDriver {
     private final int computeCapability;
     private final int multiprocessorCount;
     private final int l2CacheBytes;
+    private final boolean cooperativeLaunch;
     private final int maxSharedMemoryPerBlockOptin;
     private final long totalMemoryBytes;
     private final Map<Long, CUstream> streams = new ConcurrentHashMap<>();
@@ -98,6 +99,7 @@ public final class JCudaGpuDriver implements GpuDriver {
                 + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
         this.multiprocessorCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
         this.l2CacheBytes = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE);
+        this.cooperativeLaunch = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH) != 0;
         this.maxSharedMemoryPerBlockOptin =
                 attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
         long[] total = new long[1];
@@ -190,6 +192,11 @@ public final class JCudaGpuDriver implements GpuDriver {
     @Override
     public int l2CacheBytes() {
         return l2CacheBytes;
+    }
+
+    @Override
+    public boolean cooperativeLaunch() {
+        return cooperativeLaunch;
     }
 
     @Override

@@ -56,6 +56,11 @@ final class LaunchPlanner {
                     cooperativeChannelsFirstForward);
         }
 
+        /** The same, with no cooperative kernel (a device that refuses cooperative launches). */
+        Tuning withoutCooperative() {
+            return new Tuning(fusedSharedLimit, minElementsPerThread, cluster, reverseRereads, 0, false);
+        }
+
         /**
          * Device defaults, as timed on an H200 on 2026-11-28 (docs/perf.md): fused blocks up to 100 KiB; the
          * cooperative kernels for small tensors (one launch where it matters most), and the channels-first

@@ -292,6 +292,24 @@ public final class Emulator {
         return buf.array();
     }
 
+    /**
+     * Starts recording which global memory launches touch (sanitizer on): {@link #accessRecord()} then gives the
+     * ranges read and written since this call. Used to check the order of operations on different streams.
+     */
+    public void beginAccessRecord() {
+        memory.beginRecord();
+    }
+
+    /** The global memory touched since {@link #beginAccessRecord()}, per allocation (empty with the sanitizer off). */
+    public List<AccessRanges> accessRecord() {
+        return memory.record();
+    }
+
+    /** Adds a finding made outside a launch (e.g. two streams' operations that nothing orders). */
+    public void report(Finding finding) {
+        findings.add(finding);
+    }
+
     /** Findings of every launch since creation or the last {@link #clearFindings()}. */
     public List<Finding> findings() {
         return Collections.unmodifiableList(new ArrayList<>(findings));

@@ -24,6 +24,12 @@ public record Finding(Category category, String kernel, Dim3 block, Dim3 thread,
          * written in the same launch may see the old value whatever the fences.
          */
         GLOBAL_ORDER,
+        /**
+         * Two operations on different streams (kernels, memsets, copies) touch the same global bytes, one writing,
+         * and no event, stream wait or synchronisation orders them: on a GPU they may run in either order, or
+         * overlap. Such a finding has no block, thread or PTX line; {@code kernel} names the later operation.
+         */
+        STREAM_RACE,
         /** Threads of one block met at a barrier from different instructions (barrier in divergent code). */
         BARRIER_DIVERGENCE,
         /** No thread can move: some wait at a barrier or warp-synchronous instruction that can never complete. */
@@ -36,8 +42,16 @@ public record Finding(Category category, String kernel, Dim3 block, Dim3 thread,
         HANG
     }
 
+    /** A finding about a whole operation, not a thread: no block, thread or PTX line. */
+    public static Finding ofOperation(Category category, String operation, String message) {
+        return new Finding(category, operation, null, null, 0, "", message);
+    }
+
     @Override
     public String toString() {
+        if (block == null) {
+            return category + " in " + kernel + ": " + message;
+        }
         return category + " in " + kernel + " block " + block + " thread " + thread + " at PTX line " + line
                 + " `" + instruction + "`: " + message;
     }

@@ -3,8 +3,10 @@ package io.github.groupnorm4j.emu;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -88,6 +90,9 @@ final class GlobalMemory {
         /** The sparse page used last: accesses cluster, and this saves most map lookups. */
         private long lastIndex = -1;
         private Page lastPage;
+        /** Bytes [lo, hi) read and written while {@link #recordStamp} was this allocation's stamp. */
+        private long stamp = -1;
+        private long readLo, readHi, writeLo, writeHi;
 
         Allocation(long base, long size, boolean track) {
             this.base = base;
@@ -202,6 +207,9 @@ final class GlobalMemory {
     }
 
     private final boolean track;
+    /** Access recording ({@link #beginRecord}): the current stamp and the allocations touched under it. */
+    private long recordStamp;
+    private final List<Allocation> recorded = new ArrayList<>();
     private Allocation[] allocations = new Allocation[16];
     private int count;
     private long next = BASE;
@@ -209,6 +217,43 @@ final class GlobalMemory {
 
     GlobalMemory(boolean track) {
         this.track = track;
+    }
+
+    /** Starts a new access record: {@link #touch} notes which bytes of which allocations are read and written. */
+    void beginRecord() {
+        recordStamp++;
+        recorded.clear();
+    }
+
+    /** Notes an access of [off, off+len) of {@code a} in the current record. */
+    void touch(Allocation a, long off, long len, boolean write) {
+        long lo = a.base + off;
+        long hi = lo + len;
+        if (a.stamp != recordStamp) {
+            a.stamp = recordStamp;
+            a.readLo = a.writeLo = Long.MAX_VALUE;
+            a.readHi = a.writeHi = Long.MIN_VALUE;
+            recorded.add(a);
+        }
+        if (write) {
+            a.writeLo = Math.min(a.writeLo, lo);
+            a.writeHi = Math.max(a.writeHi, hi);
+        } else {
+            a.readLo = Math.min(a.readLo, lo);
+            a.readHi = Math.max(a.readHi, hi);
+        }
+    }
+
+    /**
+     * What the current record holds: per allocation touched, the smallest address range covering its reads and the
+     * one covering its writes (absolute addresses; empty ranges where it was only read or only written).
+     */
+    List<AccessRanges> record() {
+        List<AccessRanges> out = new ArrayList<>(recorded.size());
+        for (Allocation a : recorded) {
+            out.add(new AccessRanges(a.readLo, Math.max(a.readLo, a.readHi), a.writeLo, Math.max(a.writeLo, a.writeHi)));
+        }
+        return out;
     }
 
     synchronized long malloc(long bytes) {

@@ -1238,6 +1238,9 @@ final class Launch {
                 target = page.data;
                 targetOff = al.offsetInPage(off);
                 targetAlloc = al;
+                if (sanitize) {
+                    memory.touch(al, off, len, write);
+                }
                 targetPage = page;
                 targetPageStart = off - targetOff;
                 return true;
