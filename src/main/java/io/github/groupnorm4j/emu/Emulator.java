@@ -300,7 +300,10 @@ public final class Emulator {
         memory.beginRecord();
     }
 
-    /** The global memory touched since {@link #beginAccessRecord()}, per allocation (empty with the sanitizer off). */
+    /**
+     * The global memory touched since {@link #beginAccessRecord()}, per allocation (empty with the sanitizer off); ends
+     * the record.
+     */
     public List<AccessRanges> accessRecord() {
         return memory.record();
     }

@@ -207,7 +207,8 @@ final class GlobalMemory {
     }
 
     private final boolean track;
-    /** Access recording ({@link #beginRecord}): the current stamp and the allocations touched under it. */
+    /** Access recording ({@link #beginRecord} to {@link #record}): the current stamp, the allocations touched. */
+    private boolean recording;
     private long recordStamp;
     private final List<Allocation> recorded = new ArrayList<>();
     private Allocation[] allocations = new Allocation[16];
@@ -221,12 +222,16 @@ final class GlobalMemory {
 
     /** Starts a new access record: {@link #touch} notes which bytes of which allocations are read and written. */
     void beginRecord() {
+        recording = true;
         recordStamp++;
         recorded.clear();
     }
 
     /** Notes an access of [off, off+len) of {@code a} in the current record. */
     void touch(Allocation a, long off, long len, boolean write) {
+        if (!recording) {
+            return;
+        }
         long lo = a.base + off;
         long hi = lo + len;
         if (a.stamp != recordStamp) {
@@ -245,7 +250,7 @@ final class GlobalMemory {
     }
 
     /**
-     * What the current record holds: per allocation touched, the smallest address range covering its reads and the
+     * Ends the record and returns what it holds: per allocation touched, the smallest address range covering its reads and the
      * one covering its writes (absolute addresses; empty ranges where it was only read or only written).
      */
     List<AccessRanges> record() {
@@ -253,6 +258,8 @@ final class GlobalMemory {
         for (Allocation a : recorded) {
             out.add(new AccessRanges(a.readLo, Math.max(a.readLo, a.readHi), a.writeLo, Math.max(a.writeLo, a.writeHi)));
         }
+        recording = false;
+        recorded.clear();  // holds no freed allocation past the record
         return out;
     }
 

@@ -8,8 +8,6 @@ import io.github.groupnorm4j.CheckResult;
 import io.github.groupnorm4j.Checker;
 import io.github.groupnorm4j.GroupNormSpec;
 import io.github.groupnorm4j.emu.EmuOptions;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -20,17 +18,7 @@ import org.junit.jupiter.api.Test;
 class NoCooperativeLaunchTest {
 
     private static GpuDriver withoutCooperativeLaunch(EmuGpuDriver emu) {
-        return (GpuDriver) Proxy.newProxyInstance(GpuDriver.class.getClassLoader(), new Class<?>[] {GpuDriver.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("cooperativeLaunch")) {
-                        return false;
-                    }
-                    try {
-                        return method.invoke(emu, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return DriverProxy.around(emu, (method, args) -> method.equals("cooperativeLaunch") ? Boolean.FALSE : null);
     }
 
     @Test

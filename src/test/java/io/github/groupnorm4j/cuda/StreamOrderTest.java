@@ -9,8 +9,6 @@ import io.github.groupnorm4j.ForwardResult;
 import io.github.groupnorm4j.GroupNormSpec;
 import io.github.groupnorm4j.emu.EmuOptions;
 import io.github.groupnorm4j.emu.Finding;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,21 +23,16 @@ class StreamOrderTest {
 
     /** The emulator's driver, with stream-ordering calls and the stream of each launch written to {@code log}. */
     private static GpuDriver recording(EmuGpuDriver emu, List<String> log) {
-        return (GpuDriver) Proxy.newProxyInstance(GpuDriver.class.getClassLoader(), new Class<?>[] {GpuDriver.class},
-                (proxy, method, args) -> {
-                    switch (method.getName()) {
-                        case "recordEvent" -> log.add("record on " + args[1]);
-                        case "waitEvent" -> log.add("wait on " + args[0]);
-                        case "synchronize" -> log.add("synchronize");
-                        case "launch" -> log.add("launch on " + args[9]);
-                        default -> { }
-                    }
-                    try {
-                        return method.invoke(emu, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return DriverProxy.around(emu, (method, args) -> {
+            switch (method) {
+                case "recordEvent" -> log.add("record on " + args[1]);
+                case "waitEvent" -> log.add("wait on " + args[0]);
+                case "synchronize" -> log.add("synchronize");
+                case "launch" -> log.add("launch on " + args[9]);
+                default -> { }
+            }
+            return null;
+        });
     }
 
     @Test
