@@ -454,15 +454,53 @@ template <typename T>
 constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 1;
 }  // namespace groupnorm4j
 
+namespace groupnorm4j {
+// dgamma and dbeta without a second launch: each block counts itself done once its per-(n, c)
+// sums are out, and the last block of the grid adds them up as groupnorm_backward_gamma_beta
+// does (n in order, so the same bits whichever block is last), then resets the counter for the
+// next launch. The release (every writer's fence, then the count) and the acquire (the count,
+// then a fence) make the other blocks' sums visible. counter null: the host launches
+// groupnorm_backward_gamma_beta instead. Every thread of the block must call it.
+// Traffic: the last block reads 8*N*C bytes of sums (L2) and writes 8*C bytes.
+__device__ __forceinline__ void param_grads_by_last_block(unsigned* __restrict__ counter,
+                                                          const float* __restrict__ sum_dy_xhat,
+                                                          const float* __restrict__ sum_dy, float* __restrict__ dgamma,
+                                                          float* __restrict__ dbeta, int N, int C) {
+    if (counter == nullptr) return;
+    __threadfence();  // publish this thread's sums before the block announces them
+    bool counted_last = false;
+    if (threadIdx.x == 0) {  // blocks are one-dimensional
+        counted_last = atomicAdd(counter, 1u) == gridDim.x * gridDim.y * gridDim.z - 1;
+    }
+    // The barrier both waits for every thread's fence and tells them whether this block was last.
+    if (!__syncthreads_or(counted_last)) return;
+    __threadfence();  // see every other block's sums
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        acc_t total_dy_xhat = 0, total_dy = 0;
+        for (int n = 0; n < N; ++n) {
+            const long long at = static_cast<long long>(n) * C + c;
+            total_dy_xhat += __ldcg(sum_dy_xhat + at);
+            total_dy += __ldcg(sum_dy + at);
+        }
+        if (dgamma != nullptr) dgamma[c] = total_dy_xhat;
+        if (dbeta != nullptr) dbeta[c] = total_dy;
+    }
+    if (threadIdx.x == 0) *counter = 0;
+}
+}  // namespace groupnorm4j
+
 // The one-pass backward kernels (one block or a cluster per slice, either layout) share one
-// signature, so the host launches them alike. __VA_ARGS__: the launch attributes.
+// signature, so the host launches them alike; with a counter, dgamma and dbeta come from the same
+// launch (param_grads_by_last_block). __VA_ARGS__: the launch attributes.
 #define GROUPNORM4J_ONE_PASS_BACKWARD(name, body, T, ...)                                                          \
     extern "C" __global__ void __VA_ARGS__ name(                                                                   \
         const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                         \
         const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,           \
         float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, T* __restrict__ dx, int C, int G,             \
-        long long hw, int activation) {                                                                            \
+        long long hw, int activation, unsigned* __restrict__ counter, float* __restrict__ dgamma,                  \
+        float* __restrict__ dbeta, int N) {                                                                        \
         groupnorm4j::body(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, C, G, hw, activation);          \
+        groupnorm4j::param_grads_by_last_block(counter, sum_dy_xhat, sum_dy, dgamma, dbeta, N, C);                 \
     }
 
 #define GROUPNORM4J_BACKWARD_NCHW(T, suffix)                                                                       \

@@ -480,12 +480,12 @@ public final class CudaGroupNorm implements GroupNorm {
             boolean nhwc = spec.layout() == Layout.NHWC;
             GpuDriver.Kernel staged = fused != null ? (nhwc ? k.backwardNhwcFused : k.backwardFused)
                     : nhwc ? k.backwardNhwcCluster : k.backwardCluster;
+            // One launch: its last block to finish reduces dγ/dβ (counters[0], left at zero).
             kernels.launch(staged, fused != null ? fused : cluster, stream,
                     KernelArgs.create().pointer(dy).pointer(x).pointer(mean).pointer(rstd).pointer(gamma)
                             .pointer(beta).pointer(sumDyXhat).pointer(sumDy).pointer(dx).i32(c).i32(g).i64(hw)
-                            .i32(activation));
-            kernels.launch(kernels.backwardGammaBeta, planner.perChannel(spec), stream, KernelArgs.create()
-                    .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
+                            .i32(activation).pointer(dgamma == 0 && dbeta == 0 ? 0 : counters.address())
+                            .pointer(dgamma).pointer(dbeta).i32(n));
             return;
         }
         LaunchPlanner.Shape cooperative = planner.backwardCooperative(spec);
@@ -548,7 +548,7 @@ public final class CudaGroupNorm implements GroupNorm {
         return spec.channels() % LaunchPlanner.vectorWidth(spec) == 0 && a % 16 == 0 && b % 16 == 0;
     }
 
-    /** Which kernels a forward and a backward of {@code spec} launch, e.g. {@code fwd fused; bwd fused+gamma_beta}. */
+    /** Which kernels a forward and a backward of {@code spec} launch, e.g. {@code fwd fused; bwd fused}. */
     public String plan(GroupNormSpec spec) {
         requireSpec(spec);
         if (spec.layout() == Layout.NHWC) {
@@ -562,8 +562,8 @@ public final class CudaGroupNorm implements GroupNorm {
                     : planner.forwardCluster(spec, kernels.hasClusterKernels) != null ? cluster
                     : fwdCooperative != null ? "nhwc_cooperative(" + parts(spec, fwdCooperative) + ")"
                     : "nhwc_stats" + chunks + "+finalize+apply";
-            String bwd = planner.backwardFused(spec) != null ? "nhwc_fused+gamma_beta"
-                    : planner.backwardCluster(spec, kernels.hasClusterKernels) != null ? cluster + "+gamma_beta"
+            String bwd = planner.backwardFused(spec) != null ? "nhwc_fused"
+                    : planner.backwardCluster(spec, kernels.hasClusterKernels) != null ? cluster
                     : bwdCooperative != null ? "nhwc_cooperative(" + parts(spec, bwdCooperative) + ")+gamma_beta"
                     : "nhwc_channel_sums" + chunks + "+group_coefs+dx";
             return "fwd " + fwd + "; bwd " + bwd + (vectorized ? "" : " (scalar channels)");
@@ -583,9 +583,9 @@ public final class CudaGroupNorm implements GroupNorm {
         }
         String bwd;
         if (planner.backwardFused(spec) != null) {
-            bwd = "fused+gamma_beta";
+            bwd = "fused";
         } else if (planner.backwardCluster(spec, kernels.hasClusterKernels) != null) {
-            bwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")+gamma_beta";
+            bwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
         } else if (cooperativeBwd != null) {
             bwd = "cooperative(" + parts(spec, cooperativeBwd) + ")+gamma_beta";
         } else {
