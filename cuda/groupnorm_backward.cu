@@ -422,24 +422,36 @@ __device__ __forceinline__ void backward_fused(const T* __restrict__ dy, const T
 
 }  // namespace groupnorm4j
 
-// dgamma[c] = sum_n sum_dy_xhat[n,c], dbeta[c] = sum_n sum_dy[n,c], n in order 0..N-1.
+namespace groupnorm4j {
+// dgamma[c] = sum_n sum_dy_xhat[n,c], dbeta[c] = sum_n sum_dy[n,c], n in order 0..N-1, so the bits are the same
+// wherever it runs. dgamma/dbeta may be null (models without affine parameters). `load` reads a sum: __ldg in a
+// later launch, __ldcg where the sums were written in the same launch (the read-only path may be stale).
+template <typename Load>
+__device__ __forceinline__ void channel_param_grads_in_order(const float* __restrict__ sum_dy_xhat,
+                                                             const float* __restrict__ sum_dy,
+                                                             float* __restrict__ dgamma, float* __restrict__ dbeta,
+                                                             int N, int C, long long channel, Load load) {
+    acc_t total_dy_xhat = 0, total_dy = 0;
+    for (int n = 0; n < N; ++n) {
+        const long long idx = static_cast<long long>(n) * C + channel;
+        total_dy_xhat += load(sum_dy_xhat + idx);
+        total_dy += load(sum_dy + idx);
+    }
+    if (dgamma != nullptr) dgamma[channel] = total_dy_xhat;
+    if (dbeta != nullptr) dbeta[channel] = total_dy;
+}
+}  // namespace groupnorm4j
+
+// dγ and dβ from the per-(n, c) sums of an earlier launch (channel_param_grads_in_order).
 // Launch: grid (ceil(C/blockDim.x)), one thread per channel (block 256 typical).
 // Traffic: reads 8*N*C bytes (coalesced across c), writes 8*C bytes.
 extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)
 groupnorm_backward_gamma_beta(const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
                               float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C) {
-    using groupnorm4j::acc_t;
     const long long channel = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (channel >= C) return;
-    acc_t total_dy_xhat = 0, total_dy = 0;
-    for (int n = 0; n < N; ++n) {
-        const long long idx = static_cast<long long>(n) * C + channel;
-        total_dy_xhat += __ldg(sum_dy_xhat + idx);
-        total_dy += __ldg(sum_dy + idx);
-    }
-    // dgamma/dbeta are null-safe so the same launch serves models without affine params.
-    if (dgamma != nullptr) dgamma[channel] = total_dy_xhat;
-    if (dbeta != nullptr) dbeta[channel] = total_dy;
+    groupnorm4j::channel_param_grads_in_order(sum_dy_xhat, sum_dy, dgamma, dbeta, N, C, channel,
+                                              [](const float* p) { return __ldg(p); });
 }
 
 namespace groupnorm4j {
@@ -457,8 +469,8 @@ constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 1;
 namespace groupnorm4j {
 // dgamma and dbeta without a second launch: each block counts itself done once its per-(n, c)
 // sums are out, and the last block of the grid adds them up as groupnorm_backward_gamma_beta
-// does (n in order, so the same bits whichever block is last), then resets the counter for the
-// next launch. The release (every writer's fence, then the count) and the acquire (the count,
+// does (channel_param_grads_in_order: the same bits whichever block is last), then resets the
+// counter for the next launch. The release (every writer's fence, then the count) and the acquire (the count,
 // then a fence) make the other blocks' sums visible. counter null: the host launches
 // groupnorm_backward_gamma_beta instead. Every thread of the block must call it.
 // Traffic: the last block reads 8*N*C bytes of sums (L2) and writes 8*C bytes.
@@ -476,14 +488,8 @@ __device__ __forceinline__ void param_grads_by_last_block(unsigned* __restrict__
     if (!__syncthreads_or(counted_last)) return;
     __threadfence();  // see every other block's sums
     for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        acc_t total_dy_xhat = 0, total_dy = 0;
-        for (int n = 0; n < N; ++n) {
-            const long long at = static_cast<long long>(n) * C + c;
-            total_dy_xhat += __ldcg(sum_dy_xhat + at);
-            total_dy += __ldcg(sum_dy + at);
-        }
-        if (dgamma != nullptr) dgamma[c] = total_dy_xhat;
-        if (dbeta != nullptr) dbeta[c] = total_dy;
+        channel_param_grads_in_order(sum_dy_xhat, sum_dy, dgamma, dbeta, N, C, c,
+                                     [](const float* p) { return __ldcg(p); });
     }
     if (threadIdx.x == 0) *counter = 0;
 }
