@@ -63,32 +63,43 @@ __device__ __forceinline__ DxMap dx_map(acc_t rstd, acc_t gamma, float2 ab, acc_
 // a = sum gamma*sum_dy (.x) and b = sum gamma*sum_dy_xhat (.y) over a group's channels, from the
 // per-(row, chunk) partials at row*chunks + chunk; the group's rows are first_row..first_row+Cg-1.
 // Whole block, fixed order (so every block of a group gets the same bits); result in every thread.
+// kInFlight: see for_each_partial (1 where the partials are few and registers are tight).
+template <int kInFlight>
 __device__ __forceinline__ float2 group_ab(const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
                                           int chunks, const float* __restrict__ gamma, long long first_row,
                                           int first_channel, int channels_per_group) {
     float2 ab = Float2Sum{}.identity();
-    const int partials = channels_per_group * chunks;
-    for (int p = threadIdx.x; p < partials; p += blockDim.x) {
-        const int k = p / chunks;
-        const long long at = (first_row + k) * chunks + p % chunks;
-        const acc_t gk = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
-        ab.x = fmaf(gk, __ldg(sum_dy + at), ab.x);
-        ab.y = fmaf(gk, __ldg(sum_dy_xhat + at), ab.y);
-    }
+    for_each_partial<kInFlight>(
+        channels_per_group, chunks,
+        [&](int k, int chunk) {  // (gamma[c], sum_dy, sum_dy_xhat) of partial (channel k, chunk)
+            const long long at = (first_row + k) * chunks + chunk;
+            const acc_t gk = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
+            return make_float3(gk, __ldg(sum_dy + at), __ldg(sum_dy_xhat + at));
+        },
+        [&](const float3& v) {
+            ab.x = fmaf(v.x, v.y, ab.x);
+            ab.y = fmaf(v.x, v.z, ab.y);
+        });
     return block_allreduce(ab, Float2Sum{});
 }
 
 // dgamma[c], dbeta[c]: the partials of channel c over samples n and chunks, in a fixed order. Whole block.
+template <int kInFlight>
 __device__ __forceinline__ void channel_param_grads(const float* __restrict__ sum_dy_xhat,
                                                     const float* __restrict__ sum_dy, int chunks,
                                                     float* __restrict__ dgamma, float* __restrict__ dbeta, int N,
                                                     int C, int channel) {
     float2 grads = Float2Sum{}.identity();
-    for (int p = threadIdx.x; p < N * chunks; p += blockDim.x) {
-        const long long at = (static_cast<long long>(p / chunks) * C + channel) * chunks + p % chunks;
-        grads.x += __ldg(sum_dy_xhat + at);
-        grads.y += __ldg(sum_dy + at);
-    }
+    for_each_partial<kInFlight>(
+        N, chunks,
+        [&](int n, int chunk) {
+            const long long at = (static_cast<long long>(n) * C + channel) * chunks + chunk;
+            return make_float2(__ldg(sum_dy_xhat + at), __ldg(sum_dy + at));
+        },
+        [&](const float2& v) {
+            grads.x += v.x;
+            grads.y += v.y;
+        });
     grads = block_allreduce(grads, Float2Sum{});
     if (threadIdx.x == 0) {
         dgamma[channel] = grads.x;
@@ -170,10 +181,10 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
     const long long group_first_row = slice * channels_per_group;
     const int group_first_channel = channel - channel % channels_per_group;
 
-    const float2 ab = group_ab(sum_dy_xhat, sum_dy, sum_chunks, gamma, group_first_row, group_first_channel,
+    const float2 ab = group_ab<1>(sum_dy_xhat, sum_dy, sum_chunks, gamma, group_first_row, group_first_channel,
                                channels_per_group);
     if (row < C && b.part == 0 && dgamma != nullptr) {
-        channel_param_grads(sum_dy_xhat, sum_dy, sum_chunks, dgamma, dbeta, N, C, channel);
+        channel_param_grads<1>(sum_dy_xhat, sum_dy, sum_chunks, dgamma, dbeta, N, C, channel);
     }
 
     const acc_t r = __ldg(rstd + slice);
@@ -681,11 +692,11 @@ groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const floa
     const int channels_per_group = C / G;
     if (blockIdx.x < slices) {
         const long long slice = blockIdx.x;
-        const float2 ab = group_ab(sum_dy_xhat, sum_dy, chunks, gamma, slice * channels_per_group,
+        const float2 ab = group_ab<kPartialsInFlight>(sum_dy_xhat, sum_dy, chunks, gamma, slice * channels_per_group,
                                    static_cast<int>(slice % G) * channels_per_group, channels_per_group);
         if (threadIdx.x == 0) group_coefs[slice] = ab;
     } else if (dgamma != nullptr) {
-        channel_param_grads(sum_dy_xhat, sum_dy, chunks, dgamma, dbeta, N, C, static_cast<int>(blockIdx.x - slices));
+        channel_param_grads<kPartialsInFlight>(sum_dy_xhat, sum_dy, chunks, dgamma, dbeta, N, C, static_cast<int>(blockIdx.x - slices));
     }
 }
 

@@ -424,9 +424,9 @@ __device__ __forceinline__ void nhwc_finalize(const T* __restrict__ x, const flo
     const float* p = partials + 3 * (slice * column_blocks + first_block) * row_chunks;
     const int count = (last_block - first_block + 1) * row_chunks;
     WelfordState merged = WelfordCombine{}.identity();
-    for (int i = threadIdx.x; i < count; i += blockDim.x) {
-        merged = WelfordCombine{}(merged, WelfordState{p[3 * i], p[3 * i + 1], p[3 * i + 2]});
-    }
+    for_each_partial<kPartialsInFlight>(
+        1, count, [&](int, int i) { return WelfordState{p[3 * i], p[3 * i + 1], p[3 * i + 2]}; },
+        [&](const WelfordState& v) { merged = WelfordCombine{}(merged, v); });
     merged = block_allreduce(merged, WelfordCombine{});
     const T* base = x + n * hw * C + first_channel;
     const SliceStats s = finish_stats(merged, load_elem(base), eps, NhwcSliceLoader<T>{base, C, channels_per_group},

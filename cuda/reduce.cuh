@@ -161,6 +161,42 @@ __device__ __forceinline__ T block_allreduce(T value, Combine combine) {
     return folded;
 }
 
+// Folds the partials (row, chunk) of a rows x chunks table, row-major, into per-thread sums over the whole
+// block: thread t gets p = t, t + blockDim.x, ... (row = p / chunks, chunk = p % chunks) and add()s them in
+// that order, so the bits depend only on blockDim.x and the shape. The finalize and coefficient kernels run
+// only N*G blocks at small batch, so each thread walks a long strided list of L2 reads: loading kInFlight of
+// them before adding any keeps that many misses in flight where a plain loop waits on each, and the cursor
+// steps by blockDim.x without dividing. load(row, chunk) returns the partial; add(value) folds it.
+template <int kInFlight, typename Load, typename Add>
+__device__ __forceinline__ void for_each_partial(int rows, int chunks, Load load, Add add) {
+    using Value = decltype(load(0, 0));
+    const long long count = static_cast<long long>(rows) * chunks;
+    const int step_rows = static_cast<int>(blockDim.x) / chunks;
+    const int step_chunks = static_cast<int>(blockDim.x) % chunks;
+    int row = static_cast<int>(threadIdx.x) / chunks;
+    int chunk = static_cast<int>(threadIdx.x) % chunks;
+    for (long long p = threadIdx.x; p < count; p += static_cast<long long>(kInFlight) * blockDim.x) {
+        Value v[kInFlight];
+#pragma unroll
+        for (int i = 0; i < kInFlight; ++i) {
+            if (p + static_cast<long long>(i) * blockDim.x < count) v[i] = load(row, chunk);
+            row += step_rows;
+            chunk += step_chunks;
+            if (chunk >= chunks) {
+                chunk -= chunks;
+                ++row;
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < kInFlight; ++i) {
+            if (p + static_cast<long long>(i) * blockDim.x < count) add(v[i]);
+        }
+    }
+}
+
+// The partials for_each_partial keeps in flight per thread.
+constexpr int kPartialsInFlight = 4;
+
 // ---------------------------------------------------------------------------
 // The CTAs that share a slice (cluster and cooperative kernels) exchange per-CTA results, and
 // every CTA folds them in the same fixed order, so all get the same bits. One interface, two

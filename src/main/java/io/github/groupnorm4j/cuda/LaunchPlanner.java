@@ -392,9 +392,12 @@ final class LaunchPlanner {
         return new Shape(spec.sliceCount(), 1, 128, 0);
     }
 
-    /** Blocks 0..N·G−1 reduce a slice's group coefficients, the next C blocks one channel's dγ, dβ each. */
+    /**
+     * Blocks 0..N·G−1 reduce a slice's group coefficients, the next C blocks one channel's dγ, dβ each. 256
+     * threads: at small batch the N·G slice blocks each fold Cg·row-chunk partials (8192 at [1,128×128,256]).
+     */
     Shape groupCoefs(GroupNormSpec spec) {
-        return new Shape((long) spec.sliceCount() + spec.channels(), 1, 128, 0);
+        return new Shape((long) spec.sliceCount() + spec.channels(), 1, 256, 0);
     }
 
     /**
