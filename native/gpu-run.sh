@@ -183,6 +183,11 @@ done
 if command -v ncu >/dev/null 2>&1; then
   step ncu 120 "$out/profile.txt" ncu --section SpeedOfLight --kernel-name regex:groupnorm --launch-count 24 \
     --target-processes all "$java" -jar "$jar" bench --device cuda --warmup 0 --repeat 1
+  # The backward at N = 1 and 2 (channel sums, then dx re-reading x and dy, 32 MiB, which fit the 60 MiB L2): the
+  # goal is 2x PyTorch and it stands at 1.5-1.7x; whether dx's re-read hits L2, and what its warps wait on.
+  step "ncu backward N=1,2" 90 "$out/profile.txt" ncu --section SpeedOfLight --section MemoryWorkloadAnalysis \
+    --section WarpStateStats --kernel-name regex:'backward_(channel_sums|dx)_f32' --launch-count 4 \
+    --target-processes all "$java" -jar "$jar" bench --device cuda --warmup 0 --repeat 1
   # The cooperative forward at N = 1 and 2 (the default since 2026-11-28): where its 1.5 TB/s goes.
   step "ncu cooperative" 90 "$out/profile.txt" ncu --section SpeedOfLight --section Occupancy \
     --section WarpStateStats --kernel-name regex:cooperative --launch-count 4 --target-processes all "$java" -jar \
