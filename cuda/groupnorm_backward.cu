@@ -681,7 +681,7 @@ __device__ __forceinline__ void nhwc_backward_fused(const T* __restrict__ dy, co
 // Blocks 0..N*G-1: a and b of slice blockIdx.x into group_coefs (x = a, y = b); blocks N*G..N*G+C-1:
 // dgamma and dbeta of one channel (skipped when dgamma is null). Reads the partial sums of any
 // layout (index row*chunks + chunk).
-// Launch: grid (N*G + C), block any multiple of 32 up to 512 (128 typical).
+// Launch: grid (N*G + C), block any multiple of 32 up to 512 (256 typical).
 // Traffic: reads 16*N*C*chunks bytes (L2-resident), writes 8*N*G + 8*C bytes.
 extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxLaunchThreads)
 groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy, int chunks,
