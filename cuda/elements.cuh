@@ -13,6 +13,38 @@
 
 namespace groupnorm4j {
 
+// How a kernel loads x and dy. ReadOnlyLoad: the read-only path (ld.global.nc), everywhere by default. LastUseLoad
+// (ld.global.cs, "cache streaming": the line is evicted first from L2 once read): for the second pass of a two-pass
+// path, after which this call never reads those lines again; lines not yet re-read, and the output being written,
+// then outlive them in L2 (an option until a GPU times it: see kRereadLastUse).
+struct ReadOnlyLoad {
+    template <typename P>
+    static __device__ __forceinline__ P load(const P* p) {
+        return __ldg(p);
+    }
+};
+struct LastUseLoad {
+    template <typename P>
+    static __device__ __forceinline__ P load(const P* p) {
+        return __ldcs(p);
+    }
+};
+
+// The second-pass kernels' `reread` argument (map, dx; LaunchPlanner.rereadArg): bit 0 takes the grid backwards
+// (BlockPart: first what the first pass read last), bit 1 loads with LastUseLoad.
+constexpr int kRereadReversed = 1;
+constexpr int kRereadLastUse = 2;
+
+// f(ReadOnlyLoad{}) or f(LastUseLoad{}), as `reread` says: a second-pass kernel is instantiated for both.
+template <typename F>
+__device__ __forceinline__ void with_reread_load(int reread, F f) {
+    if (reread & kRereadLastUse) {
+        f(LastUseLoad{});
+    } else {
+        f(ReadOnlyLoad{});
+    }
+}
+
 template <typename T>
 struct Elem;
 
@@ -22,14 +54,20 @@ struct Elem<float> {
     static __device__ __forceinline__ acc_t widen(float v) { return v; }
     static __device__ __forceinline__ float narrow(acc_t v) { return v; }
     using Raw = float4;  // one 16-byte vector as loaded, before widening
-    static __device__ __forceinline__ Raw load_raw(const float* p) { return __ldg(reinterpret_cast<const float4*>(p)); }
+    template <typename Load = ReadOnlyLoad>
+    static __device__ __forceinline__ Raw load_raw(const float* p) {
+        return Load::load(reinterpret_cast<const float4*>(p));
+    }
     static __device__ __forceinline__ void widen_vec(const Raw& q, acc_t (&v)[kVec]) {
         v[0] = q.x;
         v[1] = q.y;
         v[2] = q.z;
         v[3] = q.w;
     }
-    static __device__ __forceinline__ void load_vec(const float* p, acc_t (&v)[kVec]) { widen_vec(load_raw(p), v); }
+    template <typename Load = ReadOnlyLoad>
+    static __device__ __forceinline__ void load_vec(const float* p, acc_t (&v)[kVec]) {
+        widen_vec(load_raw<Load>(p), v);
+    }
     static __device__ __forceinline__ void store_vec(float* p, const acc_t (&v)[kVec]) {
         *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
     }
@@ -45,8 +83,10 @@ template <typename Pair>
 struct PairedElem {
     static constexpr int kVec = 8;
     using Raw = uint4;  // 8 packed values: half the registers of the widened floats
-    template <typename T>
-    static __device__ __forceinline__ Raw load_raw(const T* p) { return __ldg(reinterpret_cast<const uint4*>(p)); }
+    template <typename Load = ReadOnlyLoad, typename T>
+    static __device__ __forceinline__ Raw load_raw(const T* p) {
+        return Load::load(reinterpret_cast<const uint4*>(p));
+    }
     static __device__ __forceinline__ void widen_vec(const Raw& q, acc_t (&v)[kVec]) {
         const unsigned words[4] = {q.x, q.y, q.z, q.w};
 #pragma unroll
@@ -58,9 +98,9 @@ struct PairedElem {
             v[2 * k + 1] = f.y;
         }
     }
-    template <typename T>
+    template <typename Load = ReadOnlyLoad, typename T>
     static __device__ __forceinline__ void load_vec(const T* p, acc_t (&v)[kVec]) {
-        widen_vec(load_raw(p), v);
+        widen_vec(load_raw<Load>(p), v);
     }
     template <typename T>
     static __device__ __forceinline__ void store_vec(T* p, const acc_t (&v)[kVec]) {
@@ -87,10 +127,10 @@ struct Elem<__nv_bfloat16> : PairedElem<__nv_bfloat162> {
     static __device__ __forceinline__ __nv_bfloat16 narrow(acc_t v) { return __float2bfloat16_rn(v); }
 };
 
-// Scalar access through the read-only path (x, dy are never written by the kernel that reads them).
-template <typename T>
+// Scalar access, by default through the read-only path (x, dy are never written by the kernel that reads them).
+template <typename Load = ReadOnlyLoad, typename T>
 __device__ __forceinline__ acc_t load_elem(const T* p) {
-    return Elem<T>::widen(__ldg(p));
+    return Elem<T>::widen(Load::load(p));
 }
 template <typename T>
 __device__ __forceinline__ void store_elem(T* p, acc_t v) {
@@ -175,15 +215,15 @@ struct ChannelCursor {
 // V consecutive channels of one position (channels-last kernels): one 16-byte access when V is
 // the vector width, one element otherwise (C not a multiple of it, or unaligned tensors). Loaded
 // raw and widened separately, so a load can be issued well before its values are needed.
-template <typename T, int V>
+template <typename T, int V, typename Load = ReadOnlyLoad>
 struct ChannelVec {
     static_assert(V == 1 || V == Elem<T>::kVec, "V is 1 or the 16-byte vector width");
     using Raw = std::conditional_t<V == 1, T, typename Elem<T>::Raw>;
     static __device__ __forceinline__ Raw load(const T* p) {
         if constexpr (V == 1) {
-            return __ldg(p);
+            return Load::load(p);
         } else {
-            return Elem<T>::load_raw(p);
+            return Elem<T>::template load_raw<Load>(p);
         }
     }
     static __device__ __forceinline__ void widen(const Raw& r, acc_t (&v)[V]) {
@@ -246,11 +286,11 @@ __device__ __forceinline__ ColumnTile column_tile(int C, int V, int cols, long l
 // at0 + r*C. U rows at a time: the loads of U rows are all issued before any is used, so each
 // thread keeps U 16-byte loads per tensor in flight; one at a time leaves a column block (25-50%
 // occupancy) holding a fraction of the bytes that cover DRAM latency. op(at, v) gets the rows in
-// increasing order, as a one-row loop would, so sums accumulate in the same order.
-template <int U, int V, int Inputs, typename T, typename Op>
+// increasing order, as a one-row loop would, so sums accumulate in the same order. Load: see ReadOnlyLoad.
+template <int U, int V, typename Load = ReadOnlyLoad, int Inputs, typename T, typename Op>
 __device__ __forceinline__ void for_each_row(const ColumnTile& t, const T* const (&tensors)[Inputs], long long at0,
                                              int C, Op op) {
-    using Vec = ChannelVec<T, V>;
+    using Vec = ChannelVec<T, V, Load>;
     const long long step = t.lanes;
     for (long long r = t.row_begin + t.lane; r < t.row_end; r += U * step) {
         typename Vec::Raw raw[U][Inputs];

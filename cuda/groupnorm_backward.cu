@@ -160,20 +160,20 @@ __device__ __forceinline__ void backward_channel_sums(const T* __restrict__ dy, 
 // every block of a group does the same fixed-order reduction, so they agree bit for bit. The
 // first chunk of each row of sample 0 also reduces dgamma[c] and dbeta[c] over n and chunks,
 // which saves the separate parameter-gradient launch (dgamma/dbeta may be null to skip it).
-// Launch: grid (N*C, chunks), block any multiple of 32 up to 512; chunks as in forward_apply
-// (`reverse`: backwards, so x and dy re-read after the channel sums come from L2 first).
+// Launch: grid (N*C, chunks), block any multiple of 32 up to 512; chunks, `reread` and Load as in
+// forward_apply (backwards, x and dy re-read after the channel sums come from L2 first).
 // Traffic: reads dy and x once, writes dx once (3*S*N*C*HW bytes) plus 8*N*C*chunks*Cg*sum_chunks
 // bytes of (L2-resident) partial sums.
-template <typename T>
+template <typename T, typename Load>
 __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* __restrict__ x,
                                             const float* __restrict__ mean, const float* __restrict__ rstd,
                                             const float* __restrict__ gamma, const float* __restrict__ beta,
                                             const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
                                             int sum_chunks, T* __restrict__ dx, float* __restrict__ dgamma,
                                             float* __restrict__ dbeta, int N, int C, int G, long long hw,
-                                            int activation, int reverse) {
+                                            int activation, int reread) {
     constexpr int W = Elem<T>::kVec;
-    const BlockPart b = block_part(reverse != 0);
+    const BlockPart b = block_part((reread & kRereadReversed) != 0);
     const long long row = b.item;
     const int channels_per_group = C / G;
     const int channel = static_cast<int>(row % C);
@@ -200,11 +200,11 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
     const long long end = chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y);
     for_each_in_range<W>(
         begin, end, vec_phase(x), same_vec_phase(x, dy) && same_vec_phase(x, dx),
-        [&](long long i) { store_elem(dx + i, grad_x(load_elem(dy + i), load_elem(x + i))); },
+        [&](long long i) { store_elem(dx + i, grad_x(load_elem<Load>(dy + i), load_elem<Load>(x + i))); },
         [&](long long i) {
             acc_t d[W], v[W];
-            Elem<T>::load_vec(dy + i, d);
-            Elem<T>::load_vec(x + i, v);
+            Elem<T>::template load_vec<Load>(dy + i, d);
+            Elem<T>::template load_vec<Load>(x + i, v);
 #pragma unroll
             for (int k = 0; k < W; ++k) v[k] = grad_x(d[k], v[k]);
             Elem<T>::store_vec(dx + i, v);
@@ -537,9 +537,12 @@ __device__ __forceinline__ void param_grads_by_last_block(unsigned* __restrict__
             const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \
             const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy, int sum_chunks,               \
             T* __restrict__ dx, float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G,        \
-            long long hw, int activation, int reverse) {                                                           \
-        groupnorm4j::backward_dx(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, sum_chunks, dx, dgamma,      \
-                                 dbeta, N, C, G, hw, activation, reverse);                                         \
+            long long hw, int activation, int reread) {                                                            \
+        groupnorm4j::with_reread_load(reread, [&](auto load) {                                                     \
+            groupnorm4j::backward_dx<T, decltype(load)>(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy,       \
+                                                        sum_chunks, dx, dgamma, dbeta, N, C, G, hw, activation,    \
+                                                        reread);                                                   \
+        });                                                                                                        \
     }                                                                                                              \
     GROUPNORM4J_ONE_PASS_BACKWARD(groupnorm_backward_fused_##suffix, backward_fused, T,                            \
                                   __launch_bounds__(groupnorm4j::kMaxLaunchThreads))
@@ -612,15 +615,15 @@ __device__ __forceinline__ void nhwc_channel_sums(const T* __restrict__ dy, cons
 }
 
 // dx from the group coefficients; each thread keeps its V channels' maps in registers.
-// Launch: as nhwc_channel_sums, no shared memory; `reverse`: the grid taken backwards (BlockPart).
+// Launch: as nhwc_channel_sums, no shared memory; `reread` and Load as forward_apply's.
 // Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
-template <typename T, int V>
+template <typename T, int V, typename Load>
 __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __restrict__ x,
                                         const float* __restrict__ mean, const float* __restrict__ rstd,
                                         const float* __restrict__ gamma, const float* __restrict__ beta,
                                         const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G,
-                                        long long hw, int cols, int row_chunks, int activation, int reverse) {
-    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reverse != 0);
+                                        long long hw, int cols, int row_chunks, int activation, int reread) {
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, (reread & kRereadReversed) != 0);
     if (!t.active) return;
     const int channels_per_group = C / G;
     const acc_t inv_d = acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
@@ -635,7 +638,7 @@ __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __res
         map[k] = dx_map(r, cg[k].gamma, group_coefs[slice], inv_d);
     }
     const T* const tensors[2] = {dy, x};
-    for_each_row<kDxRowsInFlight, V>(t, tensors, t.n * hw * C + t.c0, C, [&](long long at, acc_t (&v)[2][V]) {
+    for_each_row<kDxRowsInFlight, V, Load>(t, tensors, t.n * hw * C + t.c0, C, [&](long long at, acc_t (&v)[2][V]) {
 #pragma unroll
         for (int k = 0; k < V; ++k) {
             const acc_t xh = cg[k].xhat(v[1][k]);
@@ -719,14 +722,18 @@ groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const floa
         const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                         \
         const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,           \
         const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G, long long hw, int cols,          \
-        int row_chunks, int activation, int vectorized, int reverse) {                                             \
-        if (vectorized) {                                                                                          \
-            groupnorm4j::nhwc_dx<T, groupnorm4j::Elem<T>::kVec>(dy, x, mean, rstd, gamma, beta, group_coefs, dx,   \
-                                                                C, G, hw, cols, row_chunks, activation, reverse);  \
-        } else {                                                                                                   \
-            groupnorm4j::nhwc_dx<T, 1>(dy, x, mean, rstd, gamma, beta, group_coefs, dx, C, G, hw, cols,            \
-                                       row_chunks, activation, reverse);                                           \
-        }                                                                                                          \
+        int row_chunks, int activation, int vectorized, int reread) {                                              \
+        groupnorm4j::with_reread_load(reread, [&](auto load) {                                                     \
+            using Load = decltype(load);                                                                           \
+            if (vectorized) {                                                                                      \
+                groupnorm4j::nhwc_dx<T, groupnorm4j::Elem<T>::kVec, Load>(dy, x, mean, rstd, gamma, beta,          \
+                                                                          group_coefs, dx, C, G, hw, cols,         \
+                                                                          row_chunks, activation, reread);         \
+            } else {                                                                                               \
+                groupnorm4j::nhwc_dx<T, 1, Load>(dy, x, mean, rstd, gamma, beta, group_coefs, dx, C, G, hw, cols,  \
+                                                 row_chunks, activation, reread);                                  \
+            }                                                                                                      \
+        });                                                                                                        \
     }
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC)

@@ -74,16 +74,16 @@ __device__ __forceinline__ void forward_stats(const T* __restrict__ x, float* __
 // y = activate((x - mean)*rstd*gamma[c] + beta[c]) per row, with the per-channel constants
 // folded once per block.
 // Launch: grid (N*C, chunks), block any multiple of 32 up to 512; each block takes a chunk of a
-// row (block_part; `reverse`: backwards, so x re-read after the statistics comes from L2 first).
-// gamma/beta may be null.
+// row (block_part; `reread`: kRereadReversed takes them backwards, so x re-read after the statistics
+// comes from L2 first; Load: see ReadOnlyLoad). gamma/beta may be null.
 // Traffic: reads x once and writes y once (2*S*N*C*HW bytes) plus 8*N*G + 8*C bytes.
-template <typename T>
+template <typename T, typename Load>
 __device__ __forceinline__ void forward_apply(const T* __restrict__ x, const float* __restrict__ mean,
                                               const float* __restrict__ rstd, const float* __restrict__ gamma,
                                               const float* __restrict__ beta, T* __restrict__ y, int C, int G,
-                                              long long hw, int activation, int reverse) {
+                                              long long hw, int activation, int reread) {
     constexpr int W = Elem<T>::kVec;
-    const BlockPart b = block_part(reverse != 0);
+    const BlockPart b = block_part((reread & kRereadReversed) != 0);
     const long long row = b.item;
     const int channel = static_cast<int>(row % C);
     const long long slice = row / (C / G);
@@ -94,10 +94,10 @@ __device__ __forceinline__ void forward_apply(const T* __restrict__ x, const flo
     const long long end = chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y);
     for_each_in_range<W>(
         begin, end, vec_phase(x), same_vec_phase(x, y),
-        [&](long long i) { store_elem(y + i, activate(affine(load_elem(x + i)), activation)); },
+        [&](long long i) { store_elem(y + i, activate(affine(load_elem<Load>(x + i)), activation)); },
         [&](long long i) {
             acc_t v[W];
-            Elem<T>::load_vec(x + i, v);
+            Elem<T>::template load_vec<Load>(x + i, v);
 #pragma unroll
             for (int k = 0; k < W; ++k) v[k] = activate(affine(v[k]), activation);
             Elem<T>::store_vec(y + i, v);
@@ -281,8 +281,11 @@ __device__ __forceinline__ void forward_split_stats(const T* __restrict__ x, flo
         groupnorm_forward_apply_##suffix(const T* __restrict__ x, const float* __restrict__ mean,                  \
                                          const float* __restrict__ rstd, const float* __restrict__ gamma,          \
                                          const float* __restrict__ beta, T* __restrict__ y, int C, int G,          \
-                                         long long hw, int activation, int reverse) {                              \
-        groupnorm4j::forward_apply(x, mean, rstd, gamma, beta, y, C, G, hw, activation, reverse);                  \
+                                         long long hw, int activation, int reread) {                               \
+        groupnorm4j::with_reread_load(reread, [&](auto load) {                                                     \
+            groupnorm4j::forward_apply<T, decltype(load)>(x, mean, rstd, gamma, beta, y, C, G, hw, activation,     \
+                                                          reread);                                                 \
+        });                                                                                                        \
     }                                                                                                              \
     GROUPNORM4J_ONE_PASS_FORWARD(groupnorm_forward_fused_##suffix, forward_fused, T,                               \
                                  __launch_bounds__(groupnorm4j::kMaxLaunchThreads))                                \
@@ -439,14 +442,14 @@ __device__ __forceinline__ void nhwc_finalize(const T* __restrict__ x, const flo
 
 // y = activate((x - mean)*rstd*gamma[c] + beta[c]); each thread keeps its V channels' maps in
 // registers for all its rows.
-// Launch: as nhwc_stats, no shared memory.
+// Launch: as nhwc_stats, no shared memory; `reread` and Load as forward_apply's.
 // Traffic: reads x once and writes y once (2*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
-template <typename T, int V>
+template <typename T, int V, typename Load>
 __device__ __forceinline__ void nhwc_apply(const T* __restrict__ x, const float* __restrict__ mean,
                                            const float* __restrict__ rstd, const float* __restrict__ gamma,
                                            const float* __restrict__ beta, T* __restrict__ y, int C, int G,
-                                           long long hw, int cols, int row_chunks, int activation, int reverse) {
-    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reverse != 0);
+                                           long long hw, int cols, int row_chunks, int activation, int reread) {
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, (reread & kRereadReversed) != 0);
     if (!t.active) return;
     const int channels_per_group = C / G;
     ChannelAffine affine[V];
@@ -457,7 +460,7 @@ __device__ __forceinline__ void nhwc_apply(const T* __restrict__ x, const float*
         affine[k] = channel_affine(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, c);
     }
     const T* const tensors[1] = {x};
-    for_each_row<kApplyRowsInFlight, V>(t, tensors, t.n * hw * C + t.c0, C, [&](long long at, acc_t (&v)[1][V]) {
+    for_each_row<kApplyRowsInFlight, V, Load>(t, tensors, t.n * hw * C + t.c0, C, [&](long long at, acc_t (&v)[1][V]) {
 #pragma unroll
         for (int k = 0; k < V; ++k) v[0][k] = activate(affine[k](v[0][k]), activation);
         store_channels<T, V>(y + at, v[0]);
@@ -531,14 +534,18 @@ __device__ __forceinline__ void nhwc_fused(const T* __restrict__ x, const float*
                                               const float* __restrict__ rstd, const float* __restrict__ gamma,     \
                                               const float* __restrict__ beta, T* __restrict__ y, int C, int G,     \
                                               long long hw, int cols, int row_chunks, int activation,              \
-                                              int vectorized, int reverse) {                                       \
-        if (vectorized) {                                                                                          \
-            groupnorm4j::nhwc_apply<T, groupnorm4j::Elem<T>::kVec>(x, mean, rstd, gamma, beta, y, C, G, hw, cols,  \
-                                                                   row_chunks, activation, reverse);               \
-        } else {                                                                                                   \
-            groupnorm4j::nhwc_apply<T, 1>(x, mean, rstd, gamma, beta, y, C, G, hw, cols, row_chunks, activation,   \
-                                          reverse);                                                                \
-        }                                                                                                          \
+                                              int vectorized, int reread) {                                        \
+        groupnorm4j::with_reread_load(reread, [&](auto load) {                                                     \
+            using Load = decltype(load);                                                                           \
+            if (vectorized) {                                                                                      \
+                groupnorm4j::nhwc_apply<T, groupnorm4j::Elem<T>::kVec, Load>(x, mean, rstd, gamma, beta, y, C, G,  \
+                                                                             hw, cols, row_chunks, activation,     \
+                                                                             reread);                              \
+            } else {                                                                                               \
+                groupnorm4j::nhwc_apply<T, 1, Load>(x, mean, rstd, gamma, beta, y, C, G, hw, cols, row_chunks,     \
+                                                    activation, reread);                                           \
+            }                                                                                                      \
+        });                                                                                                        \
     }
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC)

@@ -91,6 +91,9 @@ for v in "nhwc fp32" "nhwc bf16" "nchw bf16"; do
 done
 step "bench rereadOrder=forward" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadOrder=forward -jar "$jar" \
   bench --device cuda
+# The second pass loading x and dy evict-first (off until timed): does more of the re-read hit L2 at N = 1 and 2?
+step "bench rereadLoads=last-use" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadLoads=last-use -jar "$jar" \
+  bench --device cuda
 for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nhwc bf16 none" "nchw fp32 silu" \
          "nchw bf16 silu" "nhwc bf16 silu"; do
   set -- $v
@@ -172,6 +175,8 @@ for v in "nchw bf16" "nhwc fp32" "nhwc fp16"; do
     --layout $1 --dtype $2
 done
 step "bench rereadOrder=forward nhwc bf16" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadOrder=forward \
+  -jar "$jar" bench --device cuda --layout nhwc --dtype bf16
+step "bench rereadLoads=last-use nhwc bf16" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadLoads=last-use \
   -jar "$jar" bench --device cuda --layout nhwc --dtype bf16
 # One-pass kernels off; allowed up to 200 KiB (one block per SM).
 for variant in "--fused-limit-kib 0" "--fused-limit-kib 200"; do

@@ -52,6 +52,12 @@ public final class CudaGroupNorm implements GroupNorm {
      */
     public static final String REREAD_ORDER_PROPERTY = LaunchPlanner.REREAD_ORDER_PROPERTY;
 
+    /**
+     * System property: {@code last-use} makes the second pass of the two-pass paths load x and dy evict-first
+     * ({@code ld.global.cs}) instead of through the read-only path (the default); for timing both.
+     */
+    public static final String REREAD_LOADS_PROPERTY = LaunchPlanner.REREAD_LOADS_PROPERTY;
+
     private final CudaDevice device;
     private final boolean ownsDevice;
     private final GroupNormKernels kernels;
@@ -438,7 +444,7 @@ public final class CudaGroupNorm implements GroupNorm {
             LaunchPlanner.ColumnPlan map = planner.columns(spec, cols.vectorized(), 0);
             kernels.launch(k.forwardNhwcApply, map.shape(), stream, KernelArgs.create().pointer(x).pointer(mean)
                     .pointer(rstd).pointer(gamma).pointer(beta).pointer(y).i32(c).i32(g).i64(hw).i32(map.cols())
-                    .i32(map.rowChunks()).i32(activation).i32(map.vectorized() ? 1 : 0).i32(planner.rereadOrderArg()));
+                    .i32(map.rowChunks()).i32(activation).i32(map.vectorized() ? 1 : 0).i32(planner.rereadArg()));
             return;
         }
 
@@ -454,7 +460,7 @@ public final class CudaGroupNorm implements GroupNorm {
         }
         kernels.launch(k.forwardApply, planner.rows(spec), stream,
                 KernelArgs.create().pointer(x).pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(y)
-                        .i32(c).i32(g).i64(hw).i32(activation).i32(planner.rereadOrderArg()));
+                        .i32(c).i32(g).i64(hw).i32(activation).i32(planner.rereadArg()));
     }
 
     private void queueBackward(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long beta,
@@ -515,7 +521,7 @@ public final class CudaGroupNorm implements GroupNorm {
             kernels.launch(k.backwardNhwcDx, map.shape(), stream, KernelArgs.create().pointer(dy).pointer(x)
                     .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(groupCoefs).pointer(dx)
                     .i32(c).i32(g).i64(hw).i32(map.cols()).i32(map.rowChunks()).i32(activation)
-                    .i32(vectorized ? 1 : 0).i32(planner.rereadOrderArg()));
+                    .i32(vectorized ? 1 : 0).i32(planner.rereadArg()));
             return;
         }
 
@@ -526,7 +532,7 @@ public final class CudaGroupNorm implements GroupNorm {
         kernels.launch(k.backwardDx, planner.rows(spec), stream, KernelArgs.create().pointer(dy).pointer(x)
                 .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
                 .i32(sums.gridY).pointer(dx).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw)
-                .i32(activation).i32(planner.rereadOrderArg()));
+                .i32(activation).i32(planner.rereadArg()));
     }
 
     /** CTAs per slice of a cooperative launch. */

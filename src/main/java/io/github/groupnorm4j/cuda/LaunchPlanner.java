@@ -33,10 +33,11 @@ final class LaunchPlanner {
      * {@code reverseRereads}: the second pass of a two-pass path (map, dx) takes the tensor in the reverse of the
      * first pass's order, starting on what is still in L2 (cuda BlockPart); {@code cooperativeLimit}: the largest
      * tensor (bytes) the cooperative one-pass kernels take when one block cannot stage a slice (0: never);
-     * {@code cooperativeChannelsFirstForward}: the channels-first cooperative forward at any size.
+     * {@code cooperativeChannelsFirstForward}: the channels-first cooperative forward at any size;
+     * {@code lastUseRereads}: that second pass loads x and dy evict-first (cuda LastUseLoad).
      */
     record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads,
-                  long cooperativeLimit, boolean cooperativeChannelsFirstForward) {
+                  long cooperativeLimit, boolean cooperativeChannelsFirstForward, boolean lastUseRereads) {
         /** Without the cooperative kernels, so tests reach the multi-launch paths on small shapes. */
         Tuning(int fusedSharedLimit, int minElementsPerThread) {
             this(fusedSharedLimit, minElementsPerThread, false);
@@ -53,12 +54,13 @@ final class LaunchPlanner {
         Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, long cooperativeLimit,
                boolean cooperativeChannelsFirstForward) {
             this(fusedSharedLimit, minElementsPerThread, cluster, rereadsReversed(), cooperativeLimit,
-                    cooperativeChannelsFirstForward);
+                    cooperativeChannelsFirstForward, rereadsLastUse());
         }
 
         /** The same, with no cooperative kernel (a device that refuses cooperative launches). */
         Tuning withoutCooperative() {
-            return new Tuning(fusedSharedLimit, minElementsPerThread, cluster, reverseRereads, 0, false);
+            return new Tuning(fusedSharedLimit, minElementsPerThread, cluster, reverseRereads, 0, false,
+                    lastUseRereads);
         }
 
         /**
@@ -92,9 +94,29 @@ final class LaunchPlanner {
         }
     }
 
-    /** The {@code reverse} argument of the second-pass kernels. */
-    int rereadOrderArg() {
-        return tuning.reverseRereads() ? 1 : 0;
+    /**
+     * System property for timing the second pass's loads both ways: {@code read-only} (the default: the read-only
+     * path, as every other load) or {@code last-use} (evict-first once read, so that in L2 the lines not yet re-read
+     * and the output outlive the dead ones). Not the default until a GPU has timed it.
+     */
+    public static final String REREAD_LOADS_PROPERTY = "groupnorm4j.rereadLoads";
+
+    static boolean rereadsLastUse() {
+        String loads = System.getProperty(REREAD_LOADS_PROPERTY, "read-only");
+        switch (loads) {
+            case "read-only":
+                return false;
+            case "last-use":
+                return true;
+            default:
+                throw new IllegalArgumentException(
+                        "-D" + REREAD_LOADS_PROPERTY + " must be read-only or last-use, got '" + loads + "'");
+        }
+    }
+
+    /** The {@code reread} argument of the second-pass kernels (cuda kRereadReversed, kRereadLastUse). */
+    int rereadArg() {
+        return (tuning.reverseRereads() ? 1 : 0) | (tuning.lastUseRereads() ? 2 : 0);
     }
 
     /** CTAs per slice of the cluster kernels; must equal kSliceCluster in cuda/reduce.cuh. */

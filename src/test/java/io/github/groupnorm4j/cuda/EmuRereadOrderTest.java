@@ -13,6 +13,7 @@ import io.github.groupnorm4j.ForwardResult;
 import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.emu.EmuOptions;
 import io.github.groupnorm4j.emu.Schedule;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -23,18 +24,38 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The second pass of the two-pass paths (map, dx; channels-first and channels-last) taken in either order gives the
- * same bits: which block takes which part changes, what each part computes does not. The reverse order (the default)
- * is checked against the reference by the split-path and column-path contract tests; this pins the forward order,
- * which {@code -Dgroupnorm4j.rereadOrder=forward} selects for timing, to it.
+ * The second pass of the two-pass paths (map, dx; channels-first and channels-last) taken in either order, and with
+ * its loads marked last-use, gives the same bits: which block takes which part, and how long L2 keeps a line, change;
+ * what each part computes does not. The default (reverse order, read-only loads) is checked against the reference
+ * by the split-path and column-path contract tests; this pins the forward order
+ * ({@code -Dgroupnorm4j.rereadOrder=forward}) and the last-use loads ({@code -Dgroupnorm4j.rereadLoads=last-use}),
+ * which are there for timing, to it, and checks that each reaches the kernels' {@code reread} argument.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EmuRereadOrderTest {
     private final EmuOptions options = EmuOptions.builder().schedule(Schedule.LOCKSTEP).sanitize(true).build();
-    private final CudaGroupNorm reverse = CudaGroupNorm.withTuning(CudaDevice.emulated(options, 90),
-            new LaunchPlanner.Tuning(0, 1, false, true, 0, false));
-    private final CudaGroupNorm forward = CudaGroupNorm.withTuning(CudaDevice.emulated(options, 90),
-            new LaunchPlanner.Tuning(0, 1, false, false, 0, false));
+    /** The {@code reread} argument of every second-pass launch, per instance: reverse, forward, lastUse. */
+    private final List<List<Integer>> rereadArgs = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+    private final List<EmuGpuDriver> emulators = new ArrayList<>();
+    private final CudaGroupNorm reverse = open(0, new LaunchPlanner.Tuning(0, 1, false, true, 0, false, false));
+    private final CudaGroupNorm forward = open(1, new LaunchPlanner.Tuning(0, 1, false, false, 0, false, false));
+    private final CudaGroupNorm lastUse = open(2, new LaunchPlanner.Tuning(0, 1, false, true, 0, false, true));
+
+    private CudaGroupNorm open(int instance, LaunchPlanner.Tuning tuning) {
+        EmuGpuDriver emu = new EmuGpuDriver(options, 90);
+        emulators.add(emu);
+        GpuDriver recording = DriverProxy.around(emu, (method, args) -> {
+            if (method.equals("launch")) {
+                String name = ((GpuDriver.Kernel) args[0]).name();
+                KernelArgs kernelArgs = (KernelArgs) args[10];
+                if (name.contains("_apply_") || name.contains("_dx_")) {
+                    rereadArgs.get(instance).add((int) kernelArgs.bits(kernelArgs.size() - 1));
+                }
+            }
+            return null;
+        });
+        return CudaGroupNorm.withTuning(CudaDevice.on(recording), tuning);
+    }
 
     Stream<CheckCase> cases() {
         return Stream.of(CheckCase.suite(Layout.NCHW, DType.FP32, Activation.NONE),
@@ -46,16 +67,34 @@ class EmuRereadOrderTest {
     @MethodSource("cases")
     void bothOrdersGiveTheSameBits(CheckCase c) {
         ForwardResult fr = reverse.forward(c.spec(), c.x(), c.gamma(), c.beta());
-        ForwardResult ff = forward.forward(c.spec(), c.x(), c.gamma(), c.beta());
-        assertArrayEquals(fr.y(), ff.y(), "y");
-        assertArrayEquals(fr.mean(), ff.mean(), "mean");
         BackwardResult br =
                 reverse.backward(c.spec(), c.dy(), c.x(), fr.mean(), fr.rstd(), c.gamma(), c.backwardBeta());
-        BackwardResult bf =
-                forward.backward(c.spec(), c.dy(), c.x(), ff.mean(), ff.rstd(), c.gamma(), c.backwardBeta());
-        assertArrayEquals(br.dx(), bf.dx(), "dx");
-        assertArrayEquals(br.dgamma(), bf.dgamma(), "dgamma");
-        assertArrayEquals(br.dbeta(), bf.dbeta(), "dbeta");
+        for (CudaGroupNorm other : List.of(forward, lastUse)) {
+            ForwardResult f = other.forward(c.spec(), c.x(), c.gamma(), c.beta());
+            assertArrayEquals(fr.y(), f.y(), "y");
+            assertArrayEquals(fr.mean(), f.mean(), "mean");
+            BackwardResult b =
+                    other.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
+            assertArrayEquals(br.dx(), b.dx(), "dx");
+            assertArrayEquals(br.dgamma(), b.dgamma(), "dgamma");
+            assertArrayEquals(br.dbeta(), b.dbeta(), "dbeta");
+        }
+    }
+
+    @Test
+    void eachInstanceTellsTheSecondPassKernelsItsSettings() {
+        CheckCase c = cases().findFirst().orElseThrow();
+        for (CudaGroupNorm gn : List.of(reverse, forward, lastUse)) {
+            ForwardResult f = gn.forward(c.spec(), c.x(), c.gamma(), c.beta());
+            gn.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
+        }
+        int[] expected = {1, 0, 3};  // kRereadReversed = 1, kRereadLastUse = 2
+        for (int i = 0; i < expected.length; i++) {
+            List<Integer> seen = rereadArgs.get(i);
+            int want = expected[i];
+            assertTrue(!seen.isEmpty() && seen.stream().allMatch(a -> a == want),
+                    "instance " + i + ": reread arguments " + seen + ", expected all " + want);
+        }
     }
 
     @Test
@@ -63,7 +102,7 @@ class EmuRereadOrderTest {
         List<String> plans = cases().map(c -> reverse.plan(c.spec())).distinct().collect(Collectors.toList());
         assertTrue(plans.stream().anyMatch(p -> p.contains("split_stats(") && p.contains("+dx")), plans.toString());
         assertTrue(plans.stream().anyMatch(p -> p.contains("nhwc_stats") && p.contains("+dx")), plans.toString());
-        assertTrue(reverse.emulator().findings().isEmpty() && forward.emulator().findings().isEmpty());
+        assertTrue(emulators.stream().allMatch(e -> e.findings().isEmpty()));
     }
 
     @Test
@@ -84,9 +123,30 @@ class EmuRereadOrderTest {
         }
     }
 
+    @Test
+    void anUnknownLoadKindIsRefusedWithTheProperty() {
+        String before = System.getProperty(LaunchPlanner.REREAD_LOADS_PROPERTY);
+        System.setProperty(LaunchPlanner.REREAD_LOADS_PROPERTY, "sticky");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, LaunchPlanner::rereadsLastUse);
+            assertEquals("-Dgroupnorm4j.rereadLoads must be read-only or last-use, got 'sticky'", e.getMessage());
+            System.setProperty(LaunchPlanner.REREAD_LOADS_PROPERTY, "last-use");
+            assertEquals(true, LaunchPlanner.rereadsLastUse());
+            System.clearProperty(LaunchPlanner.REREAD_LOADS_PROPERTY);
+            assertEquals(false, LaunchPlanner.rereadsLastUse());
+        } finally {
+            if (before == null) {
+                System.clearProperty(LaunchPlanner.REREAD_LOADS_PROPERTY);
+            } else {
+                System.setProperty(LaunchPlanner.REREAD_LOADS_PROPERTY, before);
+            }
+        }
+    }
+
     @AfterAll
     void close() {
         reverse.close();
         forward.close();
+        lastUse.close();
     }
 }
