@@ -82,16 +82,17 @@ final class LaunchPlanner {
     public static final String REREAD_ORDER_PROPERTY = "groupnorm4j.rereadOrder";
 
     static boolean rereadsReversed() {
-        String order = System.getProperty(REREAD_ORDER_PROPERTY, "reverse");
-        switch (order) {
-            case "reverse":
-                return true;
-            case "forward":
-                return false;
-            default:
-                throw new IllegalArgumentException(
-                        "-D" + REREAD_ORDER_PROPERTY + " must be reverse or forward, got '" + order + "'");
+        return isDefault(REREAD_ORDER_PROPERTY, "reverse", "forward");
+    }
+
+    /** Whether system property {@code name} is unset or {@code defaultValue}; false if {@code other}; else refused. */
+    private static boolean isDefault(String name, String defaultValue, String other) {
+        String value = System.getProperty(name, defaultValue);
+        if (value.equals(defaultValue) || value.equals(other)) {
+            return value.equals(defaultValue);
         }
+        throw new IllegalArgumentException(
+                "-D" + name + " must be " + defaultValue + " or " + other + ", got '" + value + "'");
     }
 
     /**
@@ -102,16 +103,7 @@ final class LaunchPlanner {
     public static final String REREAD_LOADS_PROPERTY = "groupnorm4j.rereadLoads";
 
     static boolean rereadsLastUse() {
-        String loads = System.getProperty(REREAD_LOADS_PROPERTY, "read-only");
-        switch (loads) {
-            case "read-only":
-                return false;
-            case "last-use":
-                return true;
-            default:
-                throw new IllegalArgumentException(
-                        "-D" + REREAD_LOADS_PROPERTY + " must be read-only or last-use, got '" + loads + "'");
-        }
+        return !isDefault(REREAD_LOADS_PROPERTY, "read-only", "last-use");
     }
 
     /** The {@code reread} argument of the second-pass kernels (cuda kRereadReversed, kRereadLastUse). */

@@ -2,6 +2,7 @@ package io.github.groupnorm4j.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,12 +16,14 @@ import io.github.groupnorm4j.emu.EmuOptions;
 import io.github.groupnorm4j.emu.Schedule;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -105,40 +108,40 @@ class EmuRereadOrderTest {
         assertTrue(emulators.stream().allMatch(e -> e.findings().isEmpty()));
     }
 
-    @Test
-    void anUnknownOrderIsRefusedWithTheProperty() {
-        String before = System.getProperty(LaunchPlanner.REREAD_ORDER_PROPERTY);
-        System.setProperty(LaunchPlanner.REREAD_ORDER_PROPERTY, "sideways");
-        try {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, LaunchPlanner::rereadsReversed);
-            assertEquals("-Dgroupnorm4j.rereadOrder must be reverse or forward, got 'sideways'", e.getMessage());
-            System.setProperty(LaunchPlanner.REREAD_ORDER_PROPERTY, "forward");
-            assertEquals(false, LaunchPlanner.rereadsReversed());
-        } finally {
-            if (before == null) {
-                System.clearProperty(LaunchPlanner.REREAD_ORDER_PROPERTY);
-            } else {
-                System.setProperty(LaunchPlanner.REREAD_ORDER_PROPERTY, before);
-            }
-        }
+    Stream<Arguments> properties() {
+        return Stream.of(
+                Arguments.of(LaunchPlanner.REREAD_ORDER_PROPERTY, "forward", (BooleanSupplier) () ->
+                        !LaunchPlanner.rereadsReversed(), "must be reverse or forward, got 'sideways'"),
+                Arguments.of(LaunchPlanner.REREAD_LOADS_PROPERTY, "last-use", (BooleanSupplier) () ->
+                        LaunchPlanner.rereadsLastUse(), "must be read-only or last-use, got 'sideways'"));
     }
 
-    @Test
-    void anUnknownLoadKindIsRefusedWithTheProperty() {
-        String before = System.getProperty(LaunchPlanner.REREAD_LOADS_PROPERTY);
-        System.setProperty(LaunchPlanner.REREAD_LOADS_PROPERTY, "sticky");
+    /** {@code changed}: whether the property's setting differs from the default; only {@code other} changes it. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("properties")
+    void theSettingPropertiesTakeTwoValuesAndRefuseOthers(String name, String other, BooleanSupplier changed,
+                                                          String refusal) {
+        withProperty(name, () -> {
+            System.setProperty(name, "sideways");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, changed::getAsBoolean);
+            assertEquals("-D" + name + " " + refusal, e.getMessage());
+            System.setProperty(name, other);
+            assertTrue(changed.getAsBoolean(), other);
+            System.clearProperty(name);
+            assertFalse(changed.getAsBoolean(), "unset");
+        });
+    }
+
+    /** Runs {@code body}, which may set or clear system property {@code name}, then puts the property back. */
+    private static void withProperty(String name, Runnable body) {
+        String before = System.getProperty(name);
         try {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, LaunchPlanner::rereadsLastUse);
-            assertEquals("-Dgroupnorm4j.rereadLoads must be read-only or last-use, got 'sticky'", e.getMessage());
-            System.setProperty(LaunchPlanner.REREAD_LOADS_PROPERTY, "last-use");
-            assertEquals(true, LaunchPlanner.rereadsLastUse());
-            System.clearProperty(LaunchPlanner.REREAD_LOADS_PROPERTY);
-            assertEquals(false, LaunchPlanner.rereadsLastUse());
+            body.run();
         } finally {
             if (before == null) {
-                System.clearProperty(LaunchPlanner.REREAD_LOADS_PROPERTY);
+                System.clearProperty(name);
             } else {
-                System.setProperty(LaunchPlanner.REREAD_LOADS_PROPERTY, before);
+                System.setProperty(name, before);
             }
         }
     }
