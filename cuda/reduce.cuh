@@ -166,9 +166,9 @@ __device__ __forceinline__ T block_allreduce(T value, Combine combine) {
 // that order, so the bits depend only on blockDim.x and the shape. The finalize and coefficient kernels run
 // only N*G blocks at small batch, so each thread walks a long strided list of L2 reads: loading kInFlight of
 // them before adding any keeps that many misses in flight where a plain loop waits on each, and the cursor
-// steps by blockDim.x without dividing. load(row, chunk) returns the partial; add(value) folds it.
-template <int kInFlight, typename Load, typename Add>
-__device__ __forceinline__ void for_each_partial(int rows, int chunks, Load load, Add add) {
+// steps by blockDim.x without dividing. chunks >= 1. load(row, chunk) returns the partial; add(value) folds it.
+template <int kInFlight, typename LoadPartial, typename Add>
+__device__ __forceinline__ void for_each_partial(int rows, int chunks, LoadPartial load, Add add) {
     using Value = decltype(load(0, 0));
     const long long count = static_cast<long long>(rows) * chunks;
     const int step_rows = static_cast<int>(blockDim.x) / chunks;
