@@ -35,13 +35,15 @@ struct LastUseLoad {
 constexpr int kRereadReversed = 1;
 constexpr int kRereadLastUse = 2;
 
-// f(ReadOnlyLoad{}) or f(LastUseLoad{}), as `reread` says: a second-pass kernel is instantiated for both.
+// f(load, reversed) with load ReadOnlyLoad{} or LastUseLoad{}, as `reread` says (a second-pass kernel is
+// instantiated for both), and reversed its kRereadReversed bit.
 template <typename F>
-__device__ __forceinline__ void with_reread_load(int reread, F f) {
+__device__ __forceinline__ void with_reread(int reread, F f) {
+    const bool reversed = (reread & kRereadReversed) != 0;
     if (reread & kRereadLastUse) {
-        f(LastUseLoad{});
+        f(LastUseLoad{}, reversed);
     } else {
-        f(ReadOnlyLoad{});
+        f(ReadOnlyLoad{}, reversed);
     }
 }
 

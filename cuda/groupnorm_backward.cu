@@ -160,7 +160,7 @@ __device__ __forceinline__ void backward_channel_sums(const T* __restrict__ dy, 
 // every block of a group does the same fixed-order reduction, so they agree bit for bit. The
 // first chunk of each row of sample 0 also reduces dgamma[c] and dbeta[c] over n and chunks,
 // which saves the separate parameter-gradient launch (dgamma/dbeta may be null to skip it).
-// Launch: grid (N*C, chunks), block any multiple of 32 up to 512; chunks, `reread` and Load as in
+// Launch: grid (N*C, chunks), block any multiple of 32 up to 512; chunks, `reversed` and Load as in
 // forward_apply (backwards, x and dy re-read after the channel sums come from L2 first).
 // Traffic: reads dy and x once, writes dx once (3*S*N*C*HW bytes) plus 8*N*C*chunks*Cg*sum_chunks
 // bytes of (L2-resident) partial sums.
@@ -171,9 +171,9 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
                                             const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
                                             int sum_chunks, T* __restrict__ dx, float* __restrict__ dgamma,
                                             float* __restrict__ dbeta, int N, int C, int G, long long hw,
-                                            int activation, int reread) {
+                                            int activation, bool reversed) {
     constexpr int W = Elem<T>::kVec;
-    const BlockPart b = block_part((reread & kRereadReversed) != 0);
+    const BlockPart b = block_part(reversed);
     const long long row = b.item;
     const int channels_per_group = C / G;
     const int channel = static_cast<int>(row % C);
@@ -182,7 +182,7 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
     const int group_first_channel = channel - channel % channels_per_group;
 
     const float2 ab = group_ab<1>(sum_dy_xhat, sum_dy, sum_chunks, gamma, group_first_row, group_first_channel,
-                               channels_per_group);
+                                  channels_per_group);
     if (row < C && b.part == 0 && dgamma != nullptr) {
         channel_param_grads<1>(sum_dy_xhat, sum_dy, sum_chunks, dgamma, dbeta, N, C, channel);
     }
@@ -538,10 +538,10 @@ __device__ __forceinline__ void param_grads_by_last_block(unsigned* __restrict__
             const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy, int sum_chunks,               \
             T* __restrict__ dx, float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G,        \
             long long hw, int activation, int reread) {                                                            \
-        groupnorm4j::with_reread_load(reread, [&](auto load) {                                                     \
+        groupnorm4j::with_reread(reread, [&](auto load, bool reversed) {                                           \
             groupnorm4j::backward_dx<T, decltype(load)>(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy,       \
                                                         sum_chunks, dx, dgamma, dbeta, N, C, G, hw, activation,    \
-                                                        reread);                                                   \
+                                                        reversed);                                                 \
         });                                                                                                        \
     }                                                                                                              \
     GROUPNORM4J_ONE_PASS_BACKWARD(groupnorm_backward_fused_##suffix, backward_fused, T,                            \
@@ -615,15 +615,15 @@ __device__ __forceinline__ void nhwc_channel_sums(const T* __restrict__ dy, cons
 }
 
 // dx from the group coefficients; each thread keeps its V channels' maps in registers.
-// Launch: as nhwc_channel_sums, no shared memory; `reread` and Load as forward_apply's.
+// Launch: as nhwc_channel_sums, no shared memory; `reversed` and Load as forward_apply's.
 // Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
 template <typename T, int V, typename Load>
 __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __restrict__ x,
                                         const float* __restrict__ mean, const float* __restrict__ rstd,
                                         const float* __restrict__ gamma, const float* __restrict__ beta,
                                         const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G,
-                                        long long hw, int cols, int row_chunks, int activation, int reread) {
-    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, (reread & kRereadReversed) != 0);
+                                        long long hw, int cols, int row_chunks, int activation, bool reversed) {
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reversed);
     if (!t.active) return;
     const int channels_per_group = C / G;
     const acc_t inv_d = acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
@@ -695,11 +695,13 @@ groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const floa
     const int channels_per_group = C / G;
     if (blockIdx.x < slices) {
         const long long slice = blockIdx.x;
-        const float2 ab = group_ab<kPartialsInFlight>(sum_dy_xhat, sum_dy, chunks, gamma, slice * channels_per_group,
-                                   static_cast<int>(slice % G) * channels_per_group, channels_per_group);
+        const float2 ab =
+            group_ab<kPartialsInFlight>(sum_dy_xhat, sum_dy, chunks, gamma, slice * channels_per_group,
+                                        static_cast<int>(slice % G) * channels_per_group, channels_per_group);
         if (threadIdx.x == 0) group_coefs[slice] = ab;
     } else if (dgamma != nullptr) {
-        channel_param_grads<kPartialsInFlight>(sum_dy_xhat, sum_dy, chunks, dgamma, dbeta, N, C, static_cast<int>(blockIdx.x - slices));
+        channel_param_grads<kPartialsInFlight>(sum_dy_xhat, sum_dy, chunks, dgamma, dbeta, N, C,
+                                               static_cast<int>(blockIdx.x - slices));
     }
 }
 
@@ -723,15 +725,15 @@ groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const floa
         const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,           \
         const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G, long long hw, int cols,          \
         int row_chunks, int activation, int vectorized, int reread) {                                              \
-        groupnorm4j::with_reread_load(reread, [&](auto load) {                                                     \
+        groupnorm4j::with_reread(reread, [&](auto load, bool reversed) {                                           \
             using Load = decltype(load);                                                                           \
             if (vectorized) {                                                                                      \
                 groupnorm4j::nhwc_dx<T, groupnorm4j::Elem<T>::kVec, Load>(dy, x, mean, rstd, gamma, beta,          \
                                                                           group_coefs, dx, C, G, hw, cols,         \
-                                                                          row_chunks, activation, reread);         \
+                                                                          row_chunks, activation, reversed);       \
             } else {                                                                                               \
                 groupnorm4j::nhwc_dx<T, 1, Load>(dy, x, mean, rstd, gamma, beta, group_coefs, dx, C, G, hw, cols,  \
-                                                 row_chunks, activation, reread);                                  \
+                                                 row_chunks, activation, reversed);                                \
             }                                                                                                      \
         });                                                                                                        \
     }

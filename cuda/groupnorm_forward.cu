@@ -74,16 +74,16 @@ __device__ __forceinline__ void forward_stats(const T* __restrict__ x, float* __
 // y = activate((x - mean)*rstd*gamma[c] + beta[c]) per row, with the per-channel constants
 // folded once per block.
 // Launch: grid (N*C, chunks), block any multiple of 32 up to 512; each block takes a chunk of a
-// row (block_part; `reread`: kRereadReversed takes them backwards, so x re-read after the statistics
-// comes from L2 first; Load: see ReadOnlyLoad). gamma/beta may be null.
+// row (block_part; `reversed`, the kernel's kRereadReversed: backwards, so x re-read after the
+// statistics comes from L2 first; Load: see ReadOnlyLoad). gamma/beta may be null.
 // Traffic: reads x once and writes y once (2*S*N*C*HW bytes) plus 8*N*G + 8*C bytes.
 template <typename T, typename Load>
 __device__ __forceinline__ void forward_apply(const T* __restrict__ x, const float* __restrict__ mean,
                                               const float* __restrict__ rstd, const float* __restrict__ gamma,
                                               const float* __restrict__ beta, T* __restrict__ y, int C, int G,
-                                              long long hw, int activation, int reread) {
+                                              long long hw, int activation, bool reversed) {
     constexpr int W = Elem<T>::kVec;
-    const BlockPart b = block_part((reread & kRereadReversed) != 0);
+    const BlockPart b = block_part(reversed);
     const long long row = b.item;
     const int channel = static_cast<int>(row % C);
     const long long slice = row / (C / G);
@@ -282,9 +282,9 @@ __device__ __forceinline__ void forward_split_stats(const T* __restrict__ x, flo
                                          const float* __restrict__ rstd, const float* __restrict__ gamma,          \
                                          const float* __restrict__ beta, T* __restrict__ y, int C, int G,          \
                                          long long hw, int activation, int reread) {                               \
-        groupnorm4j::with_reread_load(reread, [&](auto load) {                                                     \
+        groupnorm4j::with_reread(reread, [&](auto load, bool reversed) {                                           \
             groupnorm4j::forward_apply<T, decltype(load)>(x, mean, rstd, gamma, beta, y, C, G, hw, activation,     \
-                                                          reread);                                                 \
+                                                          reversed);                                               \
         });                                                                                                        \
     }                                                                                                              \
     GROUPNORM4J_ONE_PASS_FORWARD(groupnorm_forward_fused_##suffix, forward_fused, T,                               \
@@ -442,14 +442,14 @@ __device__ __forceinline__ void nhwc_finalize(const T* __restrict__ x, const flo
 
 // y = activate((x - mean)*rstd*gamma[c] + beta[c]); each thread keeps its V channels' maps in
 // registers for all its rows.
-// Launch: as nhwc_stats, no shared memory; `reread` and Load as forward_apply's.
+// Launch: as nhwc_stats, no shared memory; `reversed` and Load as forward_apply's.
 // Traffic: reads x once and writes y once (2*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
 template <typename T, int V, typename Load>
 __device__ __forceinline__ void nhwc_apply(const T* __restrict__ x, const float* __restrict__ mean,
                                            const float* __restrict__ rstd, const float* __restrict__ gamma,
                                            const float* __restrict__ beta, T* __restrict__ y, int C, int G,
-                                           long long hw, int cols, int row_chunks, int activation, int reread) {
-    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, (reread & kRereadReversed) != 0);
+                                           long long hw, int cols, int row_chunks, int activation, bool reversed) {
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reversed);
     if (!t.active) return;
     const int channels_per_group = C / G;
     ChannelAffine affine[V];
@@ -535,15 +535,15 @@ __device__ __forceinline__ void nhwc_fused(const T* __restrict__ x, const float*
                                               const float* __restrict__ beta, T* __restrict__ y, int C, int G,     \
                                               long long hw, int cols, int row_chunks, int activation,              \
                                               int vectorized, int reread) {                                        \
-        groupnorm4j::with_reread_load(reread, [&](auto load) {                                                     \
+        groupnorm4j::with_reread(reread, [&](auto load, bool reversed) {                                           \
             using Load = decltype(load);                                                                           \
             if (vectorized) {                                                                                      \
                 groupnorm4j::nhwc_apply<T, groupnorm4j::Elem<T>::kVec, Load>(x, mean, rstd, gamma, beta, y, C, G,  \
                                                                              hw, cols, row_chunks, activation,     \
-                                                                             reread);                              \
+                                                                             reversed);                            \
             } else {                                                                                               \
                 groupnorm4j::nhwc_apply<T, 1, Load>(x, mean, rstd, gamma, beta, y, C, G, hw, cols, row_chunks,     \
-                                                    activation, reread);                                           \
+                                                    activation, reversed);                                         \
             }                                                                                                      \
         });                                                                                                        \
     }
