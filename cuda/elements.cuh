@@ -29,6 +29,14 @@ struct LastUseLoad {
         return __ldcs(p);
     }
 };
+// L2Load (ld.global.cg): a value another CTA wrote earlier in the same launch, read from L2, where that CTA's store
+// went; the read-only path and this SM's L1 may hold an older copy.
+struct L2Load {
+    template <typename P>
+    static __device__ __forceinline__ P load(const P* p) {
+        return __ldcg(p);
+    }
+};
 
 // The second-pass kernels' `reread` argument (map, dx; LaunchPlanner.rereadArg): bit 0 takes the grid backwards
 // (BlockPart: first what the first pass read last), bit 1 loads with LastUseLoad.

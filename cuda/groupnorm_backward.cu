@@ -63,8 +63,9 @@ __device__ __forceinline__ DxMap dx_map(acc_t rstd, acc_t gamma, float2 ab, acc_
 // a = sum gamma*sum_dy (.x) and b = sum gamma*sum_dy_xhat (.y) over a group's channels, from the
 // per-(row, chunk) partials at row*chunks + chunk; the group's rows are first_row..first_row+Cg-1.
 // Whole block, fixed order (so every block of a group gets the same bits); result in every thread.
-// kInFlight: see for_each_partial (1 where the partials are few and registers are tight).
-template <int kInFlight>
+// kInFlight: see for_each_partial (1 where the partials are few and registers are tight). SumLoad reads a partial:
+// ReadOnlyLoad when an earlier launch wrote them, L2Load when this one did.
+template <int kInFlight, typename SumLoad = ReadOnlyLoad>
 __device__ __forceinline__ float2 group_ab(const float* __restrict__ sum_dy_xhat, const float* __restrict__ sum_dy,
                                           int chunks, const float* __restrict__ gamma, long long first_row,
                                           int first_channel, int channels_per_group) {
@@ -74,7 +75,7 @@ __device__ __forceinline__ float2 group_ab(const float* __restrict__ sum_dy_xhat
         [&](int k, int chunk) {  // (gamma[c], sum_dy, sum_dy_xhat) of partial (channel k, chunk)
             const long long at = (first_row + k) * chunks + chunk;
             const acc_t gk = gamma != nullptr ? __ldg(gamma + first_channel + k) : acc_t(1);
-            return make_float3(gk, __ldg(sum_dy + at), __ldg(sum_dy_xhat + at));
+            return make_float3(gk, SumLoad::load(sum_dy + at), SumLoad::load(sum_dy_xhat + at));
         },
         [&](const float3& v) {
             ab.x = fmaf(v.x, v.y, ab.x);
@@ -84,7 +85,8 @@ __device__ __forceinline__ float2 group_ab(const float* __restrict__ sum_dy_xhat
 }
 
 // dgamma[c], dbeta[c]: the partials of channel c over samples n and chunks, in a fixed order. Whole block.
-template <int kInFlight>
+// SumLoad: as group_ab's.
+template <int kInFlight, typename SumLoad = ReadOnlyLoad>
 __device__ __forceinline__ void channel_param_grads(const float* __restrict__ sum_dy_xhat,
                                                     const float* __restrict__ sum_dy, int chunks,
                                                     float* __restrict__ dgamma, float* __restrict__ dbeta, int N,
@@ -94,7 +96,7 @@ __device__ __forceinline__ void channel_param_grads(const float* __restrict__ su
         N, chunks,
         [&](int n, int chunk) {
             const long long at = (static_cast<long long>(n) * C + channel) * chunks + chunk;
-            return make_float2(__ldg(sum_dy_xhat + at), __ldg(sum_dy + at));
+            return make_float2(SumLoad::load(sum_dy_xhat + at), SumLoad::load(sum_dy + at));
         },
         [&](const float2& v) {
             grads.x += v.x;
@@ -105,6 +107,57 @@ __device__ __forceinline__ void channel_param_grads(const float* __restrict__ su
         dgamma[channel] = grads.x;
         dbeta[channel] = grads.y;
     }
+}
+
+// (sum g*xhat, sum g) over dy[begin, end) and x[begin, end) of one channel, in every thread. Whole block.
+template <typename T>
+__device__ __forceinline__ float2 chunk_channel_sums(const T* __restrict__ dy, const T* __restrict__ x,
+                                                     const ChannelGrad& cg, long long begin, long long end) {
+    constexpr int W = Elem<T>::kVec;
+    float2 sums = Float2Sum{}.identity();  // .x: g*xhat, .y: g
+    auto add = [&](acc_t d, acc_t v) {
+        const acc_t xh = cg.xhat(v);
+        const acc_t g = cg.grad(d, xh);
+        sums.x = fmaf(g, xh, sums.x);
+        sums.y += g;
+    };
+    for_each_in_range<W>(
+        begin, end, vec_phase(x), same_vec_phase(x, dy), [&](long long i) { add(load_elem(dy + i), load_elem(x + i)); },
+        [&](long long i) {
+            acc_t d[W], v[W];
+            Elem<T>::load_vec(dy + i, d);
+            Elem<T>::load_vec(x + i, v);
+#pragma unroll
+            for (int k = 0; k < W; ++k) add(d[k], v[k]);
+        });
+    return block_allreduce(sums, Float2Sum{});
+}
+
+// dx[begin, end) of one channel from dy and x (loaded with Load) and the channel's dx map.
+template <typename T, typename Load>
+__device__ __forceinline__ void chunk_dx(const T* __restrict__ dy, const T* __restrict__ x, T* __restrict__ dx,
+                                         const ChannelGrad& cg, const DxMap& map, long long begin, long long end) {
+    constexpr int W = Elem<T>::kVec;
+    auto grad_x = [&](acc_t d, acc_t v) {
+        const acc_t xh = cg.xhat(v);
+        return map(cg.grad(d, xh), xh);
+    };
+    for_each_in_range<W>(
+        begin, end, vec_phase(x), same_vec_phase(x, dy) && same_vec_phase(x, dx),
+        [&](long long i) { store_elem(dx + i, grad_x(load_elem<Load>(dy + i), load_elem<Load>(x + i))); },
+        [&](long long i) {
+            acc_t d[W], v[W];
+            Elem<T>::template load_vec<Load>(dy + i, d);
+            Elem<T>::template load_vec<Load>(x + i, v);
+#pragma unroll
+            for (int k = 0; k < W; ++k) v[k] = grad_x(d[k], v[k]);
+            Elem<T>::store_vec(dx + i, v);
+        });
+}
+
+// 1/D, D = Cg*HW: the elements of a slice.
+__device__ __forceinline__ acc_t inverse_slice_length(int channels_per_group, long long hw) {
+    return acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
 }
 
 // Per-row (n, c) partial sums of g*xhat and g, one per chunk of the row, so that small
@@ -127,27 +180,8 @@ __device__ __forceinline__ void backward_channel_sums(const T* __restrict__ dy, 
     const ChannelGrad cg =
         channel_grad(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, static_cast<int>(row % C), activation);
     const long long row_begin = row * hw;
-    const long long begin = chunk_boundary<W>(row_begin, hw, b.part, gridDim.y);
-    const long long end = chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y);
-
-    float2 sums = Float2Sum{}.identity();  // .x: g*xhat, .y: g
-    auto add = [&](acc_t d, acc_t v) {
-        const acc_t xh = cg.xhat(v);
-        const acc_t g = cg.grad(d, xh);
-        sums.x = fmaf(g, xh, sums.x);
-        sums.y += g;
-    };
-    for_each_in_range<W>(
-        begin, end, vec_phase(x), same_vec_phase(x, dy), [&](long long i) { add(load_elem(dy + i), load_elem(x + i)); },
-        [&](long long i) {
-            acc_t d[W], v[W];
-            Elem<T>::load_vec(dy + i, d);
-            Elem<T>::load_vec(x + i, v);
-#pragma unroll
-            for (int k = 0; k < W; ++k) add(d[k], v[k]);
-        });
-
-    sums = block_allreduce(sums, Float2Sum{});
+    const float2 sums = chunk_channel_sums(dy, x, cg, chunk_boundary<W>(row_begin, hw, b.part, gridDim.y),
+                                           chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y));
     if (threadIdx.x == 0) {
         const long long at = row * gridDim.y + b.part;
         sum_dy_xhat[at] = sums.x;
@@ -189,26 +223,61 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
 
     const acc_t r = __ldg(rstd + slice);
     const ChannelGrad cg = channel_grad(__ldg(mean + slice), r, gamma, beta, channel, activation);
-    const DxMap map = dx_map(r, cg.gamma, ab, acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw)));
-    auto grad_x = [&](acc_t d, acc_t v) {
-        const acc_t xh = cg.xhat(v);
-        return map(cg.grad(d, xh), xh);
-    };
-
     const long long row_begin = row * hw;
-    const long long begin = chunk_boundary<W>(row_begin, hw, b.part, gridDim.y);
-    const long long end = chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y);
-    for_each_in_range<W>(
-        begin, end, vec_phase(x), same_vec_phase(x, dy) && same_vec_phase(x, dx),
-        [&](long long i) { store_elem(dx + i, grad_x(load_elem<Load>(dy + i), load_elem<Load>(x + i))); },
-        [&](long long i) {
-            acc_t d[W], v[W];
-            Elem<T>::template load_vec<Load>(dy + i, d);
-            Elem<T>::template load_vec<Load>(x + i, v);
-#pragma unroll
-            for (int k = 0; k < W; ++k) v[k] = grad_x(d[k], v[k]);
-            Elem<T>::store_vec(dx + i, v);
-        });
+    chunk_dx<T, Load>(dy, x, dx, cg, dx_map(r, cg.gamma, ab, inverse_slice_length(channels_per_group, hw)),
+                      chunk_boundary<W>(row_begin, hw, b.part, gridDim.y),
+                      chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y));
+}
+
+// The backward in one cooperative launch, for batches small enough that every row fits one resident wave: the
+// channel sums and dx of the two kernels above, with a barrier between them instead of a second launch. Each CTA
+// sums its chunk of a row, waits for the other CTAs of its channel group (over all samples, so that dgamma/dbeta
+// can follow), then re-reads the same chunk -- which it read moments before, on the same SM, so mostly from L2 --
+// and writes dx. Every sum has one fixed order (the partials' as the two kernels add them), so the bits are the
+// same on every run; they differ from the two kernels' where the chunks do. The CTAs of group g are contiguous:
+// CTA (x, y) takes chunk y of row n*C + g*Cg + k for x = (g*N + n)*Cg + k.
+// Launch (cooperative; every CTA resident): grid (N*C, chunks), block any multiple of 32 up to kSumsDxThreads.
+// `barrier`: G words, zeroed once (slice_barrier).
+// Traffic: reads dy and x twice (the second time from L2 where it stayed), writes dx once: 3*S*N*C*HW bytes of
+// DRAM at best, 5*S*N*C*HW at worst; plus 8*N*C*chunks bytes of partial sums.
+template <typename T>
+__device__ __forceinline__ void backward_sums_dx(const T* __restrict__ dy, const T* __restrict__ x,
+                                                 const float* __restrict__ mean, const float* __restrict__ rstd,
+                                                 const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                 float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
+                                                 T* __restrict__ dx, float* __restrict__ dgamma,
+                                                 float* __restrict__ dbeta, int N, int C, int G, long long hw,
+                                                 int activation, unsigned* __restrict__ barrier) {
+    constexpr int W = Elem<T>::kVec;
+    const int channels_per_group = C / G;
+    const unsigned group_rows = static_cast<unsigned>(N) * static_cast<unsigned>(channels_per_group);
+    const int g = static_cast<int>(blockIdx.x / group_rows);
+    const unsigned row_in_group = blockIdx.x % group_rows;
+    const int n = static_cast<int>(row_in_group / static_cast<unsigned>(channels_per_group));
+    const int channel = g * channels_per_group + static_cast<int>(row_in_group % channels_per_group);
+    const long long row = static_cast<long long>(n) * C + channel;
+    const long long slice = static_cast<long long>(n) * G + g;
+    const unsigned chunk = blockIdx.y, chunks = gridDim.y;
+
+    const ChannelGrad cg = channel_grad(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, channel, activation);
+    const long long row_begin = row * hw;
+    const long long begin = chunk_boundary<W>(row_begin, hw, chunk, chunks);
+    const long long end = chunk_boundary<W>(row_begin, hw, chunk + 1, chunks);
+    const float2 sums = chunk_channel_sums(dy, x, cg, begin, end);
+    if (threadIdx.x == 0) {
+        const long long at = row * chunks + chunk;
+        sum_dy_xhat[at] = sums.x;
+        sum_dy[at] = sums.y;
+    }
+    slice_barrier(barrier + g, row_in_group * chunks + chunk, group_rows * chunks);
+
+    const float2 ab = group_ab<1, L2Load>(sum_dy_xhat, sum_dy, static_cast<int>(chunks), gamma,
+                                          slice * channels_per_group, g * channels_per_group, channels_per_group);
+    if (n == 0 && chunk == 0 && dgamma != nullptr) {
+        channel_param_grads<1, L2Load>(sum_dy_xhat, sum_dy, static_cast<int>(chunks), dgamma, dbeta, N, C, channel);
+    }
+    const DxMap map = dx_map(__ldg(rstd + slice), cg.gamma, ab, inverse_slice_length(channels_per_group, hw));
+    chunk_dx<T, ReadOnlyLoad>(dy, x, dx, cg, map, begin, end);
 }
 
 // The one-pass backward kernels (one block per slice, channels-first and channels-last, and the
@@ -475,6 +544,12 @@ constexpr int kChannelSumsMinBlocks = sizeof(T) == 4 ? 4 : 1;
 // [1,256,128x128] are one wave. The 16-bit versions would spill.
 template <typename T>
 constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 1;
+// The one-launch backward (backward_sums_dx) is resident all at once, so its blocks per SM bound the rows it takes:
+// blocks of 128, fp32 at 12 per SM (42 registers, no spill; at 8 blocks of 256 and 32 registers it spilled), 1584
+// CTAs on 132 SMs, enough for N*C = 1024 rows; 16-bit at its natural 57 registers, 8 per SM.
+constexpr int kSumsDxThreads = 128;
+template <typename T>
+constexpr int kSumsDxMinBlocks = sizeof(T) == 4 ? 12 : 1;
 }  // namespace groupnorm4j
 
 namespace groupnorm4j {
@@ -543,6 +618,16 @@ __device__ __forceinline__ void param_grads_by_last_block(unsigned* __restrict__
                                                         sum_chunks, dx, dgamma, dbeta, N, C, G, hw, activation,    \
                                                         reversed);                                                 \
         });                                                                                                        \
+    }                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kSumsDxThreads, groupnorm4j::kSumsDxMinBlocks<T>)    \
+        groupnorm_backward_sums_dx_##suffix(                                                                       \
+            const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                     \
+            const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \
+            float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, T* __restrict__ dx,                       \
+            float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G, long long hw,              \
+            int activation, unsigned* __restrict__ barrier) {                                                      \
+        groupnorm4j::backward_sums_dx(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, dgamma, dbeta, N,   \
+                                      C, G, hw, activation, barrier);                                              \
     }                                                                                                              \
     GROUPNORM4J_ONE_PASS_BACKWARD(groupnorm_backward_fused_##suffix, backward_fused, T,                            \
                                   __launch_bounds__(groupnorm4j::kMaxLaunchThreads))

@@ -94,6 +94,10 @@ step "bench rereadOrder=forward" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.rer
 # The second pass loading x and dy evict-first (off until timed): does more of the re-read hit L2 at N = 1 and 2?
 step "bench rereadLoads=last-use" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadLoads=last-use -jar "$jar" \
   bench --device cuda
+# The channels-first backward of small batches in one cooperative launch (channel sums, a barrier per channel group,
+# dx re-read by the CTA that summed it, from L2; off until timed): the N = 1 and 2 backward is 1.5-1.7x PyTorch.
+step "bench backwardSumsDx=on" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.backwardSumsDx=on -jar "$jar" \
+  bench --device cuda
 for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nhwc bf16 none" "nchw fp32 silu" \
          "nchw bf16 silu" "nhwc bf16 silu"; do
   set -- $v
@@ -118,6 +122,8 @@ parallel "check --cooperative on" 150 "$out/checks.txt" "$java" -jar "$jar" chec
   --fused-limit-kib 0 --cooperative on --layout all --dtype fp32,bf16 --activation all
 parallel "check --cluster on" 150 "$out/checks.txt" "$java" -jar "$jar" check --device cuda \
   --fused-limit-kib 0 --cluster on --layout all --dtype fp32,bf16 --activation all
+parallel "check backwardSumsDx=on" 150 "$out/checks.txt" "$java" -Dgroupnorm4j.backwardSumsDx=on -jar "$jar" \
+  check --device cuda --fused-limit-kib 0 --cooperative off --layout nchw --dtype all --activation all
 parallel junit 150 "$out/tests.txt" "$java" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --scan-class-path "$kit/test-classes" --include-tag gpu --disable-banner --details=tree
 mkdir -p "$tmp/acc" "$tmp/accv"
@@ -127,16 +133,20 @@ parallel torch-accuracy-variants 150 "$out/tests.txt" python3 "$kit/torch_compar
   "$java" "$jar" "$tmp/accv"
 # compute-sanitizer, forward+backward: a small shape (one-block kernels) and one with a 1.4 MB slice at N*G = 2
 # (split statistics, elementwise map, two-launch backward); two variants; the cluster and cooperative kernels
-# (one-block kernels off, so the small shape takes them) in two variants each. Four at a time.
-sanitize() {  # sanitize LABEL TOOL N C H W G LAYOUT DTYPE ACT [kernel flags...]
+# (one-block kernels off, so the small shape takes them) in two variants each; the one-launch backward (sums_dx).
+# Four at a time.
+sanitize() {  # sanitize LABEL TOOL N C H W G LAYOUT DTYPE ACT [kernel flags, -Dproperty=value for java...]
   local label=$1 tool=$2 n=$3 c=$4 h=$5 w=$6 g=$7 layout=$8 dtype=$9 act=${10}; shift 10
+  local props=() flags=() f
+  for f in "$@"; do case $f in -D*) props+=("$f") ;; *) flags+=("$f") ;; esac; done
   local dir="$tmp/san-${label// /_}-$tool"; mkdir -p "$dir"
   python3 "$kit/torch_compare.py" inputs "$dir" $n $c $h $w $g $layout
   local extra=(); [ $tool = memcheck ] && extra=(--leak-check full)
   local beta=(); [ $act = silu ] && beta=(--beta "$dir/beta.npy")  # backward takes beta only to undo SiLU
   step "sanitize-$tool [$label]" 150 "$out/sanitizer.txt" compute-sanitizer --tool $tool "${extra[@]}" \
-    --error-exitcode 3 "$java" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" --gamma "$dir/gamma.npy" \
-    "${beta[@]}" --groups $g --layout $layout --dtype $dtype --activation $act "$@" --device cuda \
+    --error-exitcode 3 "$java" "${props[@]}" -jar "$jar" backward --x "$dir/x.npy" --dy "$dir/dy.npy" \
+    --gamma "$dir/gamma.npy" "${beta[@]}" --groups $g --layout $layout --dtype $dtype --activation $act \
+    "${flags[@]}" --device cuda \
     --out "$dir/out"
 }
 cases=("2 24 7 9 6 nchw fp32 none|one-block" "1 8 300 300 2 nchw fp32 none|split" "2 24 7 9 6 nhwc bf16 silu|nhwc bf16 silu"
@@ -144,7 +154,8 @@ cases=("2 24 7 9 6 nchw fp32 none|one-block" "1 8 300 300 2 nchw fp32 none|split
        "2 24 7 9 6 nchw fp32 none --fused-limit-kib 0 --cluster on|cluster nchw"
        "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cluster on|cluster nhwc bf16 silu"
        "2 24 7 9 6 nchw fp32 none --fused-limit-kib 0 --cooperative on|cooperative nchw"
-       "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cooperative on|cooperative nhwc bf16 silu")
+       "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cooperative on|cooperative nhwc bf16 silu"
+       "2 24 7 9 6 nchw fp32 silu --fused-limit-kib 0 --cooperative off -Dgroupnorm4j.backwardSumsDx=on|sums_dx")
 (
   running=0
   for tool in memcheck racecheck synccheck initcheck; do
@@ -178,6 +189,8 @@ step "bench rereadOrder=forward nhwc bf16" 45 "$out/timings.txt" "$java" -Dgroup
   -jar "$jar" bench --device cuda --layout nhwc --dtype bf16
 step "bench rereadLoads=last-use nhwc bf16" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadLoads=last-use \
   -jar "$jar" bench --device cuda --layout nhwc --dtype bf16
+step "bench backwardSumsDx=on nchw bf16" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.backwardSumsDx=on \
+  -jar "$jar" bench --device cuda --layout nchw --dtype bf16
 # One-pass kernels off; allowed up to 200 KiB (one block per SM).
 for variant in "--fused-limit-kib 0" "--fused-limit-kib 200"; do
   step "bench $variant" 45 "$out/timings.txt" "$java" -jar "$jar" bench --device cuda $variant

@@ -110,6 +110,12 @@ final class NoOpGpuDriver implements GpuDriver {
     public void allowDynamicSharedMemory(Kernel kernel, int bytes) {
     }
 
+    /** As the emulated H100 for a kernel without shared memory: the threads per SM bound. */
+    @Override
+    public int maxActiveBlocksPerMultiprocessor(Kernel kernel, int blockThreads, int dynamicSharedBytes) {
+        return Math.min(32, 2048 / blockThreads);
+    }
+
     @Override
     public void launch(Kernel kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
                        int sharedBytes, boolean cooperative, long stream, KernelArgs args) {

@@ -82,11 +82,8 @@ final class BenchCommand {
         try (CudaGroupNorm gn = kernels.openCuda();
              CudaTimer timer = new CudaTimer(gn.device())) {
             CudaDevice dev = gn.device();
-            String order = System.getProperty(CudaGroupNorm.REREAD_ORDER_PROPERTY);
-            String loads = System.getProperty(CudaGroupNorm.REREAD_LOADS_PROPERTY);
             header(gn.name() + ", " + dev.multiprocessorCount() + " SMs, L2 " + (dev.l2CacheBytes() >> 20) + " MiB"
-                    + kernels.note() + (order == null ? "" : ", re-read order " + order)
-                    + (loads == null ? "" : ", re-read loads " + loads), suite.get(0), warmup, repeat);
+                    + kernels.note(), suite.get(0), warmup, repeat);
             try (CudaStream stream = CudaStream.create(dev)) {
                 for (GroupNormSpec spec : suite) {
                     try {

@@ -69,10 +69,21 @@ record KernelOptions(int fusedLimitKiB, boolean cluster, String cooperative) {
                 : CudaGroupNorm.emulated(options, 90, limitBytes(), cluster, cooperativeLimitBytes());
     }
 
-    /** For headers: what differs from the defaults, e.g. {@code ", fused-kernel limit 0 KiB, cluster kernels on"}. */
+    /**
+     * For headers: what differs from the defaults, e.g. {@code ", fused-kernel limit 0 KiB, cluster kernels on"},
+     * the kernel-choosing system properties included.
+     */
     String note() {
         return (fusedLimitKiB == DEFAULT_LIMIT ? "" : ", fused-kernel shared-memory limit " + fusedLimitKiB + " KiB")
                 + (cluster ? ", cluster kernels on" : "")
-                + (cooperative.equals(DEFAULT_COOPERATIVE) ? "" : ", cooperative kernels " + cooperative);
+                + (cooperative.equals(DEFAULT_COOPERATIVE) ? "" : ", cooperative kernels " + cooperative)
+                + propertyNote(CudaGroupNorm.REREAD_ORDER_PROPERTY, "re-read order")
+                + propertyNote(CudaGroupNorm.REREAD_LOADS_PROPERTY, "re-read loads")
+                + propertyNote(CudaGroupNorm.BACKWARD_SUMS_DX_PROPERTY, "one-launch backward (sums_dx)");
+    }
+
+    private static String propertyNote(String property, String what) {
+        String value = System.getProperty(property);
+        return value == null ? "" : ", " + what + " " + value;
     }
 }

@@ -58,6 +58,13 @@ public final class CudaGroupNorm implements GroupNorm {
      */
     public static final String REREAD_LOADS_PROPERTY = LaunchPlanner.REREAD_LOADS_PROPERTY;
 
+    /**
+     * System property: {@code on} runs the channels-first backward of small batches (rows that fit one resident wave)
+     * as one cooperative launch, channel sums and dx with a barrier between them, instead of two launches (the
+     * default, {@code off}); for timing both.
+     */
+    public static final String BACKWARD_SUMS_DX_PROPERTY = LaunchPlanner.BACKWARD_SUMS_DX_PROPERTY;
+
     private final CudaDevice device;
     private final boolean ownsDevice;
     private final GroupNormKernels kernels;
@@ -506,6 +513,15 @@ public final class CudaGroupNorm implements GroupNorm {
                     .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
             return;
         }
+        LaunchPlanner.Shape sumsDx = planner.backwardSumsDx(spec, k.sumsDxBlocksPerSm);
+        if (sumsDx != null) {
+            // One launch; its barrier words are the slice barriers' first G (every launch leaves them reusable).
+            kernels.launch(k.backwardSumsDx, sumsDx, stream, KernelArgs.create().pointer(dy).pointer(x).pointer(mean)
+                    .pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy).pointer(dx)
+                    .pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw).i32(activation)
+                    .pointer(sliceBarriers()));
+            return;
+        }
         if (spec.layout() == Layout.NHWC) {
             long groupCoefs = sumDy + sumsCount(spec) * Sizeof.FLOAT;
             boolean vectorized = vectorizable(spec, dy, x) && vectorizable(spec, x, dx);
@@ -594,6 +610,9 @@ public final class CudaGroupNorm implements GroupNorm {
             bwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
         } else if (cooperativeBwd != null) {
             bwd = "cooperative(" + parts(spec, cooperativeBwd) + ")+gamma_beta";
+        } else if (planner.backwardSumsDx(spec, kernels.of(spec.dtype()).sumsDxBlocksPerSm) != null) {
+            int chunks = planner.backwardSumsDx(spec, kernels.of(spec.dtype()).sumsDxBlocksPerSm).gridY;
+            bwd = "sums_dx" + (chunks == 1 ? "" : "(" + chunks + ")");
         } else {
             int chunks = planner.channelSums(spec).gridY;
             bwd = "channel_sums" + (chunks == 1 ? "" : "(" + chunks + ")") + "+dx";
@@ -605,11 +624,15 @@ public final class CudaGroupNorm implements GroupNorm {
     // partials [3·N·(G + column blocks)·rowChunks at most], or what the cooperative kernels exchange: [3·N·G·parts]
     // forward, [2·N·C·parts] backward), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last,
     // the group coefficients [2·N·G]; all are written before they are read. The split-statistics counters [N·G] and the cooperative
-    // kernels' slice barriers [N·G] live apart: they must start at zero, and every launch leaves them so (the
+    // kernels' slice barriers [N·G] (the one-launch backward uses the first G) live apart: they must start at zero, and every launch leaves them so (the
     // barriers: their low 31 bits; bit 31 flips at each use, which would break a counter, hence two buffers), so
     // they are cleared only when they grow.
     private long sumsCount(GroupNormSpec spec) {
         long chunks = spec.layout() == Layout.NHWC ? planner.maxRowChunks(spec) : planner.channelSums(spec).gridY;
+        LaunchPlanner.Shape sumsDx = planner.backwardSumsDx(spec, kernels.of(spec.dtype()).sumsDxBlocksPerSm);
+        if (sumsDx != null) {
+            chunks = Math.max(chunks, sumsDx.gridY);
+        }
         return (long) spec.batch() * spec.channels() * chunks;
     }
 

@@ -291,6 +291,21 @@ public final class EmuGpuDriver implements GpuDriver {
         }
     }
 
+    /** The emulated H100's bound from threads and shared memory per SM, as {@link #checkCoResident} applies it. */
+    @Override
+    public int maxActiveBlocksPerMultiprocessor(Kernel kernel, int blockThreads, int dynamicSharedBytes) {
+        if (blockThreads < 1 || dynamicSharedBytes < 0) {
+            throw new CudaException("cuOccupancyMaxActiveBlocksPerMultiprocessor(" + kernel.name() + ")",
+                    CUresult.CUDA_ERROR_INVALID_VALUE, blockThreads + " threads, " + dynamicSharedBytes + " B");
+        }
+        return (int) blocksPerSm(blockThreads, dynamicSharedBytes);
+    }
+
+    private static long blocksPerSm(long blockThreads, int sharedBytes) {
+        return Math.min(MAX_BLOCKS_PER_SM, Math.min(THREADS_PER_SM / blockThreads,
+                SHARED_PER_SM / (sharedBytes + RESERVED_SHARED_PER_BLOCK)));
+    }
+
     @Override
     public synchronized Kernel function(Module module, String name) {
         PtxModule m = ((EModule) module).module();
@@ -343,8 +358,7 @@ public final class EmuGpuDriver implements GpuDriver {
      * them), as {@code cuLaunchCooperativeKernel} reports it.
      */
     private static void checkCoResident(String op, Dim3 grid, Dim3 block, int sharedBytes) {
-        long perSm = Math.min(MAX_BLOCKS_PER_SM, Math.min(THREADS_PER_SM / block.volume(),
-                SHARED_PER_SM / (sharedBytes + RESERVED_SHARED_PER_BLOCK)));
+        long perSm = blocksPerSm(block.volume(), sharedBytes);
         if (grid.volume() > perSm * MULTIPROCESSORS) {
             throw new CudaException(op, CUresult.CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE, grid.volume()
                     + " blocks, but only " + perSm + " per SM fit (" + MULTIPROCESSORS + " SMs)");

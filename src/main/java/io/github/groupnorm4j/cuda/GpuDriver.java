@@ -86,6 +86,13 @@ public interface GpuDriver extends AutoCloseable {
     void allowDynamicSharedMemory(Kernel kernel, int bytes);
 
     /**
+     * How many blocks of {@code blockThreads} threads with {@code dynamicSharedBytes} of dynamic shared memory one SM
+     * holds at once ({@code cuOccupancyMaxActiveBlocksPerMultiprocessor}: registers, shared memory, threads); sizes
+     * the grids of cooperative launches, which must be resident all at once.
+     */
+    int maxActiveBlocksPerMultiprocessor(Kernel kernel, int blockThreads, int dynamicSharedBytes);
+
+    /**
      * Queues {@code kernel} on {@code stream} with {@code args} (one per kernel parameter, in order). With
      * {@code cooperative} ({@code cuLaunchCooperativeKernel}) every block of the grid is resident at once, so blocks
      * may wait for each other; the launch fails if the grid cannot be.

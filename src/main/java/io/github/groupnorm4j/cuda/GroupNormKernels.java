@@ -43,6 +43,9 @@ final class GroupNormKernels {
         final GpuDriver.Kernel backwardNhwcChannelSums;
         final GpuDriver.Kernel backwardNhwcDx;
         final GpuDriver.Kernel backwardNhwcFused;
+        /** The one-launch backward for small batches (cooperative), and its blocks per SM: its grid's bound. */
+        final GpuDriver.Kernel backwardSumsDx;
+        final int sumsDxBlocksPerSm;
 
         private Typed(GpuDriver driver, GpuDriver.Module forward, GpuDriver.Module backward, String suffix,
                       boolean hopper, int maxDynamicShared) {
@@ -70,6 +73,9 @@ final class GroupNormKernels {
             this.forwardNhwcCooperative = driver.function(forward, "groupnorm_forward_nhwc_cooperative_" + suffix);
             this.backwardCooperative = driver.function(backward, "groupnorm_backward_cooperative_" + suffix);
             this.backwardNhwcCooperative = driver.function(backward, "groupnorm_backward_nhwc_cooperative_" + suffix);
+            this.backwardSumsDx = driver.function(backward, "groupnorm_backward_sums_dx_" + suffix);
+            this.sumsDxBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(backwardSumsDx,
+                    LaunchPlanner.SUMS_DX_THREADS, 0);
             driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
             driver.allowDynamicSharedMemory(forwardCooperative, maxDynamicShared);
             driver.allowDynamicSharedMemory(forwardNhwcCooperative, maxDynamicShared);

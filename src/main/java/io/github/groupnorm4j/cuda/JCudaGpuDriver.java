@@ -305,6 +305,16 @@ public final class JCudaGpuDriver implements GpuDriver {
     }
 
     @Override
+    public int maxActiveBlocksPerMultiprocessor(Kernel kernel, int blockThreads, int dynamicSharedBytes) {
+        JKernel k = (JKernel) kernel;
+        int[] blocks = new int[1];
+        check("cuOccupancyMaxActiveBlocksPerMultiprocessor(" + k.name() + ", " + blockThreads + " threads, "
+                + dynamicSharedBytes + " B)", JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(blocks,
+                k.function(), blockThreads, dynamicSharedBytes));
+        return blocks[0];
+    }
+
+    @Override
     public Kernel function(Module module, String name) {
         CUfunction f = new CUfunction();
         check("cuModuleGetFunction(" + name + ")", JCudaDriver.cuModuleGetFunction(f, ((JModule) module).module(),

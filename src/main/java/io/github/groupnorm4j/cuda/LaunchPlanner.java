@@ -34,10 +34,13 @@ final class LaunchPlanner {
      * first pass's order, starting on what is still in L2 (cuda BlockPart); {@code cooperativeLimit}: the largest
      * tensor (bytes) the cooperative one-pass kernels take when one block cannot stage a slice (0: never);
      * {@code cooperativeChannelsFirstForward}: the channels-first cooperative forward at any size;
-     * {@code lastUseRereads}: that second pass loads x and dy evict-first (cuda LastUseLoad).
+     * {@code lastUseRereads}: that second pass loads x and dy evict-first (cuda LastUseLoad); {@code sumsDx}: the
+     * channels-first backward in one cooperative launch where its rows fit one resident wave ({@link #backwardSumsDx})
+     * instead of channel sums + dx.
      */
     record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads,
-                  long cooperativeLimit, boolean cooperativeChannelsFirstForward, boolean lastUseRereads) {
+                  long cooperativeLimit, boolean cooperativeChannelsFirstForward, boolean lastUseRereads,
+                  boolean sumsDx) {
         /** Without the cooperative kernels, so tests reach the multi-launch paths on small shapes. */
         Tuning(int fusedSharedLimit, int minElementsPerThread) {
             this(fusedSharedLimit, minElementsPerThread, false);
@@ -54,13 +57,19 @@ final class LaunchPlanner {
         Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, long cooperativeLimit,
                boolean cooperativeChannelsFirstForward) {
             this(fusedSharedLimit, minElementsPerThread, cluster, rereadsReversed(), cooperativeLimit,
-                    cooperativeChannelsFirstForward, rereadsLastUse());
+                    cooperativeChannelsFirstForward, rereadsLastUse(), backwardSumsDx());
         }
 
         /** The same, with no cooperative kernel (a device that refuses cooperative launches). */
         Tuning withoutCooperative() {
             return new Tuning(fusedSharedLimit, minElementsPerThread, cluster, reverseRereads, 0, false,
-                    lastUseRereads);
+                    lastUseRereads, false);
+        }
+
+        /** The same, with the one-launch backward on or off. */
+        Tuning withSumsDx(boolean on) {
+            return new Tuning(fusedSharedLimit, minElementsPerThread, cluster, reverseRereads, cooperativeLimit,
+                    cooperativeChannelsFirstForward, lastUseRereads, on);
         }
 
         /**
@@ -104,6 +113,17 @@ final class LaunchPlanner {
 
     static boolean rereadsLastUse() {
         return !isDefault(REREAD_LOADS_PROPERTY, "read-only", "last-use");
+    }
+
+    /**
+     * System property for timing the small-batch channels-first backward both ways: {@code off} (the default: channel
+     * sums, then dx, two launches) or {@code on} (both in one cooperative launch, {@link #backwardSumsDx}). Not the
+     * default until a GPU has timed it.
+     */
+    public static final String BACKWARD_SUMS_DX_PROPERTY = "groupnorm4j.backwardSumsDx";
+
+    static boolean backwardSumsDx() {
+        return !isDefault(BACKWARD_SUMS_DX_PROPERTY, "off", "on");
     }
 
     /** The {@code reread} argument of the second-pass kernels (cuda kRereadReversed, kRereadLastUse). */
@@ -273,6 +293,31 @@ final class LaunchPlanner {
             }
         }
         return null;
+    }
+
+    /** Block of the one-launch backward; must equal kSumsDxThreads in cuda/groupnorm_backward.cu. */
+    static final int SUMS_DX_THREADS = 128;
+
+    /**
+     * The one-launch channels-first backward (cuda backward_sums_dx: channel sums, a barrier per channel group, dx
+     * re-read by the CTA that summed it), or null when the tuning leaves it off, the layout is channels-last, or the
+     * N·C rows do not fit one resident wave of {@code blocksPerSm} CTAs per SM. Grid (N·C, chunks), cooperative:
+     * as many chunks per row as the wave holds, each at least {@code minElementsPerThread} per thread.
+     */
+    Shape backwardSumsDx(GroupNormSpec spec, int blocksPerSm) {
+        if (!tuning.sumsDx() || spec.layout() != Layout.NCHW || blocksPerSm < 1) {
+            return null;
+        }
+        long resident = (long) blocksPerSm * multiprocessors;
+        long rows = (long) spec.batch() * spec.channels();
+        if (rows > resident) {
+            return null;
+        }
+        long hw = spec.spatialSize();
+        int block = threadsFor(hw, SUMS_DX_THREADS);
+        long byWork = ceilDiv(hw, (long) tuning.minElementsPerThread() * block);
+        int chunks = (int) Math.max(1, Math.min(MAX_GRID_Y, Math.min(resident / rows, byWork)));
+        return new Shape(rows, chunks, block, 0, true);
     }
 
     /** The fused backward (x and dy staged), or null when it does not apply. */

@@ -32,7 +32,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * what each part computes does not. The default (reverse order, read-only loads) is checked against the reference
  * by the split-path and column-path contract tests; this pins the forward order
  * ({@code -Dgroupnorm4j.rereadOrder=forward}) and the last-use loads ({@code -Dgroupnorm4j.rereadLoads=last-use}),
- * which are there for timing, to it, and checks that each reaches the kernels' {@code reread} argument.
+ * which are there for timing, to it, and checks that each reaches the kernels' {@code reread} argument. Also the
+ * parsing of every kernel-choosing property ({@code -Dgroupnorm4j.backwardSumsDx=on} too: its kernel is
+ * {@link EmuSumsDxContractTest}'s).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EmuRereadOrderTest {
@@ -40,9 +42,9 @@ class EmuRereadOrderTest {
     /** The {@code reread} argument of every second-pass launch, per instance: reverse, forward, lastUse. */
     private final List<List<Integer>> rereadArgs = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     private final List<EmuGpuDriver> emulators = new ArrayList<>();
-    private final CudaGroupNorm reverse = open(0, new LaunchPlanner.Tuning(0, 1, false, true, 0, false, false));
-    private final CudaGroupNorm forward = open(1, new LaunchPlanner.Tuning(0, 1, false, false, 0, false, false));
-    private final CudaGroupNorm lastUse = open(2, new LaunchPlanner.Tuning(0, 1, false, true, 0, false, true));
+    private final CudaGroupNorm reverse = open(0, new LaunchPlanner.Tuning(0, 1, false, true, 0, false, false, false));
+    private final CudaGroupNorm forward = open(1, new LaunchPlanner.Tuning(0, 1, false, false, 0, false, false, false));
+    private final CudaGroupNorm lastUse = open(2, new LaunchPlanner.Tuning(0, 1, false, true, 0, false, true, false));
 
     private CudaGroupNorm open(int instance, LaunchPlanner.Tuning tuning) {
         EmuGpuDriver emu = new EmuGpuDriver(options, 90);
@@ -113,7 +115,9 @@ class EmuRereadOrderTest {
                 Arguments.of(LaunchPlanner.REREAD_ORDER_PROPERTY, "forward", (BooleanSupplier) () ->
                         !LaunchPlanner.rereadsReversed(), "must be reverse or forward, got 'sideways'"),
                 Arguments.of(LaunchPlanner.REREAD_LOADS_PROPERTY, "last-use", (BooleanSupplier) () ->
-                        LaunchPlanner.rereadsLastUse(), "must be read-only or last-use, got 'sideways'"));
+                        LaunchPlanner.rereadsLastUse(), "must be read-only or last-use, got 'sideways'"),
+                Arguments.of(LaunchPlanner.BACKWARD_SUMS_DX_PROPERTY, "on", (BooleanSupplier) () ->
+                        new LaunchPlanner.Tuning(0, 16).sumsDx(), "must be off or on, got 'sideways'"));
     }
 
     /** {@code changed}: whether the property's setting differs from the default; only {@code other} changes it. */

@@ -224,4 +224,35 @@ class LaunchPlannerTest {
             assertTrue(h100.nhwcStatsPartials(spec) >= (long) spec.batch() * (spec.groups() + 1) * plan.rowChunks());
         }
     }
+
+    @Test
+    void oneLaunchBackwardTakesTheRowsOfOneResidentWave() {
+        LaunchPlanner.Tuning defaults = LaunchPlanner.Tuning.forDevice(227 * 1024);
+        LaunchPlanner on = new LaunchPlanner(132, 227 * 1024, defaults.withSumsDx(true));
+        GroupNormSpec n1 = BenchCase.suite().get(0);  // [1,256,128x128] G=32
+        GroupNormSpec n2 = BenchCase.suite().get(1);  // [2,512,64x64] G=32
+        assertEquals(null, new LaunchPlanner(132, 227 * 1024, defaults).backwardSumsDx(n1, 12), "off by default");
+        // fp32: 12 blocks of 128 per SM, 1584 resident; 256 rows take 6 chunks (8 would leave 16 per thread).
+        LaunchPlanner.Shape s1 = on.backwardSumsDx(n1, 12);
+        assertEquals(256, s1.gridX);
+        assertEquals(6, s1.gridY);
+        assertEquals(128, s1.block);
+        assertTrue(s1.cooperative);
+        assertEquals(1, on.backwardSumsDx(n2, 12).gridY, "1024 rows: one chunk each");
+        assertEquals(4, on.backwardSumsDx(n1, 8).gridY, "16-bit: 8 per SM, 1056 resident");
+        assertEquals(null, on.backwardSumsDx(n2, 1), "1024 rows do not fit 132 resident CTAs");
+        assertEquals(null, on.backwardSumsDx(n1.toBuilder().layout(Layout.NHWC).build(), 12), "channels-first only");
+        assertEquals(null, on.backwardSumsDx(n1, 0));
+        for (GroupNormSpec s : allSpecs()) {
+            for (int blocksPerSm : new int[] {1, 8, 12, 16}) {
+                LaunchPlanner.Shape shape = on.backwardSumsDx(s, blocksPerSm);
+                long rows = (long) s.batch() * s.channels();
+                assertEquals(rows <= 132L * blocksPerSm && s.layout() == Layout.NCHW, shape != null, s.toString());
+                if (shape != null) {
+                    assertWithinLimits(s, shape, LaunchPlanner.SUMS_DX_THREADS);
+                    assertTrue(shape.gridX * shape.gridY <= 132L * blocksPerSm, s + " " + shape);
+                }
+            }
+        }
+    }
 }
