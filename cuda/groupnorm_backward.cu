@@ -229,15 +229,17 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
                       chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y));
 }
 
-// The backward in one cooperative launch, for batches small enough that every row fits one resident wave: the
-// channel sums and dx of the two kernels above, with a barrier between them instead of a second launch. Each CTA
-// sums its chunk of a row, waits for the other CTAs of its channel group (over all samples, so that dgamma/dbeta
-// can follow), then re-reads the same chunk -- which it read moments before, on the same SM, so mostly from L2 --
-// and writes dx. Every sum has one fixed order (the partials' as the two kernels add them), so the bits are the
-// same on every run; they differ from the two kernels' where the chunks do. The CTAs of group g are contiguous:
-// CTA (x, y) takes chunk y of row n*C + g*Cg + k for x = (g*N + n)*Cg + k.
-// Launch (cooperative; every CTA resident): grid (N*C, chunks), block any multiple of 32 up to kSumsDxThreads.
-// `barrier`: G words, zeroed once (slice_barrier).
+// The backward in one cooperative launch, in waves of channel groups: the channel sums and dx of the two kernels
+// above, with a barrier between them instead of a second launch. In each wave, each CTA sums its chunk of a row,
+// waits for the other CTAs of its channel group (over all samples, so that dgamma/dbeta can follow), then re-reads
+// the same chunk -- which it read moments before, on the same SM, so from L2 while a wave's x and dy fit there --
+// and writes dx. A wave is `groups_per_wave` groups (all of them when the rows fit one resident wave: small
+// batches), so that its x and dy stay in L2 until re-read; the next wave's groups follow on the same CTAs. Every
+// sum has one fixed order (the partials' as the two kernels add them), so the bits are the same on every run; they
+// differ from the two kernels' where the chunks do. In a wave starting at group g0, CTA (x, y) takes chunk y of
+// row n*C + g*Cg + k for x = ((g - g0)*N + n)*Cg + k.
+// Launch (cooperative; every CTA resident): grid (groups_per_wave*N*Cg, chunks), block any multiple of 32 up to
+// kSumsDxThreads. `barrier`: G words, zeroed once (slice_barrier).
 // Traffic: reads dy and x twice (the second time from L2 where it stayed), writes dx once: 3*S*N*C*HW bytes of
 // DRAM at best, 5*S*N*C*HW at worst; plus 8*N*C*chunks bytes of partial sums.
 template <typename T>
@@ -247,37 +249,42 @@ __device__ __forceinline__ void backward_sums_dx(const T* __restrict__ dy, const
                                                  float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
                                                  T* __restrict__ dx, float* __restrict__ dgamma,
                                                  float* __restrict__ dbeta, int N, int C, int G, long long hw,
-                                                 int activation, unsigned* __restrict__ barrier) {
+                                                 int activation, unsigned* __restrict__ barrier,
+                                                 int groups_per_wave) {
     constexpr int W = Elem<T>::kVec;
     const int channels_per_group = C / G;
     const unsigned group_rows = static_cast<unsigned>(N) * static_cast<unsigned>(channels_per_group);
-    const int g = static_cast<int>(blockIdx.x / group_rows);
     const unsigned row_in_group = blockIdx.x % group_rows;
     const int n = static_cast<int>(row_in_group / static_cast<unsigned>(channels_per_group));
-    const int channel = g * channels_per_group + static_cast<int>(row_in_group % channels_per_group);
-    const long long row = static_cast<long long>(n) * C + channel;
-    const long long slice = static_cast<long long>(n) * G + g;
     const unsigned chunk = blockIdx.y, chunks = gridDim.y;
+    // Once past the last group (the last wave may be short), every later wave is too.
+    for (int g = static_cast<int>(blockIdx.x / group_rows); g < G; g += groups_per_wave) {
+        const int channel = g * channels_per_group + static_cast<int>(row_in_group % channels_per_group);
+        const long long row = static_cast<long long>(n) * C + channel;
+        const long long slice = static_cast<long long>(n) * G + g;
 
-    const ChannelGrad cg = channel_grad(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, channel, activation);
-    const long long row_begin = row * hw;
-    const long long begin = chunk_boundary<W>(row_begin, hw, chunk, chunks);
-    const long long end = chunk_boundary<W>(row_begin, hw, chunk + 1, chunks);
-    const float2 sums = chunk_channel_sums(dy, x, cg, begin, end);
-    if (threadIdx.x == 0) {
-        const long long at = row * chunks + chunk;
-        sum_dy_xhat[at] = sums.x;
-        sum_dy[at] = sums.y;
-    }
-    slice_barrier(barrier + g, row_in_group * chunks + chunk, group_rows * chunks);
+        const ChannelGrad cg =
+            channel_grad(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, channel, activation);
+        const long long row_begin = row * hw;
+        const long long begin = chunk_boundary<W>(row_begin, hw, chunk, chunks);
+        const long long end = chunk_boundary<W>(row_begin, hw, chunk + 1, chunks);
+        const float2 sums = chunk_channel_sums(dy, x, cg, begin, end);
+        if (threadIdx.x == 0) {
+            const long long at = row * chunks + chunk;
+            sum_dy_xhat[at] = sums.x;
+            sum_dy[at] = sums.y;
+        }
+        slice_barrier(barrier + g, row_in_group * chunks + chunk, group_rows * chunks);
 
-    const float2 ab = group_ab<1, L2Load>(sum_dy_xhat, sum_dy, static_cast<int>(chunks), gamma,
-                                          slice * channels_per_group, g * channels_per_group, channels_per_group);
-    if (n == 0 && chunk == 0 && dgamma != nullptr) {
-        channel_param_grads<1, L2Load>(sum_dy_xhat, sum_dy, static_cast<int>(chunks), dgamma, dbeta, N, C, channel);
+        const float2 ab = group_ab<1, L2Load>(sum_dy_xhat, sum_dy, static_cast<int>(chunks), gamma,
+                                              slice * channels_per_group, g * channels_per_group, channels_per_group);
+        if (n == 0 && chunk == 0 && dgamma != nullptr) {
+            channel_param_grads<1, L2Load>(sum_dy_xhat, sum_dy, static_cast<int>(chunks), dgamma, dbeta, N, C,
+                                           channel);
+        }
+        const DxMap map = dx_map(__ldg(rstd + slice), cg.gamma, ab, inverse_slice_length(channels_per_group, hw));
+        chunk_dx<T, ReadOnlyLoad>(dy, x, dx, cg, map, begin, end);
     }
-    const DxMap map = dx_map(__ldg(rstd + slice), cg.gamma, ab, inverse_slice_length(channels_per_group, hw));
-    chunk_dx<T, ReadOnlyLoad>(dy, x, dx, cg, map, begin, end);
 }
 
 // The one-pass backward kernels (one block per slice, channels-first and channels-last, and the
@@ -544,12 +551,13 @@ constexpr int kChannelSumsMinBlocks = sizeof(T) == 4 ? 4 : 1;
 // [1,256,128x128] are one wave. The 16-bit versions would spill.
 template <typename T>
 constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 1;
-// The one-launch backward (backward_sums_dx) is resident all at once, so its blocks per SM bound the rows it takes:
-// blocks of 128, fp32 at 12 per SM (42 registers, no spill; at 8 blocks of 256 and 32 registers it spilled), 1584
-// CTAs on 132 SMs, enough for N*C = 1024 rows; 16-bit at its natural 57 registers, 8 per SM.
+// The one-launch backward (backward_sums_dx) is resident all at once, so its blocks per SM bound the rows of a
+// wave: blocks of 128, fp32 at 12 per SM (40 registers, no spill; at 8 blocks of 256 and 32 registers it spilled),
+// 1584 CTAs on 132 SMs; 16-bit at 8 (its natural 76 registers allow 6), 1056 CTAs: either holds the 1024 rows of
+// [2,512,64x64] in one wave.
 constexpr int kSumsDxThreads = 128;
 template <typename T>
-constexpr int kSumsDxMinBlocks = sizeof(T) == 4 ? 12 : 1;
+constexpr int kSumsDxMinBlocks = sizeof(T) == 4 ? 12 : 8;
 }  // namespace groupnorm4j
 
 namespace groupnorm4j {
@@ -625,9 +633,9 @@ __device__ __forceinline__ void param_grads_by_last_block(unsigned* __restrict__
             const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \
             float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, T* __restrict__ dx,                       \
             float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G, long long hw,              \
-            int activation, unsigned* __restrict__ barrier) {                                                      \
+            int activation, unsigned* __restrict__ barrier, int groups_per_wave) {                                 \
         groupnorm4j::backward_sums_dx(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, dx, dgamma, dbeta, N,   \
-                                      C, G, hw, activation, barrier);                                              \
+                                      C, G, hw, activation, barrier, groups_per_wave);                             \
     }                                                                                                              \
     GROUPNORM4J_ONE_PASS_BACKWARD(groupnorm_backward_fused_##suffix, backward_fused, T,                            \
                                   __launch_bounds__(groupnorm4j::kMaxLaunchThreads))

@@ -59,9 +59,9 @@ public final class CudaGroupNorm implements GroupNorm {
     public static final String REREAD_LOADS_PROPERTY = LaunchPlanner.REREAD_LOADS_PROPERTY;
 
     /**
-     * System property: {@code on} runs the channels-first backward of small batches (rows that fit one resident wave)
-     * as one cooperative launch, channel sums and dx with a barrier between them, instead of two launches (the
-     * default, {@code off}); for timing both.
+     * System property: {@code on} runs the channels-first backward as one cooperative launch, channel sums and dx
+     * with a barrier between them (in waves of channel groups that fit the resident CTAs and the L2), instead of two
+     * launches (the default, {@code off}); for timing both.
      */
     public static final String BACKWARD_SUMS_DX_PROPERTY = LaunchPlanner.BACKWARD_SUMS_DX_PROPERTY;
 
@@ -513,13 +513,13 @@ public final class CudaGroupNorm implements GroupNorm {
                     .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
             return;
         }
-        LaunchPlanner.Shape sumsDx = planner.backwardSumsDx(spec, k.sumsDxBlocksPerSm);
+        LaunchPlanner.SumsDxPlan sumsDx = sumsDxPlan(spec);
         if (sumsDx != null) {
             // One launch; its barrier words are the slice barriers' first G (every launch leaves them reusable).
-            kernels.launch(k.backwardSumsDx, sumsDx, stream, KernelArgs.create().pointer(dy).pointer(x).pointer(mean)
-                    .pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy).pointer(dx)
-                    .pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw).i32(activation)
-                    .pointer(sliceBarriers()));
+            kernels.launch(k.backwardSumsDx, sumsDx.shape(), stream, KernelArgs.create().pointer(dy).pointer(x)
+                    .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
+                    .pointer(dx).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw).i32(activation)
+                    .pointer(sliceBarriers()).i32(sumsDx.groupsPerWave()));
             return;
         }
         if (spec.layout() == Layout.NHWC) {
@@ -549,6 +549,11 @@ public final class CudaGroupNorm implements GroupNorm {
                 .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
                 .i32(sums.gridY).pointer(dx).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw)
                 .i32(activation).i32(planner.rereadArg()));
+    }
+
+    /** The one-launch backward for {@code spec} on this device, or null (see LaunchPlanner.backwardSumsDx). */
+    private LaunchPlanner.SumsDxPlan sumsDxPlan(GroupNormSpec spec) {
+        return planner.backwardSumsDx(spec, kernels.of(spec.dtype()).sumsDxBlocksPerSm, device.l2CacheBytes());
     }
 
     /** CTAs per slice of a cooperative launch. */
@@ -610,9 +615,10 @@ public final class CudaGroupNorm implements GroupNorm {
             bwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
         } else if (cooperativeBwd != null) {
             bwd = "cooperative(" + parts(spec, cooperativeBwd) + ")+gamma_beta";
-        } else if (planner.backwardSumsDx(spec, kernels.of(spec.dtype()).sumsDxBlocksPerSm) != null) {
-            int chunks = planner.backwardSumsDx(spec, kernels.of(spec.dtype()).sumsDxBlocksPerSm).gridY;
-            bwd = "sums_dx" + (chunks == 1 ? "" : "(" + chunks + ")");
+        } else if (sumsDxPlan(spec) != null) {
+            LaunchPlanner.SumsDxPlan p = sumsDxPlan(spec);
+            bwd = "sums_dx" + (p.shape().gridY == 1 ? "" : "(" + p.shape().gridY + ")")
+                    + (p.waves() == 1 ? "" : " x " + p.waves() + " waves");
         } else {
             int chunks = planner.channelSums(spec).gridY;
             bwd = "channel_sums" + (chunks == 1 ? "" : "(" + chunks + ")") + "+dx";
@@ -629,9 +635,9 @@ public final class CudaGroupNorm implements GroupNorm {
     // they are cleared only when they grow.
     private long sumsCount(GroupNormSpec spec) {
         long chunks = spec.layout() == Layout.NHWC ? planner.maxRowChunks(spec) : planner.channelSums(spec).gridY;
-        LaunchPlanner.Shape sumsDx = planner.backwardSumsDx(spec, kernels.of(spec.dtype()).sumsDxBlocksPerSm);
+        LaunchPlanner.SumsDxPlan sumsDx = sumsDxPlan(spec);
         if (sumsDx != null) {
-            chunks = Math.max(chunks, sumsDx.gridY);
+            chunks = Math.max(chunks, sumsDx.shape().gridY);
         }
         return (long) spec.batch() * spec.channels() * chunks;
     }

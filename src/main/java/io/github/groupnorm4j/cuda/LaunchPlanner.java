@@ -35,8 +35,7 @@ final class LaunchPlanner {
      * tensor (bytes) the cooperative one-pass kernels take when one block cannot stage a slice (0: never);
      * {@code cooperativeChannelsFirstForward}: the channels-first cooperative forward at any size;
      * {@code lastUseRereads}: that second pass loads x and dy evict-first (cuda LastUseLoad); {@code sumsDx}: the
-     * channels-first backward in one cooperative launch where its rows fit one resident wave ({@link #backwardSumsDx})
-     * instead of channel sums + dx.
+     * channels-first backward in one cooperative launch ({@link #backwardSumsDx}) instead of channel sums + dx.
      */
     record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads,
                   long cooperativeLimit, boolean cooperativeChannelsFirstForward, boolean lastUseRereads,
@@ -116,9 +115,9 @@ final class LaunchPlanner {
     }
 
     /**
-     * System property for timing the small-batch channels-first backward both ways: {@code off} (the default: channel
-     * sums, then dx, two launches) or {@code on} (both in one cooperative launch, {@link #backwardSumsDx}). Not the
-     * default until a GPU has timed it.
+     * System property for timing the channels-first backward both ways: {@code off} (the default: channel sums, then
+     * dx, two launches) or {@code on} (both in one cooperative launch, {@link #backwardSumsDx}). Not the default until
+     * a GPU has timed it.
      */
     public static final String BACKWARD_SUMS_DX_PROPERTY = "groupnorm4j.backwardSumsDx";
 
@@ -299,25 +298,44 @@ final class LaunchPlanner {
     static final int SUMS_DX_THREADS = 128;
 
     /**
+     * The share of the L2 that a wave of the one-launch backward fills with x and dy: what it re-reads, with room for
+     * the dx it writes meanwhile (half as much), so that the re-read finds its lines still there.
+     */
+    static final double SUMS_DX_L2_SHARE = 2.0 / 3;
+
+    /**
      * The one-launch channels-first backward (cuda backward_sums_dx: channel sums, a barrier per channel group, dx
      * re-read by the CTA that summed it), or null when the tuning leaves it off, the layout is channels-last, or the
-     * N·C rows do not fit one resident wave of {@code blocksPerSm} CTAs per SM. Grid (N·C, chunks), cooperative:
-     * as many chunks per row as the wave holds, each at least {@code minElementsPerThread} per thread.
+     * N·Cg rows of one channel group do not fit one resident wave of {@code blocksPerSm} CTAs per SM. The groups
+     * are taken in waves: as many per wave as the resident CTAs hold and as whose x and dy fit
+     * {@link #SUMS_DX_L2_SHARE} of {@code l2Bytes} (all of them for small batches), spread evenly over the waves;
+     * each row in as many chunks as the wave's CTAs allow, each at least {@code minElementsPerThread} per thread.
+     * Grid (groups per wave · N·Cg, chunks), cooperative.
      */
-    Shape backwardSumsDx(GroupNormSpec spec, int blocksPerSm) {
+    SumsDxPlan backwardSumsDx(GroupNormSpec spec, int blocksPerSm, long l2Bytes) {
         if (!tuning.sumsDx() || spec.layout() != Layout.NCHW || blocksPerSm < 1) {
             return null;
         }
         long resident = (long) blocksPerSm * multiprocessors;
-        long rows = (long) spec.batch() * spec.channels();
-        if (rows > resident) {
+        long groupRows = (long) spec.batch() * spec.channelsPerGroup();
+        if (groupRows > resident) {
             return null;
         }
         long hw = spec.spatialSize();
+        long groupBytes = 2L * spec.dtype().bytes() * groupRows * hw;
+        long byL2 = Math.max(1, (long) (l2Bytes * SUMS_DX_L2_SHARE) / Math.max(1, groupBytes));
+        long mostPerWave = Math.min(spec.groups(), Math.min(resident / groupRows, byL2));
+        long waves = ceilDiv(spec.groups(), mostPerWave);
+        int groupsPerWave = (int) ceilDiv(spec.groups(), waves);
+        long rows = groupsPerWave * groupRows;
         int block = threadsFor(hw, SUMS_DX_THREADS);
         long byWork = ceilDiv(hw, (long) tuning.minElementsPerThread() * block);
         int chunks = (int) Math.max(1, Math.min(MAX_GRID_Y, Math.min(resident / rows, byWork)));
-        return new Shape(rows, chunks, block, 0, true);
+        return new SumsDxPlan(new Shape(rows, chunks, block, 0, true), groupsPerWave, (int) waves);
+    }
+
+    /** A launch of the one-launch backward: its grid, the channel groups per wave, and the waves. */
+    record SumsDxPlan(Shape shape, int groupsPerWave, int waves) {
     }
 
     /** The fused backward (x and dy staged), or null when it does not apply. */

@@ -226,33 +226,54 @@ class LaunchPlannerTest {
     }
 
     @Test
-    void oneLaunchBackwardTakesTheRowsOfOneResidentWave() {
+    void oneLaunchBackwardTakesChannelGroupsInWavesThatFitTheResidentCtasAndTheL2() {
+        long l2 = 60L << 20;  // an H200's
         LaunchPlanner.Tuning defaults = LaunchPlanner.Tuning.forDevice(227 * 1024);
         LaunchPlanner on = new LaunchPlanner(132, 227 * 1024, defaults.withSumsDx(true));
-        GroupNormSpec n1 = BenchCase.suite().get(0);  // [1,256,128x128] G=32
-        GroupNormSpec n2 = BenchCase.suite().get(1);  // [2,512,64x64] G=32
-        assertEquals(null, new LaunchPlanner(132, 227 * 1024, defaults).backwardSumsDx(n1, 12), "off by default");
-        // fp32: 12 blocks of 128 per SM, 1584 resident; 256 rows take 6 chunks (8 would leave 16 per thread).
-        LaunchPlanner.Shape s1 = on.backwardSumsDx(n1, 12);
-        assertEquals(256, s1.gridX);
-        assertEquals(6, s1.gridY);
-        assertEquals(128, s1.block);
-        assertTrue(s1.cooperative);
-        assertEquals(1, on.backwardSumsDx(n2, 12).gridY, "1024 rows: one chunk each");
-        assertEquals(4, on.backwardSumsDx(n1, 8).gridY, "16-bit: 8 per SM, 1056 resident");
-        assertEquals(null, on.backwardSumsDx(n2, 1), "1024 rows do not fit 132 resident CTAs");
-        assertEquals(null, on.backwardSumsDx(n1.toBuilder().layout(Layout.NHWC).build(), 12), "channels-first only");
-        assertEquals(null, on.backwardSumsDx(n1, 0));
+        List<GroupNormSpec> suite = BenchCase.suite();
+        GroupNormSpec n1 = suite.get(0);  // [1,256,128x128] G=32
+        GroupNormSpec n2 = suite.get(1);  // [2,512,64x64] G=32
+        assertEquals(null, new LaunchPlanner(132, 227 * 1024, defaults).backwardSumsDx(n1, 12, l2), "off by default");
+        // fp32: 12 blocks of 128 per SM, 1584 resident; all 32 groups in one wave (x and dy: 32 MiB <= 40 MiB);
+        // 256 rows take 6 chunks (8 would leave 16 elements per thread).
+        LaunchPlanner.SumsDxPlan p1 = on.backwardSumsDx(n1, 12, l2);
+        assertEquals(List.of(256L, 6, 128, 32, 1), List.of(p1.shape().gridX, p1.shape().gridY, p1.shape().block,
+                p1.groupsPerWave(), p1.waves()));
+        assertTrue(p1.shape().cooperative);
+        assertEquals(List.of(1024L, 1, 1), plan(on.backwardSumsDx(n2, 12, l2)), "1024 rows: one chunk each");
+        assertEquals(4, on.backwardSumsDx(n1, 9, l2).shape().gridY, "16-bit: 9 per SM, 1188 resident");
+        // [32,256,56x56]: a group is 256 rows and 6.1 MiB of x and dy: 6 groups per wave (by both bounds), 6 waves.
+        assertEquals(List.of(1536L, 1, 6), plan(on.backwardSumsDx(suite.get(2), 12, l2)));
+        // [8,128,8x64x64]: 32 rows, 8 MiB per group: 5 by the L2, so 7 waves of 5 (the last of 2), 9 chunks.
+        assertEquals(List.of(160L, 9, 7), plan(on.backwardSumsDx(suite.get(4), 12, l2)));
+        // [4,1280,8x8]: 160 rows per group, 9 fit the resident CTAs: 4 waves, evened out to 8 groups each.
+        assertEquals(List.of(1280L, 1, 4), plan(on.backwardSumsDx(suite.get(3), 12, l2)));
+        assertEquals(List.of(128L, 1, 8), plan(on.backwardSumsDx(n2, 1, l2)), "132 resident: 4 groups of 32 rows");
+        assertEquals(null, on.backwardSumsDx(suite.get(3), 1, l2), "a group of 160 rows does not fit 132 CTAs");
+        assertEquals(null, on.backwardSumsDx(n1.toBuilder().layout(Layout.NHWC).build(), 12, l2),
+                "channels-first only");
+        assertEquals(null, on.backwardSumsDx(n1, 0, l2));
         for (GroupNormSpec s : allSpecs()) {
             for (int blocksPerSm : new int[] {1, 8, 12, 16}) {
-                LaunchPlanner.Shape shape = on.backwardSumsDx(s, blocksPerSm);
-                long rows = (long) s.batch() * s.channels();
-                assertEquals(rows <= 132L * blocksPerSm && s.layout() == Layout.NCHW, shape != null, s.toString());
-                if (shape != null) {
-                    assertWithinLimits(s, shape, LaunchPlanner.SUMS_DX_THREADS);
-                    assertTrue(shape.gridX * shape.gridY <= 132L * blocksPerSm, s + " " + shape);
+                for (long l2Bytes : new long[] {1, 64 << 10, l2}) {
+                    LaunchPlanner.SumsDxPlan p = on.backwardSumsDx(s, blocksPerSm, l2Bytes);
+                    long groupRows = (long) s.batch() * s.channelsPerGroup();
+                    assertEquals(groupRows <= 132L * blocksPerSm && s.layout() == Layout.NCHW, p != null,
+                            s.toString());
+                    if (p != null) {
+                        assertWithinLimits(s, p.shape(), LaunchPlanner.SUMS_DX_THREADS);
+                        assertTrue(p.shape().gridX * p.shape().gridY <= 132L * blocksPerSm, s + " " + p);
+                        assertEquals(p.groupsPerWave() * groupRows, p.shape().gridX, s + " " + p);
+                        assertTrue((long) p.groupsPerWave() * p.waves() >= s.groups()
+                                && (long) p.groupsPerWave() * (p.waves() - 1) < s.groups(), s + " " + p);
+                    }
                 }
             }
         }
+    }
+
+    /** Grid x, chunks and waves of a one-launch backward. */
+    private static List<Object> plan(LaunchPlanner.SumsDxPlan p) {
+        return List.of(p.shape().gridX, p.shape().gridY, p.waves());
     }
 }

@@ -1,0 +1,91 @@
+package io.github.groupnorm4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.groupnorm4j.Activation;
+import io.github.groupnorm4j.BackwardResult;
+import io.github.groupnorm4j.CheckCase;
+import io.github.groupnorm4j.CheckResult;
+import io.github.groupnorm4j.Checker;
+import io.github.groupnorm4j.DType;
+import io.github.groupnorm4j.ForwardResult;
+import io.github.groupnorm4j.Layout;
+import io.github.groupnorm4j.emu.EmuOptions;
+import io.github.groupnorm4j.emu.Schedule;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The one-launch backward in several waves of channel groups, which the check shapes never need on the emulated
+ * H100 ({@link EmuSumsDxContractTest} runs them in one): on a device that reports a 16 KiB L2 (a wave is then as
+ * many groups as have x and dy within two thirds of it, often one) and on one that holds one block per SM (132
+ * resident CTAs). The same CTAs take one group after another, each group with its own barrier word; adversarial
+ * schedule, sanitizer on.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EmuSumsDxWavesTest {
+    private final EmuOptions options = EmuOptions.builder().schedule(Schedule.ADVERSARIAL).seed(13).sanitize(true)
+            .build();
+    private final List<EmuGpuDriver> emulators = new ArrayList<>();
+    private final CudaGroupNorm smallL2 = open("l2CacheBytes", 16 << 10);
+    private final CudaGroupNorm oneBlockPerSm = open("maxActiveBlocksPerMultiprocessor", 1);
+
+    private CudaGroupNorm open(String method, int answer) {
+        EmuGpuDriver emu = new EmuGpuDriver(options, 75);
+        emulators.add(emu);
+        GpuDriver driver = DriverProxy.around(emu, (name, args) -> name.equals(method) ? answer : null);
+        return CudaGroupNorm.withTuning(CudaDevice.on(driver), new LaunchPlanner.Tuning(0, 16).withSumsDx(true));
+    }
+
+    Stream<CheckCase> cases() {
+        return Stream.of(CheckCase.suite(Layout.NCHW, DType.FP32, Activation.NONE),
+                CheckCase.suite(Layout.NCHW, DType.BF16, Activation.SILU)).flatMap(List::stream);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void everyWaveMatchesTheReference(CheckCase c) {
+        for (CudaGroupNorm gn : List.of(smallL2, oneBlockPerSm)) {
+            if (!gn.plan(c.spec()).contains("sums_dx")) {
+                continue;  // a group's rows above 132 CTAs: two launches, checked elsewhere
+            }
+            List<CheckResult> failed = new Checker().check(gn, c).stream().filter(r -> !r.passed())
+                    .collect(Collectors.toList());
+            assertTrue(failed.isEmpty(), gn.plan(c.spec()) + ": " + failed);
+        }
+    }
+
+    @Test
+    void theCasesRunInSeveralWavesAndGiveTheSameBitsTwice() {
+        for (CudaGroupNorm gn : List.of(smallL2, oneBlockPerSm)) {
+            List<String> plans = cases().map(c -> gn.plan(c.spec())).collect(Collectors.toList());
+            long waved = plans.stream().filter(p -> p.matches(".*bwd sums_dx(\\(\\d+\\))? x \\d+ waves")).count();
+            assertTrue(waved >= plans.size() / 4, waved + " of " + plans.size() + ": " + plans);
+        }
+        CheckCase c = cases().filter(k -> smallL2.plan(k.spec()).contains("waves")
+                && k.spec().groups() >= 4).findFirst().orElseThrow();
+        ForwardResult f = smallL2.forward(c.spec(), c.x(), c.gamma(), c.beta());
+        BackwardResult a = smallL2.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
+        BackwardResult b = smallL2.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
+        assertArrayEquals(a.dx(), b.dx());
+        assertArrayEquals(a.dgamma(), b.dgamma());
+        assertArrayEquals(a.dbeta(), b.dbeta());
+    }
+
+    @AfterAll
+    void closeAndSeeNoFindings() {
+        smallL2.close();
+        oneBlockPerSm.close();
+        assertTrue(emulators.stream().allMatch(e -> e.findings().isEmpty()),
+                () -> emulators.stream().flatMap(e -> e.findings().stream()).limit(10).map(Object::toString)
+                        .collect(Collectors.joining("\n")));
+    }
+}
