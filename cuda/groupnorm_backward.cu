@@ -239,7 +239,7 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
 // differ from the two kernels' where the chunks do. In a wave starting at group g0, CTA (x, y) takes chunk y of
 // row n*C + g*Cg + k for x = ((g - g0)*N + n)*Cg + k.
 // Launch (cooperative; every CTA resident): grid (groups_per_wave*N*Cg, chunks), block any multiple of 32 up to
-// kSumsDxThreads. `barrier`: G words, zeroed once (slice_barrier).
+// kWaveThreads. `barrier`: G words, zeroed once (slice_barrier).
 // Traffic: reads dy and x twice (the second time from L2 where it stayed), writes dx once: 3*S*N*C*HW bytes of
 // DRAM at best, 5*S*N*C*HW at worst; plus 8*N*C*chunks bytes of partial sums.
 template <typename T>
@@ -552,10 +552,9 @@ constexpr int kChannelSumsMinBlocks = sizeof(T) == 4 ? 4 : 1;
 template <typename T>
 constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 1;
 // The one-launch backward (backward_sums_dx) is resident all at once, so its blocks per SM bound the rows of a
-// wave: blocks of 128, fp32 at 12 per SM (40 registers, no spill; at 8 blocks of 256 and 32 registers it spilled),
+// wave: blocks of kWaveThreads (128), fp32 at 12 per SM (40 registers, no spill; at 8 blocks of 256 and 32 registers it spilled),
 // 1584 CTAs on 132 SMs; 16-bit at 8 (its natural 76 registers allow 6), 1056 CTAs: either holds the 1024 rows of
 // [2,512,64x64] in one wave.
-constexpr int kSumsDxThreads = 128;
 template <typename T>
 constexpr int kSumsDxMinBlocks = sizeof(T) == 4 ? 12 : 8;
 }  // namespace groupnorm4j
@@ -627,7 +626,7 @@ __device__ __forceinline__ void param_grads_by_last_block(unsigned* __restrict__
                                                         reversed);                                                 \
         });                                                                                                        \
     }                                                                                                              \
-    extern "C" __global__ void __launch_bounds__(groupnorm4j::kSumsDxThreads, groupnorm4j::kSumsDxMinBlocks<T>)    \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kWaveThreads, groupnorm4j::kSumsDxMinBlocks<T>)    \
         groupnorm_backward_sums_dx_##suffix(                                                                       \
             const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                     \
             const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \

@@ -663,6 +663,69 @@ __device__ __forceinline__ void nhwc_forward_parts(Exchange ex, const T* __restr
     }
 }
 
+// Blocks per SM of the one-launch two-pass forward (forward_stats_apply), which is resident all at once: at least
+// 12 blocks of kWaveThreads per SM in fp32 and 8 in 16 bits, as the one-launch backward (37 and 48 registers).
+template <typename T>
+constexpr int kStatsApplyMinBlocks = sizeof(T) == 4 ? 12 : 8;
+
+// The forward in one cooperative launch for slices that no block can stage (or too many of them for the SMs'
+// shared memory), in waves of slices: the statistics and the map of the two-pass path with a barrier per slice
+// between them instead of a second launch. In each wave, each CTA accumulates its chunk of a row into a Welford
+// state, the CTAs of the slice exchange them (GridExchange: merge_parts, every CTA merging all of them in rank
+// order, so all get the same bits), and each re-reads its own chunk -- which it read moments before, on the same
+// SM, so from L2 while a wave's x fits there -- and writes y. A wave is `slices_per_wave` slices; the next wave's
+// slices follow on the same CTAs. In a wave starting at slice s0, CTA (x, y) takes chunk y of row k of slice
+// s0 + x / Cg, k = x % Cg (rank k*chunks + y of the slice's Cg*chunks).
+// Launch (cooperative; every CTA resident): grid (slices_per_wave*Cg, chunks), block any multiple of 32 up to
+// kWaveThreads. `exchange`: 3*Cg*chunks*N*G floats; `barrier`: N*G words, zeroed once (slice_barrier).
+// Traffic: reads x twice (the second time from L2 where it stayed), writes y once: 2*S*N*C*HW bytes of DRAM at
+// best, 3*S*N*C*HW at worst; plus 12*Cg*chunks*N*G bytes of partials and 8*N*G + 8*C bytes.
+template <typename T>
+__device__ __forceinline__ void forward_stats_apply(const T* __restrict__ x, const float* __restrict__ gamma,
+                                                    const float* __restrict__ beta, T* __restrict__ y,
+                                                    float* __restrict__ mean, float* __restrict__ rstd, int N, int C,
+                                                    int G, long long hw, float eps, int activation, float* exchange,
+                                                    unsigned* barrier, int slices_per_wave) {
+    constexpr int W = Elem<T>::kVec;
+    const int channels_per_group = C / G;
+    const long long slice_len = static_cast<long long>(channels_per_group) * hw;
+    const long long slices = static_cast<long long>(N) * G;
+    const unsigned row_in_slice = blockIdx.x % static_cast<unsigned>(channels_per_group);
+    const unsigned chunk = blockIdx.y, chunks = gridDim.y;
+    // Once past the last slice (the last wave may be short), every later wave is too.
+    for (long long slice = blockIdx.x / static_cast<unsigned>(channels_per_group); slice < slices;
+         slice += slices_per_wave) {
+        const long long slice_begin = slice * slice_len;
+        const long long row_begin = slice_begin + static_cast<long long>(row_in_slice) * hw;
+        const long long begin = chunk_boundary<W>(row_begin, hw, chunk, chunks);
+        const long long end = chunk_boundary<W>(row_begin, hw, chunk + 1, chunks);
+        const acc_t shift = load_elem(x + slice_begin);  // one origin for the whole slice, as in split_stats
+        GridExchange ex{exchange, barrier, slice, row_in_slice * chunks + chunk,
+                        static_cast<unsigned>(channels_per_group) * chunks};
+        const WelfordState merged =
+            merge_parts(block_allreduce(accumulate_range(x, begin, end, shift), WelfordCombine{}), ex);
+        // On overflow every CTA re-derives the statistics from the whole slice, with the same code and block size,
+        // so they still agree bit for bit.
+        const SliceStats s = finish_stats(merged, shift, eps, SliceLoader<T>{x + slice_begin}, slice_len);
+        if (row_in_slice == 0 && chunk == 0 && threadIdx.x == 0) {
+            mean[slice] = s.mean;
+            rstd[slice] = s.rstd;
+        }
+        const int channel = static_cast<int>(slice % G) * channels_per_group + static_cast<int>(row_in_slice);
+        const ChannelAffine affine = channel_affine(s.mean, s.rstd, gamma, beta, channel);
+        for_each_in_range<W>(
+            begin, end, vec_phase(x), same_vec_phase(x, y),
+            [&](long long i) { store_elem(y + i, activate(affine(load_elem(x + i)), activation)); },
+            [&](long long i) {
+                acc_t v[W];
+                Elem<T>::load_vec(x + i, v);
+#pragma unroll
+                for (int k = 0; k < W; ++k) v[k] = activate(affine(v[k]), activation);
+                Elem<T>::store_vec(y + i, v);
+            });
+    }
+}
+
 }  // namespace groupnorm4j
 
 // The cooperative one-pass kernels (any GPU): the forward_parts bodies with a GridExchange. The
@@ -690,6 +753,20 @@ __device__ __forceinline__ void nhwc_forward_parts(Exchange ex, const T* __restr
     }
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_COOPERATIVE)
+
+// The one-launch two-pass forward (forward_stats_apply), cooperative, in waves of slices.
+#define GROUPNORM4J_FORWARD_STATS_APPLY(T, suffix)                                                                 \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kWaveThreads, groupnorm4j::kStatsApplyMinBlocks<T>)  \
+        groupnorm_forward_stats_apply_##suffix(const T* __restrict__ x, const float* __restrict__ gamma,           \
+                                               const float* __restrict__ beta, T* __restrict__ y,                  \
+                                               float* __restrict__ mean, float* __restrict__ rstd, int N, int C,   \
+                                               int G, long long hw, float eps, int activation, float* exchange,    \
+                                               unsigned* barrier, int slices_per_wave) {                           \
+        groupnorm4j::forward_stats_apply<T>(x, gamma, beta, y, mean, rstd, N, C, G, hw, eps, activation, exchange, \
+                                            barrier, slices_per_wave);                                             \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_STATS_APPLY)
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
 namespace groupnorm4j {

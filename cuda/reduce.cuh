@@ -20,6 +20,9 @@ constexpr int kMaxWarpsPerBlock = kMaxThreadsPerBlock / kWarpSize;
 constexpr int kMaxLaunchThreads = 512;
 // Blocks of the elementwise row kernels (forward apply, backward dx; LaunchPlanner.rows) are at most this large.
 constexpr int kMaxRowThreads = 256;
+// Blocks of the cooperative kernels that re-read instead of staging, in waves (forward stats_apply, backward
+// sums_dx; LaunchPlanner.WAVE_THREADS) are at most this large.
+constexpr int kWaveThreads = 128;
 // CTAs per slice of the compute_90 cluster kernels (forward and backward): the portable cluster size.
 constexpr unsigned kSliceCluster = 8;
 constexpr unsigned kFullWarpMask = 0xffffffffu;

@@ -94,10 +94,11 @@ step "bench rereadOrder=forward" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.rer
 # The second pass loading x and dy evict-first (off until timed): does more of the re-read hit L2 at N = 1 and 2?
 step "bench rereadLoads=last-use" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadLoads=last-use -jar "$jar" \
   bench --device cuda
-# The channels-first backward in one cooperative launch (channel sums, a barrier per channel group, dx re-read by
-# the CTA that summed it, from L2; large shapes in waves of groups whose x and dy fit the L2; off until timed): the
-# backward is 1.5-1.7x PyTorch at N = 1 and 2, and 54-57% of the copy bandwidth on the large shapes.
-step "bench backwardSumsDx=on" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.backwardSumsDx=on -jar "$jar" \
+# The channels-first two-pass paths in one cooperative launch each (statistics or channel sums, a barrier per slice
+# or channel group, then the map or dx re-reading from L2 what the same CTA just read; large shapes in waves that
+# fit the L2; off until timed): the backward is 1.5-1.7x PyTorch at N = 1 and 2, and the two-pass paths reach
+# 52-57% of the copy bandwidth on the large shapes.
+step "bench cooperativeRereads=on" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.cooperativeRereads=on -jar "$jar" \
   bench --device cuda
 for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nhwc bf16 none" "nchw fp32 silu" \
          "nchw bf16 silu" "nhwc bf16 silu"; do
@@ -123,7 +124,7 @@ parallel "check --cooperative on" 150 "$out/checks.txt" "$java" -jar "$jar" chec
   --fused-limit-kib 0 --cooperative on --layout all --dtype fp32,bf16 --activation all
 parallel "check --cluster on" 150 "$out/checks.txt" "$java" -jar "$jar" check --device cuda \
   --fused-limit-kib 0 --cluster on --layout all --dtype fp32,bf16 --activation all
-parallel "check backwardSumsDx=on" 150 "$out/checks.txt" "$java" -Dgroupnorm4j.backwardSumsDx=on -jar "$jar" \
+parallel "check cooperativeRereads=on" 150 "$out/checks.txt" "$java" -Dgroupnorm4j.cooperativeRereads=on -jar "$jar" \
   check --device cuda --fused-limit-kib 0 --cooperative off --layout nchw --dtype all --activation all
 parallel junit 150 "$out/tests.txt" "$java" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --scan-class-path "$kit/test-classes" --include-tag gpu --disable-banner --details=tree
@@ -134,7 +135,8 @@ parallel torch-accuracy-variants 150 "$out/tests.txt" python3 "$kit/torch_compar
   "$java" "$jar" "$tmp/accv"
 # compute-sanitizer, forward+backward: a small shape (one-block kernels) and one with a 1.4 MB slice at N*G = 2
 # (split statistics, elementwise map, two-launch backward); two variants; the cluster and cooperative kernels
-# (one-block kernels off, so the small shape takes them) in two variants each; the one-launch backward (sums_dx).
+# (one-block kernels off, so the small shape takes them) in two variants each; the one-launch two-pass
+# kernels (stats_apply, sums_dx).
 # Four at a time.
 sanitize() {  # sanitize LABEL TOOL N C H W G LAYOUT DTYPE ACT [kernel flags, -Dproperty=value for java...]
   local label=$1 tool=$2 n=$3 c=$4 h=$5 w=$6 g=$7 layout=$8 dtype=$9 act=${10}; shift 10
@@ -156,7 +158,7 @@ cases=("2 24 7 9 6 nchw fp32 none|one-block" "1 8 300 300 2 nchw fp32 none|split
        "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cluster on|cluster nhwc bf16 silu"
        "2 24 7 9 6 nchw fp32 none --fused-limit-kib 0 --cooperative on|cooperative nchw"
        "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cooperative on|cooperative nhwc bf16 silu"
-       "2 24 7 9 6 nchw fp32 silu --fused-limit-kib 0 --cooperative off -Dgroupnorm4j.backwardSumsDx=on|sums_dx")
+       "2 24 7 9 6 nchw fp32 silu --fused-limit-kib 0 --cooperative off -Dgroupnorm4j.cooperativeRereads=on|stats_apply sums_dx")
 (
   running=0
   for tool in memcheck racecheck synccheck initcheck; do
@@ -190,7 +192,7 @@ step "bench rereadOrder=forward nhwc bf16" 45 "$out/timings.txt" "$java" -Dgroup
   -jar "$jar" bench --device cuda --layout nhwc --dtype bf16
 step "bench rereadLoads=last-use nhwc bf16" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.rereadLoads=last-use \
   -jar "$jar" bench --device cuda --layout nhwc --dtype bf16
-step "bench backwardSumsDx=on nchw bf16" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.backwardSumsDx=on \
+step "bench cooperativeRereads=on nchw bf16" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.cooperativeRereads=on \
   -jar "$jar" bench --device cuda --layout nchw --dtype bf16
 # One-pass kernels off; allowed up to 200 KiB (one block per SM).
 for variant in "--fused-limit-kib 0" "--fused-limit-kib 200"; do

@@ -79,7 +79,7 @@ record KernelOptions(int fusedLimitKiB, boolean cluster, String cooperative) {
                 + (cooperative.equals(DEFAULT_COOPERATIVE) ? "" : ", cooperative kernels " + cooperative)
                 + propertyNote(CudaGroupNorm.REREAD_ORDER_PROPERTY, "re-read order")
                 + propertyNote(CudaGroupNorm.REREAD_LOADS_PROPERTY, "re-read loads")
-                + propertyNote(CudaGroupNorm.BACKWARD_SUMS_DX_PROPERTY, "one-launch backward (sums_dx)");
+                + propertyNote(CudaGroupNorm.COOPERATIVE_REREADS_PROPERTY, "one-launch two-pass kernels");
     }
 
     private static String propertyNote(String property, String what) {

@@ -63,7 +63,7 @@ public final class CudaGroupNorm implements GroupNorm {
      * with a barrier between them (in waves of channel groups that fit the resident CTAs and the L2), instead of two
      * launches (the default, {@code off}); for timing both.
      */
-    public static final String BACKWARD_SUMS_DX_PROPERTY = LaunchPlanner.BACKWARD_SUMS_DX_PROPERTY;
+    public static final String COOPERATIVE_REREADS_PROPERTY = LaunchPlanner.COOPERATIVE_REREADS_PROPERTY;
 
     private final CudaDevice device;
     private final boolean ownsDevice;
@@ -439,6 +439,15 @@ public final class CudaGroupNorm implements GroupNorm {
                             .pointer(workspace.address()).pointer(sliceBarriers()).i32(parts(spec, cooperative)));
             return;
         }
+        LaunchPlanner.WavePlan statsApply = forwardWavePlan(spec);
+        if (statsApply != null) {
+            reserveOn(spec, stream);
+            kernels.launch(k.forwardStatsApply, statsApply.shape(), stream, KernelArgs.create().pointer(x)
+                    .pointer(gamma).pointer(beta).pointer(y).pointer(mean).pointer(rstd).i32(spec.batch()).i32(c)
+                    .i32(g).i64(hw).f32(spec.eps()).i32(activation).pointer(workspace.address())
+                    .pointer(sliceBarriers()).i32(statsApply.unitsPerWave()));
+            return;
+        }
         if (spec.layout() == Layout.NHWC) {
             reserveOn(spec, stream);
             LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorizable(spec, x, y), WELFORD_BYTES);
@@ -513,13 +522,13 @@ public final class CudaGroupNorm implements GroupNorm {
                     .pointer(sumDyXhat).pointer(sumDy).pointer(dgamma).pointer(dbeta).i32(n).i32(c));
             return;
         }
-        LaunchPlanner.SumsDxPlan sumsDx = sumsDxPlan(spec);
+        LaunchPlanner.WavePlan sumsDx = backwardWavePlan(spec);
         if (sumsDx != null) {
             // One launch; its barrier words are the slice barriers' first G (every launch leaves them reusable).
             kernels.launch(k.backwardSumsDx, sumsDx.shape(), stream, KernelArgs.create().pointer(dy).pointer(x)
                     .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
                     .pointer(dx).pointer(dgamma).pointer(dbeta).i32(n).i32(c).i32(g).i64(hw).i32(activation)
-                    .pointer(sliceBarriers()).i32(sumsDx.groupsPerWave()));
+                    .pointer(sliceBarriers()).i32(sumsDx.unitsPerWave()));
             return;
         }
         if (spec.layout() == Layout.NHWC) {
@@ -551,9 +560,20 @@ public final class CudaGroupNorm implements GroupNorm {
                 .i32(activation).i32(planner.rereadArg()));
     }
 
+    /** The one-launch two-pass forward for {@code spec} on this device, or null (LaunchPlanner.forwardStatsApply). */
+    private LaunchPlanner.WavePlan forwardWavePlan(GroupNormSpec spec) {
+        return planner.forwardStatsApply(spec, kernels.of(spec.dtype()).statsApplyBlocksPerSm, device.l2CacheBytes());
+    }
+
     /** The one-launch backward for {@code spec} on this device, or null (see LaunchPlanner.backwardSumsDx). */
-    private LaunchPlanner.SumsDxPlan sumsDxPlan(GroupNormSpec spec) {
+    private LaunchPlanner.WavePlan backwardWavePlan(GroupNormSpec spec) {
         return planner.backwardSumsDx(spec, kernels.of(spec.dtype()).sumsDxBlocksPerSm, device.l2CacheBytes());
+    }
+
+    /** " x K waves" where a one-launch two-pass kernel takes more than one wave. */
+    private static String wavesNote(LaunchPlanner.WavePlan p) {
+        return (p.shape().gridY == 1 ? "" : "(" + p.shape().gridY + ")") + (p.waves() == 1 ? "" : " x " + p.waves()
+                + " waves");
     }
 
     /** CTAs per slice of a cooperative launch. */
@@ -604,6 +624,8 @@ public final class CudaGroupNorm implements GroupNorm {
             fwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
         } else if (cooperativeFwd != null) {
             fwd = "cooperative(" + parts(spec, cooperativeFwd) + ")";
+        } else if (forwardWavePlan(spec) != null) {
+            fwd = "stats_apply" + wavesNote(forwardWavePlan(spec));
         } else {
             int splits = planner.forwardStats(spec).gridY;
             fwd = (splits == 1 ? "stats" : "split_stats(" + splits + ")") + "+apply";
@@ -615,10 +637,8 @@ public final class CudaGroupNorm implements GroupNorm {
             bwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
         } else if (cooperativeBwd != null) {
             bwd = "cooperative(" + parts(spec, cooperativeBwd) + ")+gamma_beta";
-        } else if (sumsDxPlan(spec) != null) {
-            LaunchPlanner.SumsDxPlan p = sumsDxPlan(spec);
-            bwd = "sums_dx" + (p.shape().gridY == 1 ? "" : "(" + p.shape().gridY + ")")
-                    + (p.waves() == 1 ? "" : " x " + p.waves() + " waves");
+        } else if (backwardWavePlan(spec) != null) {
+            bwd = "sums_dx" + wavesNote(backwardWavePlan(spec));
         } else {
             int chunks = planner.channelSums(spec).gridY;
             bwd = "channel_sums" + (chunks == 1 ? "" : "(" + chunks + ")") + "+dx";
@@ -635,7 +655,7 @@ public final class CudaGroupNorm implements GroupNorm {
     // they are cleared only when they grow.
     private long sumsCount(GroupNormSpec spec) {
         long chunks = spec.layout() == Layout.NHWC ? planner.maxRowChunks(spec) : planner.channelSums(spec).gridY;
-        LaunchPlanner.SumsDxPlan sumsDx = sumsDxPlan(spec);
+        LaunchPlanner.WavePlan sumsDx = backwardWavePlan(spec);
         if (sumsDx != null) {
             chunks = Math.max(chunks, sumsDx.shape().gridY);
         }
@@ -647,8 +667,11 @@ public final class CudaGroupNorm implements GroupNorm {
                 : (long) spec.sliceCount() * planner.maxStatsSplits(spec);
         LaunchPlanner.Shape fwd = planner.forwardCooperative(spec);
         LaunchPlanner.Shape bwd = planner.backwardCooperative(spec);
-        long exchanged = Math.max(fwd != null ? 3 * fwd.gridX : 0,
-                bwd != null ? 2L * spec.channelsPerGroup() * bwd.gridX : 0);
+        LaunchPlanner.WavePlan statsApply = forwardWavePlan(spec);
+        long exchanged = Math.max(Math.max(fwd != null ? 3 * fwd.gridX : 0,
+                bwd != null ? 2L * spec.channelsPerGroup() * bwd.gridX : 0),
+                statsApply != null ? 3L * spec.channelsPerGroup() * statsApply.shape().gridY
+                        * spec.sliceCount() : 0);
         // Rounded up to 16 bytes: the sums and group coefficients after it are stored as float2.
         return (Math.max(3L * states, exchanged) + 3) / 4 * 4 * Sizeof.FLOAT;
     }

@@ -43,7 +43,9 @@ final class GroupNormKernels {
         final GpuDriver.Kernel backwardNhwcChannelSums;
         final GpuDriver.Kernel backwardNhwcDx;
         final GpuDriver.Kernel backwardNhwcFused;
-        /** The one-launch backward for small batches (cooperative), and its blocks per SM: its grid's bound. */
+        /** The one-launch two-pass kernels (cooperative), and their blocks per SM: their grids' bound. */
+        final GpuDriver.Kernel forwardStatsApply;
+        final int statsApplyBlocksPerSm;
         final GpuDriver.Kernel backwardSumsDx;
         final int sumsDxBlocksPerSm;
 
@@ -73,9 +75,12 @@ final class GroupNormKernels {
             this.forwardNhwcCooperative = driver.function(forward, "groupnorm_forward_nhwc_cooperative_" + suffix);
             this.backwardCooperative = driver.function(backward, "groupnorm_backward_cooperative_" + suffix);
             this.backwardNhwcCooperative = driver.function(backward, "groupnorm_backward_nhwc_cooperative_" + suffix);
+            this.forwardStatsApply = driver.function(forward, "groupnorm_forward_stats_apply_" + suffix);
+            this.statsApplyBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(forwardStatsApply,
+                    LaunchPlanner.WAVE_THREADS, 0);
             this.backwardSumsDx = driver.function(backward, "groupnorm_backward_sums_dx_" + suffix);
             this.sumsDxBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(backwardSumsDx,
-                    LaunchPlanner.SUMS_DX_THREADS, 0);
+                    LaunchPlanner.WAVE_THREADS, 0);
             driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
             driver.allowDynamicSharedMemory(forwardCooperative, maxDynamicShared);
             driver.allowDynamicSharedMemory(forwardNhwcCooperative, maxDynamicShared);

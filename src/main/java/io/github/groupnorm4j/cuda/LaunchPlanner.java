@@ -34,12 +34,13 @@ final class LaunchPlanner {
      * first pass's order, starting on what is still in L2 (cuda BlockPart); {@code cooperativeLimit}: the largest
      * tensor (bytes) the cooperative one-pass kernels take when one block cannot stage a slice (0: never);
      * {@code cooperativeChannelsFirstForward}: the channels-first cooperative forward at any size;
-     * {@code lastUseRereads}: that second pass loads x and dy evict-first (cuda LastUseLoad); {@code sumsDx}: the
-     * channels-first backward in one cooperative launch ({@link #backwardSumsDx}) instead of channel sums + dx.
+     * {@code lastUseRereads}: that second pass loads x and dy evict-first (cuda LastUseLoad);
+     * {@code cooperativeRereads}: the channels-first two-pass paths in one cooperative launch each, in waves that
+     * re-read from L2 ({@link #forwardStatsApply}, {@link #backwardSumsDx}) instead of two launches.
      */
     record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads,
                   long cooperativeLimit, boolean cooperativeChannelsFirstForward, boolean lastUseRereads,
-                  boolean sumsDx) {
+                  boolean cooperativeRereads) {
         /** Without the cooperative kernels, so tests reach the multi-launch paths on small shapes. */
         Tuning(int fusedSharedLimit, int minElementsPerThread) {
             this(fusedSharedLimit, minElementsPerThread, false);
@@ -56,7 +57,7 @@ final class LaunchPlanner {
         Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, long cooperativeLimit,
                boolean cooperativeChannelsFirstForward) {
             this(fusedSharedLimit, minElementsPerThread, cluster, rereadsReversed(), cooperativeLimit,
-                    cooperativeChannelsFirstForward, rereadsLastUse(), backwardSumsDx());
+                    cooperativeChannelsFirstForward, rereadsLastUse(), cooperativeRereadsProperty());
         }
 
         /** The same, with no cooperative kernel (a device that refuses cooperative launches). */
@@ -65,8 +66,8 @@ final class LaunchPlanner {
                     lastUseRereads, false);
         }
 
-        /** The same, with the one-launch backward on or off. */
-        Tuning withSumsDx(boolean on) {
+        /** The same, with the one-launch two-pass kernels on or off. */
+        Tuning withCooperativeRereads(boolean on) {
             return new Tuning(fusedSharedLimit, minElementsPerThread, cluster, reverseRereads, cooperativeLimit,
                     cooperativeChannelsFirstForward, lastUseRereads, on);
         }
@@ -115,14 +116,15 @@ final class LaunchPlanner {
     }
 
     /**
-     * System property for timing the channels-first backward both ways: {@code off} (the default: channel sums, then
-     * dx, two launches) or {@code on} (both in one cooperative launch, {@link #backwardSumsDx}). Not the default until
-     * a GPU has timed it.
+     * System property for timing the channels-first two-pass paths both ways: {@code off} (the default: statistics,
+     * then the map; channel sums, then dx; two launches each) or {@code on} (each in one cooperative launch, in waves
+     * that re-read from L2: {@link #forwardStatsApply}, {@link #backwardSumsDx}). Not the default until a GPU has
+     * timed it.
      */
-    public static final String BACKWARD_SUMS_DX_PROPERTY = "groupnorm4j.backwardSumsDx";
+    public static final String COOPERATIVE_REREADS_PROPERTY = "groupnorm4j.cooperativeRereads";
 
-    static boolean backwardSumsDx() {
-        return !isDefault(BACKWARD_SUMS_DX_PROPERTY, "off", "on");
+    static boolean cooperativeRereadsProperty() {
+        return !isDefault(COOPERATIVE_REREADS_PROPERTY, "off", "on");
     }
 
     /** The {@code reread} argument of the second-pass kernels (cuda kRereadReversed, kRereadLastUse). */
@@ -294,48 +296,63 @@ final class LaunchPlanner {
         return null;
     }
 
-    /** Block of the one-launch backward; must equal kSumsDxThreads in cuda/groupnorm_backward.cu. */
-    static final int SUMS_DX_THREADS = 128;
+    /** Block of the one-launch two-pass kernels; must equal kWaveThreads in cuda/reduce.cuh. */
+    static final int WAVE_THREADS = 128;
 
     /**
-     * The share of the L2 that a wave of the one-launch backward fills with x and dy: what it re-reads, with room for
-     * the dx it writes meanwhile (half as much), so that the re-read finds its lines still there.
+     * The one-launch channels-first forward (cuda forward_stats_apply: Welford partials per chunk of a row, exchanged
+     * at a barrier per slice, then the map re-reading the chunk), or null when the tuning leaves it off, the layout
+     * is channels-last, or the Cg rows of a slice do not fit the resident CTAs. Slices in waves (see {@link #waves}):
+     * a wave's x is re-read, its y written, so x takes half the L2. Grid (slices per wave · Cg, chunks).
      */
-    static final double SUMS_DX_L2_SHARE = 2.0 / 3;
+    WavePlan forwardStatsApply(GroupNormSpec spec, int blocksPerSm, long l2Bytes) {
+        long sliceBytes = (long) spec.dtype().bytes() * spec.sliceLength();
+        return waves(spec, blocksPerSm, l2Bytes, spec.sliceCount(), spec.channelsPerGroup(), sliceBytes, 1);
+    }
 
     /**
      * The one-launch channels-first backward (cuda backward_sums_dx: channel sums, a barrier per channel group, dx
-     * re-read by the CTA that summed it), or null when the tuning leaves it off, the layout is channels-last, or the
-     * N·Cg rows of one channel group do not fit one resident wave of {@code blocksPerSm} CTAs per SM. The groups
-     * are taken in waves: as many per wave as the resident CTAs hold and as whose x and dy fit
-     * {@link #SUMS_DX_L2_SHARE} of {@code l2Bytes} (all of them for small batches), spread evenly over the waves;
-     * each row in as many chunks as the wave's CTAs allow, each at least {@code minElementsPerThread} per thread.
-     * Grid (groups per wave · N·Cg, chunks), cooperative.
+     * re-read by the CTA that summed it), or null as {@link #forwardStatsApply}; the unit of a wave is a channel group
+     * over all samples (N·Cg rows, so that dγ/dβ follow its barrier), whose x and dy are re-read and dx written, so x
+     * and dy take two thirds of the L2. Grid (groups per wave · N·Cg, chunks).
      */
-    SumsDxPlan backwardSumsDx(GroupNormSpec spec, int blocksPerSm, long l2Bytes) {
-        if (!tuning.sumsDx() || spec.layout() != Layout.NCHW || blocksPerSm < 1) {
+    WavePlan backwardSumsDx(GroupNormSpec spec, int blocksPerSm, long l2Bytes) {
+        long groupRows = (long) spec.batch() * spec.channelsPerGroup();
+        long groupBytes = 2L * spec.dtype().bytes() * groupRows * spec.spatialSize();
+        return waves(spec, blocksPerSm, l2Bytes, spec.groups(), groupRows, groupBytes, 2);
+    }
+
+    /**
+     * Units of {@code unitRows} rows whose CTAs meet at a barrier, in waves on one resident grid: as many units per
+     * wave as the resident CTAs ({@code blocksPerSm} per SM) hold and as whose re-read bytes fit the L2 beside what
+     * the wave writes meanwhile (1 byte written per {@code rereadPerWritten} re-read), spread evenly over the waves;
+     * each row in as many chunks as the wave's CTAs allow, each at least {@code minElementsPerThread} per thread.
+     * Null when off, channels-last, or a unit's rows exceed the resident CTAs (its barrier would never open).
+     */
+    private WavePlan waves(GroupNormSpec spec, int blocksPerSm, long l2Bytes, long units, long unitRows,
+                           long unitRereadBytes, int rereadPerWritten) {
+        if (!tuning.cooperativeRereads() || spec.layout() != Layout.NCHW || blocksPerSm < 1) {
             return null;
         }
         long resident = (long) blocksPerSm * multiprocessors;
-        long groupRows = (long) spec.batch() * spec.channelsPerGroup();
-        if (groupRows > resident) {
+        if (unitRows > resident) {
             return null;
         }
+        long l2ForRereads = l2Bytes * rereadPerWritten / (rereadPerWritten + 1);
+        long byL2 = Math.max(1, l2ForRereads / Math.max(1, unitRereadBytes));
+        long mostPerWave = Math.min(units, Math.min(resident / unitRows, byL2));
+        long waves = ceilDiv(units, mostPerWave);
+        int unitsPerWave = (int) ceilDiv(units, waves);
+        long rows = unitsPerWave * unitRows;
         long hw = spec.spatialSize();
-        long groupBytes = 2L * spec.dtype().bytes() * groupRows * hw;
-        long byL2 = Math.max(1, (long) (l2Bytes * SUMS_DX_L2_SHARE) / Math.max(1, groupBytes));
-        long mostPerWave = Math.min(spec.groups(), Math.min(resident / groupRows, byL2));
-        long waves = ceilDiv(spec.groups(), mostPerWave);
-        int groupsPerWave = (int) ceilDiv(spec.groups(), waves);
-        long rows = groupsPerWave * groupRows;
-        int block = threadsFor(hw, SUMS_DX_THREADS);
+        int block = threadsFor(hw, WAVE_THREADS);
         long byWork = ceilDiv(hw, (long) tuning.minElementsPerThread() * block);
         int chunks = (int) Math.max(1, Math.min(MAX_GRID_Y, Math.min(resident / rows, byWork)));
-        return new SumsDxPlan(new Shape(rows, chunks, block, 0, true), groupsPerWave, (int) waves);
+        return new WavePlan(new Shape(rows, chunks, block, 0, true), unitsPerWave, (int) waves);
     }
 
-    /** A launch of the one-launch backward: its grid, the channel groups per wave, and the waves. */
-    record SumsDxPlan(Shape shape, int groupsPerWave, int waves) {
+    /** A launch of a one-launch two-pass kernel: its grid, the units (slices or groups) per wave, and the waves. */
+    record WavePlan(Shape shape, int unitsPerWave, int waves) {
     }
 
     /** The fused backward (x and dy staged), or null when it does not apply. */

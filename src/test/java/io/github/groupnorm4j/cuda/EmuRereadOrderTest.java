@@ -33,8 +33,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * by the split-path and column-path contract tests; this pins the forward order
  * ({@code -Dgroupnorm4j.rereadOrder=forward}) and the last-use loads ({@code -Dgroupnorm4j.rereadLoads=last-use}),
  * which are there for timing, to it, and checks that each reaches the kernels' {@code reread} argument. Also the
- * parsing of every kernel-choosing property ({@code -Dgroupnorm4j.backwardSumsDx=on} too: its kernel is
- * {@link EmuSumsDxContractTest}'s).
+ * parsing of every kernel-choosing property ({@code -Dgroupnorm4j.cooperativeRereads=on} too: its kernel is
+ * {@link EmuCooperativeRereadsContractTest}'s).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EmuRereadOrderTest {
@@ -116,8 +116,8 @@ class EmuRereadOrderTest {
                         !LaunchPlanner.rereadsReversed(), "must be reverse or forward, got 'sideways'"),
                 Arguments.of(LaunchPlanner.REREAD_LOADS_PROPERTY, "last-use", (BooleanSupplier) () ->
                         LaunchPlanner.rereadsLastUse(), "must be read-only or last-use, got 'sideways'"),
-                Arguments.of(LaunchPlanner.BACKWARD_SUMS_DX_PROPERTY, "on", (BooleanSupplier) () ->
-                        new LaunchPlanner.Tuning(0, 16).sumsDx(), "must be off or on, got 'sideways'"));
+                Arguments.of(LaunchPlanner.COOPERATIVE_REREADS_PROPERTY, "on", (BooleanSupplier) () ->
+                        new LaunchPlanner.Tuning(0, 16).cooperativeRereads(), "must be off or on, got 'sideways'"));
     }
 
     /** {@code changed}: whether the property's setting differs from the default; only {@code other} changes it. */

@@ -229,16 +229,16 @@ class LaunchPlannerTest {
     void oneLaunchBackwardTakesChannelGroupsInWavesThatFitTheResidentCtasAndTheL2() {
         long l2 = 60L << 20;  // an H200's
         LaunchPlanner.Tuning defaults = LaunchPlanner.Tuning.forDevice(227 * 1024);
-        LaunchPlanner on = new LaunchPlanner(132, 227 * 1024, defaults.withSumsDx(true));
+        LaunchPlanner on = new LaunchPlanner(132, 227 * 1024, defaults.withCooperativeRereads(true));
         List<GroupNormSpec> suite = BenchCase.suite();
         GroupNormSpec n1 = suite.get(0);  // [1,256,128x128] G=32
         GroupNormSpec n2 = suite.get(1);  // [2,512,64x64] G=32
         assertEquals(null, new LaunchPlanner(132, 227 * 1024, defaults).backwardSumsDx(n1, 12, l2), "off by default");
         // fp32: 12 blocks of 128 per SM, 1584 resident; all 32 groups in one wave (x and dy: 32 MiB <= 40 MiB);
         // 256 rows take 6 chunks (8 would leave 16 elements per thread).
-        LaunchPlanner.SumsDxPlan p1 = on.backwardSumsDx(n1, 12, l2);
+        LaunchPlanner.WavePlan p1 = on.backwardSumsDx(n1, 12, l2);
         assertEquals(List.of(256L, 6, 128, 32, 1), List.of(p1.shape().gridX, p1.shape().gridY, p1.shape().block,
-                p1.groupsPerWave(), p1.waves()));
+                p1.unitsPerWave(), p1.waves()));
         assertTrue(p1.shape().cooperative);
         assertEquals(List.of(1024L, 1, 1), plan(on.backwardSumsDx(n2, 12, l2)), "1024 rows: one chunk each");
         assertEquals(4, on.backwardSumsDx(n1, 9, l2).shape().gridY, "16-bit: 9 per SM, 1188 resident");
@@ -256,24 +256,49 @@ class LaunchPlannerTest {
         for (GroupNormSpec s : allSpecs()) {
             for (int blocksPerSm : new int[] {1, 8, 12, 16}) {
                 for (long l2Bytes : new long[] {1, 64 << 10, l2}) {
-                    LaunchPlanner.SumsDxPlan p = on.backwardSumsDx(s, blocksPerSm, l2Bytes);
+                    LaunchPlanner.WavePlan p = on.backwardSumsDx(s, blocksPerSm, l2Bytes);
                     long groupRows = (long) s.batch() * s.channelsPerGroup();
                     assertEquals(groupRows <= 132L * blocksPerSm && s.layout() == Layout.NCHW, p != null,
                             s.toString());
                     if (p != null) {
-                        assertWithinLimits(s, p.shape(), LaunchPlanner.SUMS_DX_THREADS);
+                        assertWithinLimits(s, p.shape(), LaunchPlanner.WAVE_THREADS);
                         assertTrue(p.shape().gridX * p.shape().gridY <= 132L * blocksPerSm, s + " " + p);
-                        assertEquals(p.groupsPerWave() * groupRows, p.shape().gridX, s + " " + p);
-                        assertTrue((long) p.groupsPerWave() * p.waves() >= s.groups()
-                                && (long) p.groupsPerWave() * (p.waves() - 1) < s.groups(), s + " " + p);
+                        assertEquals(p.unitsPerWave() * groupRows, p.shape().gridX, s + " " + p);
+                        assertTrue((long) p.unitsPerWave() * p.waves() >= s.groups()
+                                && (long) p.unitsPerWave() * (p.waves() - 1) < s.groups(), s + " " + p);
                     }
                 }
             }
         }
     }
 
-    /** Grid x, chunks and waves of a one-launch backward. */
-    private static List<Object> plan(LaunchPlanner.SumsDxPlan p) {
+    @Test
+    void oneLaunchForwardTakesSlicesInWavesWhoseXFitsHalfTheL2() {
+        long l2 = 60L << 20;
+        LaunchPlanner on = new LaunchPlanner(132, 227 * 1024,
+                LaunchPlanner.Tuning.forDevice(227 * 1024).withCooperativeRereads(true));
+        List<GroupNormSpec> suite = BenchCase.suite();
+        // [8,128,8x64x64]: 256 slices of 4 rows and 512 KiB; 60 fit 30 MiB, so 5 waves, evened out to 52 slices:
+        // 208 rows x 7 chunks of the 1584 resident CTAs.
+        assertEquals(List.of(208L, 7, 5), plan(on.forwardStatsApply(suite.get(4), 12, l2)));
+        assertEquals(List.of(256L, 6, 1), plan(on.forwardStatsApply(suite.get(0), 12, l2)), "[1,256,128x128]");
+        assertEquals(null, on.forwardStatsApply(suite.get(0).toBuilder().layout(Layout.NHWC).build(), 12, l2));
+        assertEquals(null, new LaunchPlanner(132, 227 * 1024, LaunchPlanner.Tuning.forDevice(227 * 1024))
+                .forwardStatsApply(suite.get(4), 12, l2), "off by default");
+        for (GroupNormSpec s : allSpecs()) {
+            LaunchPlanner.WavePlan p = on.forwardStatsApply(s, 1, 64 << 10);
+            assertEquals(s.channelsPerGroup() <= 132 && s.layout() == Layout.NCHW, p != null, s.toString());
+            if (p != null) {
+                assertWithinLimits(s, p.shape(), LaunchPlanner.WAVE_THREADS);
+                assertEquals((long) p.unitsPerWave() * s.channelsPerGroup(), p.shape().gridX, s + " " + p);
+                assertTrue(p.shape().gridX * p.shape().gridY <= 132, s + " " + p);
+                assertTrue((long) p.unitsPerWave() * p.waves() >= s.sliceCount(), s + " " + p);
+            }
+        }
+    }
+
+    /** Grid x, chunks and waves of a one-launch two-pass kernel. */
+    private static List<Object> plan(LaunchPlanner.WavePlan p) {
         return List.of(p.shape().gridX, p.shape().gridY, p.waves());
     }
 }

@@ -24,14 +24,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The one-launch backward in several waves of channel groups, which the check shapes never need on the emulated
- * H100 ({@link EmuSumsDxContractTest} runs them in one): on a device that reports a 16 KiB L2 (a wave is then as
- * many groups as have x and dy within two thirds of it, often one) and on one that holds one block per SM (132
- * resident CTAs). The same CTAs take one group after another, each group with its own barrier word; adversarial
- * schedule, sanitizer on.
+ * The one-launch two-pass kernels in several waves (of slices forward, of channel groups backward), which the check
+ * shapes never need on the emulated H100 ({@link EmuCooperativeRereadsContractTest} runs them in one): on a device
+ * that reports a 16 KiB L2 (a wave is then as many units as have their re-read within their share of it, often one)
+ * and on one that holds one block per SM (132 resident CTAs). The same CTAs take one unit after another, each with its
+ * own barrier word; adversarial schedule, sanitizer on.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class EmuSumsDxWavesTest {
+class EmuCooperativeRereadWavesTest {
     private final EmuOptions options = EmuOptions.builder().schedule(Schedule.ADVERSARIAL).seed(13).sanitize(true)
             .build();
     private final List<EmuGpuDriver> emulators = new ArrayList<>();
@@ -42,7 +42,7 @@ class EmuSumsDxWavesTest {
         EmuGpuDriver emu = new EmuGpuDriver(options, 75);
         emulators.add(emu);
         GpuDriver driver = DriverProxy.around(emu, (name, args) -> name.equals(method) ? answer : null);
-        return CudaGroupNorm.withTuning(CudaDevice.on(driver), new LaunchPlanner.Tuning(0, 16).withSumsDx(true));
+        return CudaGroupNorm.withTuning(CudaDevice.on(driver), new LaunchPlanner.Tuning(0, 16).withCooperativeRereads(true));
     }
 
     Stream<CheckCase> cases() {
@@ -54,8 +54,8 @@ class EmuSumsDxWavesTest {
     @MethodSource("cases")
     void everyWaveMatchesTheReference(CheckCase c) {
         for (CudaGroupNorm gn : List.of(smallL2, oneBlockPerSm)) {
-            if (!gn.plan(c.spec()).contains("sums_dx")) {
-                continue;  // a group's rows above 132 CTAs: two launches, checked elsewhere
+            if (!gn.plan(c.spec()).contains("stats_apply") || !gn.plan(c.spec()).contains("sums_dx")) {
+                continue;  // a unit's rows above 132 CTAs: two launches, checked elsewhere
             }
             List<CheckResult> failed = new Checker().check(gn, c).stream().filter(r -> !r.passed())
                     .collect(Collectors.toList());
@@ -67,12 +67,19 @@ class EmuSumsDxWavesTest {
     void theCasesRunInSeveralWavesAndGiveTheSameBitsTwice() {
         for (CudaGroupNorm gn : List.of(smallL2, oneBlockPerSm)) {
             List<String> plans = cases().map(c -> gn.plan(c.spec())).collect(Collectors.toList());
-            long waved = plans.stream().filter(p -> p.matches(".*bwd sums_dx(\\(\\d+\\))? x \\d+ waves")).count();
-            assertTrue(waved >= plans.size() / 4, waved + " of " + plans.size() + ": " + plans);
+            for (String kernel : List.of("fwd stats_apply", "bwd sums_dx")) {
+                long waved = plans.stream().filter(p -> p.matches(".*" + kernel + "(\\(\\d+\\))? x \\d+ waves.*"))
+                        .count();
+                assertTrue(waved >= plans.size() / 4, kernel + ": " + waved + " of " + plans.size() + ": " + plans);
+            }
         }
         CheckCase c = cases().filter(k -> smallL2.plan(k.spec()).contains("waves")
                 && k.spec().groups() >= 4).findFirst().orElseThrow();
         ForwardResult f = smallL2.forward(c.spec(), c.x(), c.gamma(), c.beta());
+        ForwardResult f2 = smallL2.forward(c.spec(), c.x(), c.gamma(), c.beta());
+        assertArrayEquals(f.y(), f2.y());
+        assertArrayEquals(f.mean(), f2.mean());
+        assertArrayEquals(f.rstd(), f2.rstd());
         BackwardResult a = smallL2.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
         BackwardResult b = smallL2.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
         assertArrayEquals(a.dx(), b.dx());
