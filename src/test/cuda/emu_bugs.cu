@@ -150,3 +150,29 @@ extern "C" __global__ void bug_hang_spin(const volatile int* flag, int* out)
     while (flag[0] == 0) ++spins;
     out[t] = spins;
 }
+
+// (8) A grid barrier that waits for one block too many: every block's thread 0 spins on a counter that stops
+// changing, the other threads wait at __syncthreads -> HANG as soon as the emulator sees a whole round of spinning
+// that changes nothing (not at the instruction budget: the spin counts nothing). The twin waits for gridDim.x.
+// Launch: cooperative, grid (4), block (64). counter: unsigned[1] = 0, out: int[4*64].
+__device__ __forceinline__ void spin_barrier(unsigned* counter, unsigned expected, int* out)
+{
+    if (threadIdx.x == 0) {
+        atomicAdd(counter, 1u);
+        const volatile unsigned* c = counter;
+        while (*c < expected) {
+        }
+    }
+    __syncthreads();
+    out[blockIdx.x * blockDim.x + threadIdx.x] = 1;
+}
+
+extern "C" __global__ void bug_spin_forever(unsigned* counter, int* out)
+{
+    spin_barrier(counter, gridDim.x + 1, out);
+}
+
+extern "C" __global__ void bug_spin_forever_fixed(unsigned* counter, int* out)
+{
+    spin_barrier(counter, gridDim.x, out);
+}

@@ -98,6 +98,16 @@ final class Launch {
     private final int[] arrivedPhase;
     /** Per thread: polled memory in its CTA's current turn (in {@link #ctaTurns}). */
     private final boolean[] polled;
+    /** Per thread: its last turn ended at a poll (a spin-wait's load). */
+    private final boolean[] endedAtPoll;
+    /**
+     * Stores, atomics, barrier and warp arrivals, calls and exits since the last round's end: anything by which one
+     * thread can change what another sees or whether it waits.
+     */
+    private long events;
+    /** Hash of every unfinished thread's pc, state and registers after the last quiet round, or none. */
+    private long quietHash;
+    private boolean haveQuietHash;
     private int live;
     private final Dim3[] ctaIdx;
     private long executed;
@@ -166,6 +176,7 @@ final class Launch {
         this.barMixedPc = new boolean[16 * ctas];
         this.arrivedPhase = new int[n];
         this.polled = new boolean[n];
+        this.endedAtPoll = new boolean[n];
         this.regs = registerFile(n * slots);
         this.pc = new int[n];
         this.state = new byte[n];
@@ -289,6 +300,8 @@ final class Launch {
         java.util.Arrays.fill(arrivedPhase, -1);
         clusterEpoch = 0;
         clusterArrived = 0;
+        events = 0;
+        haveQuietHash = false;
         live = n;
         for (int t = 0; t < n; t++) {
             System.arraycopy(template, 0, regs, t * slots, slots);
@@ -347,7 +360,63 @@ final class Launch {
                 reportDeadlock();
                 return;
             }
+            if (delayed) {
+                // CTAs yet to start can still write: the rounds before they run prove nothing.
+                events = 0;
+                haveQuietHash = false;
+            } else if (ran && !aborted && spinsForever()) {
+                reportSpinForever();
+                return;
+            }
         }
+    }
+
+    /**
+     * Whether the threads can no longer change anything: a round in which no thread stored, arrived at a barrier or
+     * exited, every running thread's turn ended at a poll, and every thread has the pc and registers it had after
+     * the round before, which was just as quiet. Each spinning thread then went round a loop that writes nothing,
+     * back to the same state, with memory unchanged; whatever the schedule, it does so forever, and no waiting
+     * thread is released. A spin that counts or polls with atomics changes its registers or memory and still ends
+     * only at the instruction budget.
+     */
+    private boolean spinsForever() {
+        boolean quiet = events == 0;
+        events = 0;
+        if (quiet) {
+            for (int t = 0; t < n; t++) {
+                if (state[t] == RUN && !endedAtPoll[t]) {
+                    quiet = false;
+                    break;
+                }
+            }
+        }
+        if (!quiet) {
+            haveQuietHash = false;
+            return false;
+        }
+        long h = 0x9E3779B97F4A7C15L;
+        for (int t = 0; t < n; t++) {
+            if (state[t] == DONE) {
+                continue;
+            }
+            h = mix(h, t);
+            h = mix(h, ((long) pc[t] << 8) | state[t]);
+            h = mix(h, fp[t]);
+            for (int i = t * slots, end = i + slots; i < end; i++) {
+                h = mix(h, regs[i]);
+            }
+        }
+        boolean same = haveQuietHash && h == quietHash;
+        quietHash = h;
+        haveQuietHash = true;
+        return same;
+    }
+
+    /** One step of a 64-bit hash (the SplitMix64 finaliser over the running value and the next word). */
+    private static long mix(long h, long v) {
+        long z = (h ^ v) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     /** Fisher–Yates over a[from, to). */
@@ -511,6 +580,7 @@ final class Launch {
         final long[] r = regs;
         final int base = t * slots;
         int p = pc[t];
+        endedAtPoll[t] = false;
         for (int q = 0; q < quantum; q++) {
             final Insn in = code[p];
             executed++;
@@ -836,6 +906,7 @@ final class Launch {
                     if ((fl & Op.POLL) != 0) {
                         pc[t] = p + 1;  // a spin-wait: let the others run
                         polled[t] = true;
+                        endedAtPoll[t] = true;
                         return;
                     }
                     break;
@@ -1306,6 +1377,7 @@ final class Launch {
 
     /** Enters the callee: copies arguments into its frame and saves its registers (recursion). Returns its pc. */
     private int call(int t, int base, Insn in, int p) {
+        events++;
         Insn.CallSite cs = in.call;
         CallStack st = calls[t];
         if (st == null) {
@@ -1396,6 +1468,7 @@ final class Launch {
     }
 
     private void store(int t, int base, Insn in) {
+        events++;
         int lanes = in.mode;
         int w = in.width;
         long addr = regs[base + in.a] + in.imm;
@@ -1415,6 +1488,7 @@ final class Launch {
     }
 
     private void atomic(int t, int base, Insn in) {
+        events++;
         int w = in.width;
         long addr = regs[base + in.a] + in.imm;
         if (!resolve(t, in, addr, w, true)) {
@@ -1751,6 +1825,7 @@ final class Launch {
     // ------------------------------------------------------------------ block barriers
 
     private void barrierArrive(int t, Insn in, boolean wait) {
+        events++;
         int id = (int) zext(regs[t * slots + in.a], 32);
         if (id > 15) {
             report(Finding.Category.BARRIER_DIVERGENCE, t, in, "barrier id " + id + " is outside 0..15");
@@ -1840,6 +1915,7 @@ final class Launch {
 
     /** barrier.cluster.arrive: counts toward the current phase and goes on. */
     private void clusterArrive(int t) {
+        events++;
         arrivedPhase[t] = clusterEpoch;
         clusterArrived++;
         tryCompleteClusterPhase();
@@ -1892,6 +1968,7 @@ final class Launch {
     }
 
     private void warpArrive(int t, Insn in) {
+        events++;
         int base = t * slots;
         int maskSlot = in.op == Op.SHFL ? in.e : in.op == Op.BAR_WARP_SYNC ? in.a : in.b;
         int mask = (int) regs[base + maskSlot];
@@ -2134,6 +2211,7 @@ final class Launch {
     // ------------------------------------------------------------------ exit, deadlock, hang
 
     private void exitThread(int t) {
+        events++;
         state[t] = DONE;
         live--;
         int cta = t / bt;
@@ -2173,6 +2251,17 @@ final class Launch {
         abort();
     }
 
+    private void reportSpinForever() {
+        StringBuilder sb = new StringBuilder("spins forever after " + executed + " thread-instructions: every running"
+                + " thread polls memory that no thread will change (a whole round without a store, atomic, barrier"
+                + " or exit, and every thread where it was the round before); running or waiting:");
+        List<Integer> firsts = new ArrayList<>();
+        describeWaiting(sb, firsts);
+        int first = firsts.isEmpty() ? 0 : firsts.get(0);
+        report(Finding.Category.HANG, first, code[pc[first]], sb.toString());
+        abort();
+    }
+
     /** Groups non-exited threads by (state, pc) and lists each group with its threads. */
     private void describeWaiting(StringBuilder sb, List<Integer> firsts) {
         java.util.Map<String, List<Integer>> groups = new java.util.LinkedHashMap<>();
@@ -2195,6 +2284,9 @@ final class Launch {
                     break;
                 }
                 sb.append(i == 0 ? "" : ", ").append(threadIndex(ts.get(i)));
+                if (ctas > 1) {
+                    sb.append(" of block ").append(ctaIdx[ts.get(i) / bt]);
+                }
             }
         }
     }

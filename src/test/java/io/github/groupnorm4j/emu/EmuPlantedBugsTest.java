@@ -225,6 +225,35 @@ class EmuPlantedBugsTest {
         assertHangListsThreads(hangs, 32, r);
     }
 
+    /**
+     * A grid barrier waiting for one block too many: the spin changes nothing, so it is reported within a few rounds
+     * under the default budget of four billion instructions, not at its end; the twin that waits for the right
+     * count runs clean. A detector that fired on spins that do end would fail the twin.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("io.github.groupnorm4j.emu.EmuTestSupport#archAndSchedule")
+    void aSpinThatChangesNothingIsReportedAtOnce(String arch, Schedule schedule) {
+        for (boolean fixed : new boolean[] {false, true}) {
+            Emulator emu = new Emulator(EmuOptions.builder().schedule(schedule).seed(5).sanitize(true).build());
+            PtxModule m = load(emu, BUGS, arch);
+            long counter = words(emu, 1, 0);
+            long out = words(emu, 4 * 64, 0);
+            String entry = fixed ? "bug_spin_forever_fixed" : "bug_spin_forever";
+            LaunchResult r = emu.launchCooperative(m, entry, Dim3.of(4), Dim3.of(64), 0, counter, out);
+            if (fixed) {
+                assertTrue(r.findings().isEmpty(), () -> entry + ": " + describe(r));
+                int[] ones = new int[4 * 64];
+                java.util.Arrays.fill(ones, 1);
+                assertArrayEquals(ones, readInts(emu, out, 4 * 64), entry);
+                continue;
+            }
+            List<Finding> hangs = r.findings().stream().filter(f -> f.category() == Category.HANG).toList();
+            assertFalse(hangs.isEmpty(), () -> "expected a HANG finding, got " + describe(r));
+            assertTrue(hangs.get(0).message().contains("spins forever"), hangs.get(0)::message);
+            assertTrue(r.instructions() < 1_000_000, () -> "reported after " + r.instructions() + " instructions");
+        }
+    }
+
     private static final Pattern THREAD_COUNT = Pattern.compile("(\\d+) threads?(\\(s\\))? (running|waiting)");
 
     /**
