@@ -100,6 +100,9 @@ step "bench rereadLoads=last-use" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.re
 # 52-57% of the copy bandwidth on the large shapes.
 step "bench cooperativeRereads=on" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.cooperativeRereads=on -jar "$jar" \
   bench --device cuda
+# At N = 1 and 2 the cooperative one-pass forward comes first; without it the one-launch forward takes them.
+step "bench cooperativeRereads=on cooperative=off" 60 "$out/timings.txt" "$java" -Dgroupnorm4j.cooperativeRereads=on \
+  -jar "$jar" bench --device cuda --cooperative off
 for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nhwc bf16 none" "nchw fp32 silu" \
          "nchw bf16 silu" "nhwc bf16 silu"; do
   set -- $v
