@@ -12,6 +12,7 @@ import io.github.groupnorm4j.emu.EmuOptions;
 import java.util.Locale;
 import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 
 /**
@@ -68,7 +69,8 @@ public final class CudaGroupNorm implements GroupNorm {
     private final CudaDevice device;
     private final boolean ownsDevice;
     private final GroupNormKernels kernels;
-    private final LaunchPlanner planner;
+    /** Replaced once, without the cooperative kernels, if the GPU refuses a cooperative grid ({@link #dropCooperative}). */
+    private LaunchPlanner planner;
     private DeviceBuffer workspace;
     private DeviceBuffer counters;
     private DeviceBuffer barriers;
@@ -397,15 +399,46 @@ public final class CudaGroupNorm implements GroupNorm {
     private void forwardAt(GroupNormSpec spec, long x, long gamma, long beta, long y, long mean, long rstd,
                            long stream) {
         sharedBuffersThisCall = false;
-        queueForward(spec, x, gamma, beta, y, mean, rstd, stream);
+        try {
+            queueForward(spec, x, gamma, beta, y, mean, rstd, stream);
+        } catch (CudaException e) {
+            if (!dropCooperative(e)) {
+                throw e;
+            }
+            queueForward(spec, x, gamma, beta, y, mean, rstd, stream);  // the refused launch was the path's first
+        }
         markSharedBuffersDone(stream);
     }
 
     private void backwardAt(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long beta, long dx,
                             long dgamma, long dbeta, long stream) {
         sharedBuffersThisCall = false;
-        queueBackward(spec, dy, x, mean, rstd, gamma, beta, dx, dgamma, dbeta, stream);
+        try {
+            queueBackward(spec, dy, x, mean, rstd, gamma, beta, dx, dgamma, dbeta, stream);
+        } catch (CudaException e) {
+            if (!dropCooperative(e)) {
+                throw e;
+            }
+            queueBackward(spec, dy, x, mean, rstd, gamma, beta, dx, dgamma, dbeta, stream);
+        }
         markSharedBuffersDone(stream);
+    }
+
+    /**
+     * A GPU can hold fewer CTAs at once than its attributes and the occupancy query promise (an MPS client limited to
+     * part of the SMs, for one), and then refuses a cooperative grid sized from them, before anything runs: every
+     * cooperative launch is the first of its path. If {@code e} is that refusal, this instance plans without the
+     * cooperative kernels from now on (the multi-launch ones need no co-residency; same results within the check
+     * tolerances, not the same bits) and returns true, so the call is queued again.
+     */
+    private boolean dropCooperative(CudaException e) {
+        if (e.errorCode() != CUresult.CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE || !planner.plansCooperative()) {
+            return false;
+        }
+        planner = planner.withoutCooperative();
+        System.getLogger(CudaGroupNorm.class.getName()).log(System.Logger.Level.WARNING,
+                "{0}; this CudaGroupNorm uses the multi-launch kernels from now on", e.getMessage());
+        return true;
     }
 
     private void queueForward(GroupNormSpec spec, long x, long gamma, long beta, long y, long mean, long rstd,

@@ -152,6 +152,17 @@ final class LaunchPlanner {
         this.tuning = tuning;
     }
 
+    /** The same device, without the cooperative kernels (a GPU that refused a cooperative grid). */
+    LaunchPlanner withoutCooperative() {
+        return new LaunchPlanner(multiprocessors, maxDynamicShared, tuning.withoutCooperative());
+    }
+
+    /** Whether any cooperative kernel may be planned. */
+    boolean plansCooperative() {
+        return tuning.cooperativeLimit() > 0 || tuning.cooperativeChannelsFirstForward()
+                || tuning.cooperativeRereads();
+    }
+
     static final class Shape {
         final long gridX;
         final int gridY;
