@@ -111,8 +111,9 @@ for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nh
 done
 awk '/^=== /{keep = ($0 ~ /^=== bench n[a-z]+ [a-z0-9]+ [a-z]+ ===$/)} keep' "$out/timings.txt" > "$tmp/variants.txt"
 step torch-variants 150 "$out/torch.txt" python3 "$kit/torch_compare.py" variants "$tmp/variants.txt"
-# Host time per call, kernel parameters passed from a pinned block (default) and as JCuda arrays (before).
-step jmh 75 "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \
+# Host time per call, kernel parameters passed from a pinned block (default) and as JCuda arrays (before); *Call
+# includes draining the stream (the larger of host and GPU time), *Enqueue is the host alone.
+step jmh 110 "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \
   -f 1 -wi 2 -i 3 -w 1s -r 1s
 
 # --- correctness, all at once (each step writes its own file; the summary lines go to kit.log)

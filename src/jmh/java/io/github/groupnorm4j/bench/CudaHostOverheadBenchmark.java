@@ -21,10 +21,13 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Host-side cost of one device-level call (argument checks, parameter packing, the launches) on a tiny shape. The
- * stream is drained once per {@value #CALLS} calls, so as long as the GPU keeps up the figure is host time per call;
- * if the GPU is slower than the host it is an upper bound. Needs a GPU: {@link BenchmarksMain} leaves it out, saying
- * why, when there is none.
+ * Host-side cost of one device-level call (argument checks, parameter packing, the launches) on a tiny shape, two
+ * ways. {@code forwardCall} / {@code backwardCall}: {@value #CALLS} calls and the stream drained, all timed, so the
+ * figure is the larger of host time and GPU time per call (a tiny kernel takes several microseconds on the GPU too).
+ * {@code forwardEnqueue} / {@code backwardEnqueue}: the same calls timed alone, the stream drained after each
+ * invocation outside the measured time ({@link #drainOutsideTheTiming}); {@value #CALLS} launches stay far below
+ * the driver's queue depth, so no call waits for the GPU and the figure is host time per call. Needs a GPU:
+ * {@link BenchmarksMain} leaves it out, saying why, when there is none.
  *
  * <p>{@link #launchParams} times both ways of passing kernel parameters side by side ({@code -p launchParams=pinned}
  * runs one): the driver reads {@link JCudaGpuDriver#LAUNCH_PARAMS_PROPERTY} when it is created, which happens in
@@ -84,6 +87,31 @@ public class CudaHostOverheadBenchmark {
         for (int i = 0; i < CALLS; i++) {
             tensors.backward(gn, stream.handle());
         }
+        stream.synchronize();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(CALLS)
+    public void forwardEnqueue() {
+        for (int i = 0; i < CALLS; i++) {
+            tensors.forward(gn, stream.handle());
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(CALLS)
+    public void backwardEnqueue() {
+        for (int i = 0; i < CALLS; i++) {
+            tensors.backward(gn, stream.handle());
+        }
+    }
+
+    /**
+     * Not timed; after every invocation of every benchmark here (a no-op wait after the draining ones). An invocation
+     * is {@value #CALLS} calls, hundreds of microseconds, so JMH's per-invocation timestamps cost little.
+     */
+    @TearDown(Level.Invocation)
+    public void drainOutsideTheTiming() {
         stream.synchronize();
     }
 
