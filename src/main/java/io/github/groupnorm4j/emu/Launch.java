@@ -2233,32 +2233,27 @@ final class Launch {
     }
 
     private void reportDeadlock() {
-        StringBuilder sb = new StringBuilder("no thread can continue; waiting:");
-        List<Integer> firsts = new ArrayList<>();
-        describeWaiting(sb, firsts);
-        int first = firsts.isEmpty() ? 0 : firsts.get(0);
-        report(Finding.Category.DEADLOCK, first, code[pc[first]], sb.toString());
-        abort();
+        reportStuck(Finding.Category.DEADLOCK, "no thread can continue; waiting:");
     }
 
     private void reportHang() {
-        StringBuilder sb = new StringBuilder("instruction budget of " + budget + " thread-instructions exhausted;"
+        reportStuck(Finding.Category.HANG, "instruction budget of " + budget + " thread-instructions exhausted;"
                 + " still running or waiting:");
-        List<Integer> firsts = new ArrayList<>();
-        describeWaiting(sb, firsts);
-        int first = firsts.isEmpty() ? 0 : firsts.get(0);
-        report(Finding.Category.HANG, first, code[pc[first]], sb.toString());
-        abort();
     }
 
     private void reportSpinForever() {
-        StringBuilder sb = new StringBuilder("spins forever after " + executed + " thread-instructions: every running"
+        reportStuck(Finding.Category.HANG, "spins forever after " + executed + " thread-instructions: every running"
                 + " thread polls memory that no thread will change (a whole round without a store, atomic, barrier"
                 + " or exit, and every thread where it was the round before); running or waiting:");
+    }
+
+    /** Reports {@code headline} and every unfinished thread at the first one's instruction, and stops the launch. */
+    private void reportStuck(Finding.Category category, String headline) {
+        StringBuilder sb = new StringBuilder(headline);
         List<Integer> firsts = new ArrayList<>();
         describeWaiting(sb, firsts);
         int first = firsts.isEmpty() ? 0 : firsts.get(0);
-        report(Finding.Category.HANG, first, code[pc[first]], sb.toString());
+        report(category, first, code[pc[first]], sb.toString());
         abort();
     }
 
