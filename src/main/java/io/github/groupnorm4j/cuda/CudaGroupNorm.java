@@ -650,6 +650,8 @@ public final class CudaGroupNorm implements GroupNorm {
         }
         LaunchPlanner.Shape cooperativeFwd = planner.forwardCooperative(spec);
         LaunchPlanner.Shape cooperativeBwd = planner.backwardCooperative(spec);
+        LaunchPlanner.WavePlan statsApply = forwardWavePlan(spec);
+        LaunchPlanner.WavePlan sumsDx = backwardWavePlan(spec);
         String fwd;
         if (planner.forwardFused(spec) != null) {
             fwd = "fused";
@@ -657,8 +659,8 @@ public final class CudaGroupNorm implements GroupNorm {
             fwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
         } else if (cooperativeFwd != null) {
             fwd = "cooperative(" + parts(spec, cooperativeFwd) + ")";
-        } else if (forwardWavePlan(spec) != null) {
-            fwd = "stats_apply" + wavesNote(forwardWavePlan(spec));
+        } else if (statsApply != null) {
+            fwd = "stats_apply" + wavesNote(statsApply);
         } else {
             int splits = planner.forwardStats(spec).gridY;
             fwd = (splits == 1 ? "stats" : "split_stats(" + splits + ")") + "+apply";
@@ -670,8 +672,8 @@ public final class CudaGroupNorm implements GroupNorm {
             bwd = "cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
         } else if (cooperativeBwd != null) {
             bwd = "cooperative(" + parts(spec, cooperativeBwd) + ")+gamma_beta";
-        } else if (backwardWavePlan(spec) != null) {
-            bwd = "sums_dx" + wavesNote(backwardWavePlan(spec));
+        } else if (sumsDx != null) {
+            bwd = "sums_dx" + wavesNote(sumsDx);
         } else {
             int chunks = planner.channelSums(spec).gridY;
             bwd = "channel_sums" + (chunks == 1 ? "" : "(" + chunks + ")") + "+dx";
