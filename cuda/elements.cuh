@@ -165,7 +165,7 @@ __device__ __forceinline__ void welford_add_vec(WelfordState& s, const acc_t (&v
     for (int k = 0; k < W; ++k) local_m2 = fmaf(v[k] - local_mean, v[k] - local_mean, local_m2);
     const acc_t count = s.count + acc_t(W);
     const acc_t delta = local_mean - s.mean;
-    const acc_t local_weight = acc_t(W) / count;
+    const acc_t local_weight = acc_t(W) * rcp_in_range(count);
     s.mean = fmaf(delta, local_weight, s.mean);
     s.m2 = s.m2 + local_m2 + delta * delta * s.count * local_weight;
     s.count = count;
@@ -460,7 +460,11 @@ namespace groupnorm4j {
 
 enum Activation : int { kActivationNone = 0, kActivationSilu = 1 };
 
-__device__ __forceinline__ acc_t sigmoid(acc_t z) { return acc_t(1) / (acc_t(1) + __expf(-z)); }
+// 1 / (1 + 2^(-z*log2 e)): two MUFU instructions and two FP32 ones (see approx_rcp). For z below about -88.7
+// the exponential is +inf and its reciprocal 0; above about 87.3 it flushes to 0 and s is 1.
+__device__ __forceinline__ acc_t sigmoid(acc_t z) {
+    return approx_rcp(acc_t(1) + approx_exp2(z * acc_t(-1.4426950408889634)));
+}
 
 // z = (x - mean)*rstd*gamma + beta computed as ((x/2 - mean/2) * 2*rstd*gamma) + beta: halving
 // is exact, so this is bit-identical to the centred form for ordinary data, and x - mean cannot

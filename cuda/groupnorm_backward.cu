@@ -157,7 +157,7 @@ __device__ __forceinline__ void chunk_dx(const T* __restrict__ dy, const T* __re
 
 // 1/D, D = Cg*HW: the elements of a slice.
 __device__ __forceinline__ acc_t inverse_slice_length(int channels_per_group, long long hw) {
-    return acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
+    return rcp_in_range(static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
 }
 
 // Per-row (n, c) partial sums of g*xhat and g, one per chunk of the row, so that small
@@ -183,7 +183,9 @@ __device__ __forceinline__ void backward_channel_sums(const T* __restrict__ dy, 
     const float2 sums = chunk_channel_sums(dy, x, cg, chunk_boundary<W>(row_begin, hw, b.part, gridDim.y),
                                            chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y));
     if (threadIdx.x == 0) {
-        const long long at = row * gridDim.y + b.part;
+        // row*chunks + part is the block's start position itself: read again from blockIdx rather than kept
+        // live across the loop (at 32 registers, row and part were spilled there).
+        const long long at = static_cast<long long>(start_position(false));
         sum_dy_xhat[at] = sums.x;
         sum_dy[at] = sums.y;
     }
@@ -217,16 +219,16 @@ __device__ __forceinline__ void backward_dx(const T* __restrict__ dy, const T* _
 
     const float2 ab = group_ab<1>(sum_dy_xhat, sum_dy, sum_chunks, gamma, group_first_row, group_first_channel,
                                   channels_per_group);
-    if (row < C && b.part == 0 && dgamma != nullptr) {
-        channel_param_grads<1>(sum_dy_xhat, sum_dy, sum_chunks, dgamma, dbeta, N, C, channel);
-    }
-
     const acc_t r = __ldg(rstd + slice);
     const ChannelGrad cg = channel_grad(__ldg(mean + slice), r, gamma, beta, channel, activation);
     const long long row_begin = row * hw;
     chunk_dx<T, Load>(dy, x, dx, cg, dx_map(r, cg.gamma, ab, inverse_slice_length(channels_per_group, hw)),
                       chunk_boundary<W>(row_begin, hw, b.part, gridDim.y),
                       chunk_boundary<W>(row_begin, hw, b.part + 1, gridDim.y));
+    // After dx, so that nothing of the group's coefficients is live across it (fp32 runs at 32 registers).
+    if (row < C && b.part == 0 && dgamma != nullptr) {
+        channel_param_grads<1>(sum_dy_xhat, sum_dy, sum_chunks, dgamma, dbeta, N, C, channel);
+    }
 }
 
 // The backward in one cooperative launch, in waves of channel groups: the channel sums and dx of the two kernels
@@ -278,12 +280,12 @@ __device__ __forceinline__ void backward_sums_dx(const T* __restrict__ dy, const
 
         const float2 ab = group_ab<1, L2Load>(sum_dy_xhat, sum_dy, static_cast<int>(chunks), gamma,
                                               slice * channels_per_group, g * channels_per_group, channels_per_group);
-        if (n == 0 && chunk == 0 && dgamma != nullptr) {
+        const DxMap map = dx_map(__ldg(rstd + slice), cg.gamma, ab, inverse_slice_length(channels_per_group, hw));
+        chunk_dx<T, ReadOnlyLoad>(dy, x, dx, cg, map, begin, end);
+        if (n == 0 && chunk == 0 && dgamma != nullptr) {  // after dx, as in backward_dx
             channel_param_grads<1, L2Load>(sum_dy_xhat, sum_dy, static_cast<int>(chunks), dgamma, dbeta, N, C,
                                            channel);
         }
-        const DxMap map = dx_map(__ldg(rstd + slice), cg.gamma, ab, inverse_slice_length(channels_per_group, hw));
-        chunk_dx<T, ReadOnlyLoad>(dy, x, dx, cg, map, begin, end);
     }
 }
 
@@ -548,9 +550,11 @@ namespace groupnorm4j {
 template <typename T>
 constexpr int kChannelSumsMinBlocks = sizeof(T) == 4 ? 4 : 1;
 // Blocks of 256 dx must fit per SM. fp32: 8 (32 registers, no spill; 6 at its natural 40), so the 1024 blocks of
-// [1,256,128x128] are one wave. The 16-bit versions would spill.
+// [1,256,128x128] are one wave. 16-bit: 4 (64 registers, no spill; 8 would spill). Without a bound the 16-bit
+// SiLU path, whose eight sigmoids per vector have no branch between them since they use approx_rcp, interleaves
+// them into 79 registers: 3 blocks.
 template <typename T>
-constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 1;
+constexpr int kDxMinBlocks = sizeof(T) == 4 ? 8 : 4;
 // The one-launch backward (backward_sums_dx) is resident all at once, so its blocks per SM bound the rows of a
 // wave: blocks of kWaveThreads (128), fp32 at 12 per SM (40 registers, no spill; at 8 blocks of 256 and 32 registers it spilled),
 // 1584 CTAs on 132 SMs; 16-bit at 8 (its natural 76 registers allow 6), 1056 CTAs: either holds the 1024 rows of

@@ -664,7 +664,8 @@ __device__ __forceinline__ void nhwc_forward_parts(Exchange ex, const T* __restr
 }
 
 // Blocks per SM of the one-launch two-pass forward (forward_stats_apply), which is resident all at once: at least
-// 12 blocks of kWaveThreads per SM in fp32 and 8 in 16 bits, as the one-launch backward (37 and 48 registers).
+// 12 blocks of kWaveThreads per SM in fp32 and 8 in 16 bits, as the one-launch backward (ptxas: 40 and 44-46
+// registers).
 template <typename T>
 constexpr int kStatsApplyMinBlocks = sizeof(T) == 4 ? 12 : 8;
 

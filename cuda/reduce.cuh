@@ -27,6 +27,27 @@ constexpr int kWaveThreads = 128;
 constexpr unsigned kSliceCluster = 8;
 constexpr unsigned kFullWarpMask = 0xffffffffu;
 
+// One special-function-unit instruction each (MUFU.RCP, MUFU.EX2 on sm_90; FTZ; about 1 and 2 ulp off). For the
+// reciprocals and exponentials of hot loops: nvcc's IEEE 1/x and x/y add a range test, a branch to a slow-path
+// call and a convergence region around every use (native/sass-report.sh counts them). Callers keep the argument
+// away from subnormals (counts >= 1, 1 + e^-z >= 1), where FTZ would matter.
+__device__ __forceinline__ acc_t approx_rcp(acc_t x) {
+    acc_t y;
+    asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+// 1/x rounded as IEEE rcp.rn for x in [2^-125, 2^125] (counts, slice lengths): nvcc's own fast path for rcp.rn
+// (MUFU.RCP and one Newton step) without its range test, which sends only subnormal, huge and special x elsewhere.
+__device__ __forceinline__ acc_t rcp_in_range(acc_t x) {
+    const acc_t r = approx_rcp(x);
+    return fmaf(r, fmaf(-x, r, acc_t(1)), r);
+}
+__device__ __forceinline__ acc_t approx_exp2(acc_t x) {
+    acc_t y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
 // ---------------------------------------------------------------------------
 // Things that can be reduced. Each combiner provides identity() and a binary
 // combine; combine does not need to be commutative in floating point because the
@@ -52,7 +73,7 @@ struct WelfordCombine {
         if (a.count == acc_t(0)) return b;
         const acc_t count = a.count + b.count;
         const acc_t delta = b.mean - a.mean;
-        const acc_t b_weight = b.count / count;
+        const acc_t b_weight = b.count * rcp_in_range(count);  // count >= 1 here
         WelfordState merged;
         merged.count = count;
         merged.mean = fmaf(delta, b_weight, a.mean);
@@ -77,7 +98,7 @@ struct Float2Sum {
 __device__ __forceinline__ void welford_add(WelfordState& s, acc_t v) {
     s.count += acc_t(1);
     const acc_t delta = v - s.mean;
-    s.mean += delta / s.count;
+    s.mean = fmaf(delta, rcp_in_range(s.count), s.mean);
     s.m2 = fmaf(delta, v - s.mean, s.m2);
 }
 
@@ -96,7 +117,7 @@ struct ColumnWelford {
     }
     __device__ __forceinline__ void add(const acc_t (&v)[V]) {
         count += acc_t(1);
-        const acc_t inv_count = acc_t(1) / count;
+        const acc_t inv_count = rcp_in_range(count);
 #pragma unroll
         for (int k = 0; k < V; ++k) {
             const acc_t delta = v[k] - mean[k];

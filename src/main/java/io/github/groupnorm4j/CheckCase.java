@@ -25,23 +25,40 @@ public final class CheckCase {
     private final GroupNormSpec spec;
     private final float inputMean;
     private final Inputs inputs;
+    private final float gammaScale;
     private final long seed;
 
-    private CheckCase(String description, GroupNormSpec spec, float inputMean, Inputs inputs, long seed) {
+    private CheckCase(String description, GroupNormSpec spec, float inputMean, Inputs inputs, float gammaScale,
+            long seed) {
         this.description = Objects.requireNonNull(description, "description");
         this.spec = Objects.requireNonNull(spec, "spec");
         this.inputMean = inputMean;
         this.inputs = inputs;
+        this.gammaScale = gammaScale;
         this.seed = seed;
     }
 
     public static CheckCase of(String description, GroupNormSpec spec) {
-        return new CheckCase(description, spec, 0f, Inputs.GAUSSIAN, 42);
+        return new CheckCase(description, spec, 0f, Inputs.GAUSSIAN, 1f, 42);
     }
 
     /** The same case with x drawn around {@code mean} (std 1): checks that statistics survive a large offset. */
     public CheckCase withInputMean(float mean) {
-        return new CheckCase(description, spec, mean, Inputs.GAUSSIAN, seed);
+        return new CheckCase(description, spec, mean, Inputs.GAUSSIAN, gammaScale, seed);
+    }
+
+    /**
+     * The same case with γ of either sign and magnitude in [0.5, 1.5)·{@code scale}: with a scale of 100, z = x̂·γ + β
+     * runs far past ±88 on both sides, where SiLU's sigmoid saturates to 0 and 1 (its exponential overflows or
+     * flushes to zero in float32).
+     *
+     * @throws IllegalArgumentException if {@code scale} is not finite and positive
+     */
+    public CheckCase withGammaScale(float scale) {
+        if (!(scale > 0) || Float.isInfinite(scale)) {
+            throw new IllegalArgumentException("scale must be finite and positive, got " + scale);
+        }
+        return new CheckCase(description, spec, inputMean, inputs, scale, seed);
     }
 
     /**
@@ -50,12 +67,12 @@ public final class CheckCase {
      * float32 unless an implementation scales. dy stays N(0, 1).
      */
     public CheckCase withLargestFiniteInputs() {
-        return new CheckCase(description, spec, 0f, Inputs.LARGEST_FINITE, seed);
+        return new CheckCase(description, spec, 0f, Inputs.LARGEST_FINITE, gammaScale, seed);
     }
 
-    /** The same case (description, inputs, seed) on another spec, e.g. another layout, dtype or activation. */
+    /** The same case (description, inputs, γ, seed) on another spec, e.g. another layout, dtype or activation. */
     public CheckCase withSpec(GroupNormSpec other) {
-        return new CheckCase(description, other, inputMean, inputs, seed);
+        return new CheckCase(description, other, inputMean, inputs, gammaScale, seed);
     }
 
     /** The same case with the spec's layout, dtype and activation replaced. */
@@ -98,9 +115,21 @@ public final class CheckCase {
         return inLayout(x);
     }
 
-    /** γ in [0.5, 1.5), or null without affine. */
+    /** γ in [0.5, 1.5) (see {@link #withGammaScale} for other magnitudes), or null without affine. */
     public float[] gamma() {
-        return spec.affine() ? uniform(spec.channels(), seed + 1, 0.5, 1.5) : null;
+        if (!spec.affine()) {
+            return null;
+        }
+        if (gammaScale == 1f) {
+            return uniform(spec.channels(), seed + 1, 0.5, 1.5);
+        }
+        SplittableRandom r = new SplittableRandom(seed + 1);
+        float[] g = new float[spec.channels()];
+        for (int i = 0; i < g.length; i++) {
+            double magnitude = gammaScale * (0.5 + r.nextDouble());
+            g[i] = (float) (r.nextBoolean() ? magnitude : -magnitude);
+        }
+        return g;
     }
 
     /** β in [-0.5, 0.5), or null without affine. */
@@ -162,8 +191,8 @@ public final class CheckCase {
      * G = C (InstanceNorm), C/G = 1, 1×1 and 7×7 spatial, odd sizes, 1-D and 3-D, no spatial dims, slice lengths that
      * are not multiples of 4, rows that start unaligned, no affine, a long slice split over many blocks, and inputs
      * with mean 1e4. Then: odd C/G with C = 12 (not a multiple of 8; NHWC rows of 3 channels), the named LayerNorm and
-     * InstanceNorm builders, and x spanning the dtype's largest finite values. C = 6, 10, 15 and 30 are not multiples
-     * of 4 either.
+     * InstanceNorm builders, x spanning the dtype's largest finite values, and |γ| up to 150 (SiLU saturated both
+     * ways). C = 6, 10, 15 and 30 are not multiples of 4 either.
      */
     public static List<CheckCase> suite(Layout layout, DType dtype, Activation activation) {
         Objects.requireNonNull(layout, "layout");
@@ -195,7 +224,9 @@ public final class CheckCase {
                 of("C/G=48", spec(2, 96, 2, 3, 3)),
                 of("C=261 C/G=29, groups across column blocks", spec(2, 261, 9, 3, 5)),
                 of("C=273 C/G=13, groups across column blocks", spec(1, 273, 21, 2, 3)),
-                of("largest finite values", spec(2, 8, 2, 5, 3)).withLargestFiniteInputs());
+                of("largest finite values", spec(2, 8, 2, 5, 3)).withLargestFiniteInputs(),
+                // |z| up to ~500: SiLU's sigmoid saturates both ways (and gamma has both signs).
+                of("|gamma| in [50, 150), SiLU saturated", spec(2, 16, 4, 6, 5)).withGammaScale(100f));
         if (layout == Layout.NCHW && dtype == DType.FP32 && activation == Activation.NONE) {
             return base;
         }

@@ -22,11 +22,12 @@ class CheckerTest {
     @Test
     void everyVariantHasTheSameCasesInTheSameOrder() {
         List<CheckCase> base = CheckCase.suite();
-        assertEquals(24, base.size());
+        assertEquals(25, base.size());
         assertEquals("N=1", base.get(0).description());
         assertEquals("N=1 C=256 32x32", base.get(14).description());
         assertEquals("mean 1e4, odd sizes", base.get(16).description());
         assertEquals("largest finite values", base.get(23).description());
+        assertEquals("|gamma| in [50, 150), SiLU saturated", base.get(24).description());
         for (CheckCase c : base) {
             assertEquals("", c.spec().variantSuffix(), c::toString);
         }

@@ -424,7 +424,8 @@ class CpuGroupNormTest {
      */
     @Test
     void largestFiniteInputsGiveFiniteOutputs() {
-        CheckCase largest = CheckCase.suite().get(CheckCase.suite().size() - 1);
+        CheckCase largest = CheckCase.suite().stream().filter(c -> c.description().startsWith("largest finite"))
+                .findFirst().orElseThrow();
         assertEquals("largest finite values", largest.description());
         for (DType t : DType.values()) {
             for (Activation act : Activation.values()) {
