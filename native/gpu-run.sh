@@ -9,7 +9,7 @@
 # (JUnit gpu tests, accuracy against torch float64), sanitizer.txt, profile.txt (Nsight Compute).
 # Order, what the open goals need most first: a quick check (and the kernel-parameter fallback); timings (bench of
 # fp32 NCHW beside PyTorch, the kernel versions that are off by default, eight layout/dtype/SiLU variants beside
-# PyTorch, JMH host overhead); then the correctness steps all at once (check in every variant and with the cluster
+# PyTorch, five of them again with the baseline build's kernels, JMH host overhead); then the correctness steps all at once (check in every variant and with the cluster
 # and cooperative kernels, the gpu-tagged JUnit tests, accuracy against torch float64, compute-sanitizer on both
 # kernel paths, two variants and the cluster and cooperative kernels), since they need no quiet GPU; then the
 # older kernel-version timings and an advisory Nsight Compute pass. Every step runs even if an earlier one failed
@@ -111,6 +111,20 @@ for v in "nhwc fp32 none" "nchw fp16 none" "nchw bf16 none" "nhwc fp16 none" "nh
 done
 awk '/^=== /{keep = ($0 ~ /^=== bench n[a-z]+ [a-z0-9]+ [a-z]+ ===$/)} keep' "$out/timings.txt" > "$tmp/variants.txt"
 step torch-variants 150 "$out/torch.txt" python3 "$kit/torch_compare.py" variants "$tmp/variants.txt"
+# A/B in the same run: the baseline build's kernels (make-gpu-kit.sh; same entry points and arguments, checked on
+# the emulator when the kit was built) on the variants the last kernel change should move most; the same variants
+# with this build's kernels are "bench" and "bench <variant>" above. The bench header names the PTX directory.
+if [ -f "$kit/baseline-ptx.tar.gz" ] && mkdir -p "$tmp/baseline" \
+    && tar -xzf "$kit/baseline-ptx.tar.gz" -C "$tmp/baseline"; then
+  base_rev=$(cat "$tmp/baseline/REVISION")
+  for v in "nchw fp32 none" "nchw fp32 silu" "nchw bf16 silu" "nhwc bf16 silu" "nhwc bf16 none"; do
+    set -- $v
+    step "bench baseline $base_rev $v" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.ptxDir="$tmp/baseline" \
+      -jar "$jar" bench --device cuda --layout $1 --dtype $2 --activation $3
+  done
+else
+  echo "=== bench baseline: none in the kit ===" | tee -a "$log"
+fi
 # Host time per call, kernel parameters passed from a pinned block (default) and as JCuda arrays (before); *Call
 # includes draining the stream (the larger of host and GPU time), *Enqueue is the host alone.
 step jmh 110 "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \

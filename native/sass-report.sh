@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # groupnorm4j SASS report: what each kernel compiles to on sm_90, counted from the machine code, no GPU needed.
 #
-#   bash native/sass-report.sh [OUT_DIR]            tables on stdout, cubins and full listings in OUT_DIR
-#                                                  (default target/sass)
+#   bash native/sass-report.sh [--check] [OUT_DIR]  tables on stdout, cubins and full listings in OUT_DIR
+#                                                  (default target/sass); --check: exit 1 if an inner streaming loop
+#                                                  calls a division slow path or touches local memory
 #   NVDISASM=/path/to/nvdisasm bash native/sass-report.sh
 #
-# A developer's tool, not part of the build or CI: it needs nvdisasm, which the CUDA toolkit on CI does not ship
-# here. Any nvdisasm that knows sm_90 works (CUDA >= 11.8; Debian bookworm's non-free nvidia-cuda-toolkit package
-# has one: `apt-get download nvidia-cuda-toolkit && dpkg -x nvidia-cuda-toolkit_*.deb DIR` gives DIR/usr/bin/nvdisasm).
+# Not part of the Maven build: it needs nvdisasm, which the CUDA toolkit on this project's machines does not ship.
+# Any nvdisasm that knows sm_90 works (CUDA >= 11.8); native/fetch-nvdisasm.sh finds one or fetches Debian
+# bookworm's. CI runs `--check` with it.
 # Cubins from nvcc >= 12.8 carry a newer ELF header (OS/ABI 0x41, ABI version 8, new e_flags) that older
 # disassemblers refuse with "does not contain Cuda architecture information"; the script then rewrites those three
 # header fields to the older encoding of the same target (sm_90) in a copy and disassembles that. The machine code
@@ -26,6 +27,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname -- "$0")/.." && pwd)
+check=0
+if [ "${1:-}" = "--check" ]; then check=1; shift; fi
 out=${1:-$root/target/sass}
 nvcc=${NVCC:-nvcc}
 command -v "$nvcc" > /dev/null 2>&1 || nvcc=/usr/local/bin/nvcc
@@ -65,8 +68,11 @@ for src in "$root"/cuda/*.cu; do
     rm -f -- "$out/$name.err"
 done
 
-python3 - "$out"/*.sm_90.sass << 'PY'
+python3 - "$check" "$out"/*.sm_90.sass << 'PY'
 import re, sys
+
+check = sys.argv[1] == '1'
+del sys.argv[1]
 
 kernels = {}  # name -> (instruction texts, label -> index of the instruction after it)
 for path in sys.argv[1:]:
@@ -116,15 +122,33 @@ for name in sorted(kernels):
           f"{c['stg128']:7} {c['stg']:4} {c['local']:5}")
 
 print()
-print('Streaming loops: static counts of the body, every path in it (both activations where it has both).')
-print(f"{'kernel':48} {'loop':>12} {'insns':>6} {'ldg128':>7} {'mufu':>5} {'bssy':>5} {'slow_call':>9}")
+print('Streaming loops: static counts of the body, every path in it (both activations where it has both); inner:')
+print('no loop inside it.')
+print(f"{'kernel':48} {'loop':>12} {'inner':>5} {'insns':>6} {'ldg128':>7} {'mufu':>5} {'bssy':>5} {'slow_call':>9} "
+      f"{'local':>5}")
+problems = []
 for name in sorted(kernels):
     insns, labels = kernels[name]
+    loops = []  # (first, last) instruction of each backward branch's body
     for i, t in enumerate(insns):
         m = re.search(r'BRA `\((\.L_x_\d+)\)', t)
         if m and m.group(1) in labels and labels[m.group(1)] < i:
-            c = counts(insns[labels[m.group(1)]:i + 1])
-            if c['ldg128']:
-                print(f"{name:48} {m.group(1):>12} {c['insns']:6} {c['ldg128']:7} {c['mufu']:5} {c['bssy']:5} "
-                      f"{c['slow']:9}")
+            loops.append((labels[m.group(1)], i, m.group(1)))
+    for first, last, label in loops:
+        c = counts(insns[first:last + 1])
+        if not c['ldg128']:
+            continue
+        inner = not any(f >= first and l <= last and (f, l) != (first, last) for f, l, _ in loops)
+        print(f"{name:48} {label:>12} {'yes' if inner else 'no':>5} {c['insns']:6} {c['ldg128']:7} {c['mufu']:5} "
+              f"{c['bssy']:5} {c['slow']:9} {c['local']:5}")
+        if inner and (c['slow'] or c['local']):
+            problems.append(f"{name} loop {label}: {c['slow']} slow-path call(s), {c['local']} local-memory access(es)")
+if check:
+    print()
+    if problems:
+        print('sass check: FAILED, inner streaming loops must not call a slow path or touch local memory:')
+        for p in problems:
+            print('  ' + p)
+        sys.exit(1)
+    print('sass check: no inner streaming loop calls a slow path or touches local memory')
 PY

@@ -231,7 +231,8 @@ public final class CudaGroupNorm implements GroupNorm {
         EmuGpuDriver emu = emulator();
         String extra = emu == null ? "" : ", " + emu.options().schedule().toString().toLowerCase(Locale.ROOT)
                 + " schedule, seed " + emu.options().seed() + (emu.options().sanitize() ? ", sanitizer" : "");
-        return device.label() + " (" + device.name() + ", " + kernels.ptxTarget + extra + ")";
+        String ptx = kernels.ptxSource.equals("jar") ? "" : ", PTX from " + kernels.ptxSource;
+        return device.label() + " (" + device.name() + ", " + kernels.ptxTarget + ptx + extra + ")";
     }
 
     // ---------------------------------------------------------------- host arrays

@@ -5,6 +5,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -16,6 +18,13 @@ import java.util.Map;
 final class GroupNormKernels {
     static final String PTX_RESOURCE_DIR = "/io/github/groupnorm4j/ptx/";
     static final int OLDEST_SUPPORTED_CC = 75;
+    /**
+     * System property naming a directory to load the PTX from instead of the jar ({@code groupnorm_forward.<target>.ptx}
+     * and {@code groupnorm_backward.<target>.ptx}, as {@code native/build-ptx.sh} writes them): for timing another
+     * build of kernels with the same entry points and arguments beside the shipped one in the same run (the GPU kit's
+     * baseline). Unset: the jar's PTX.
+     */
+    public static final String PTX_DIR_PROPERTY = "groupnorm4j.ptxDir";
 
     /** The kernels instantiated per storage type (entry points named {@code <kernel>_<f32|f16|bf16>}). */
     static final class Typed {
@@ -99,6 +108,8 @@ final class GroupNormKernels {
     }
 
     final String ptxTarget;
+    /** Where the PTX came from: "jar", or the directory of {@link #PTX_DIR_PROPERTY}. */
+    final String ptxSource;
     /** Dynamic shared memory the fused kernels may use on this device. */
     final int maxDynamicShared;
     final boolean hasClusterKernels;
@@ -121,6 +132,8 @@ final class GroupNormKernels {
         }
         this.ptxTarget = cc >= 90 ? "compute_90" : "compute_75";
         this.hasClusterKernels = cc >= 90;
+        String dir = System.getProperty(PTX_DIR_PROPERTY);
+        this.ptxSource = dir == null || dir.isBlank() ? "jar" : dir;
         device.makeCurrent();
         GpuDriver driver = device.driver();
         GpuDriver.Module forward = load(driver, "groupnorm_forward");
@@ -140,7 +153,18 @@ final class GroupNormKernels {
     }
 
     private GpuDriver.Module load(GpuDriver driver, String name) {
-        String resource = PTX_RESOURCE_DIR + name + "." + ptxTarget + ".ptx";
+        String file = name + "." + ptxTarget + ".ptx";
+        if (!ptxSource.equals("jar")) {
+            Path path = Path.of(ptxSource, file);
+            try {
+                return driver.loadModule(path.toString(), Files.readAllBytes(path));
+            } catch (IOException e) {
+                throw new IllegalStateException("-D" + PTX_DIR_PROPERTY + "=" + ptxSource + ": cannot read " + path
+                        + " (" + e + "); the directory must hold groupnorm_forward and groupnorm_backward ."
+                        + ptxTarget + ".ptx as native/build-ptx.sh writes them", e);
+            }
+        }
+        String resource = PTX_RESOURCE_DIR + file;
         return driver.loadModule(resource, readResource(resource));
     }
 

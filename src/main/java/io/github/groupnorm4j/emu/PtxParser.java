@@ -47,10 +47,17 @@ final class PtxParser {
 
     static PtxModule parse(String moduleName, String text) {
         PtxParser p = new PtxParser(moduleName);
-        p.split(text);
-        p.parseTopLevel();
-        for (String entry : p.entryNames) {
-            p.kernels.put(entry, p.link(p.units.get(entry)));
+        try {
+            p.split(text);
+            p.parseTopLevel();
+            for (String entry : p.entryNames) {
+                p.kernels.put(entry, p.link(p.units.get(entry)));
+            }
+        } catch (PtxException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Malformed text the checks above did not foresee: still a PtxException naming the module, not a crash.
+            throw new PtxException(moduleName, 0, "cannot parse this PTX (" + e + ")");
         }
         return new PtxModule(moduleName, p.kernels, p.globals);
     }
@@ -351,6 +358,9 @@ final class PtxParser {
         String retDecl = null;
         if (rest.startsWith("(")) {
             int close = rest.indexOf(')');
+            if (close < 0) {
+                throw error(header.line, "unclosed '(' in the return declaration of: " + h);
+            }
             retDecl = rest.substring(1, close).trim();
             rest = rest.substring(close + 1).trim();
         }
@@ -360,6 +370,9 @@ final class PtxParser {
         fb.pushScope();
         if (open >= 0) {
             int close = rest.lastIndexOf(')');
+            if (close < open) {
+                throw error(header.line, "unclosed '(' in the parameter list of: " + h);
+            }
             String plist = rest.substring(open + 1, close).trim();
             if (!plist.isEmpty()) {
                 for (String p : plist.split(",")) {

@@ -159,6 +159,37 @@ class EmuParserTest {
     }
 
     @Test
+    void anUnclosedParameterListIsASyntaxErrorWithItsLine() {
+        String text = HEADER + ".visible .entry broken(\n.param .u64 p {\n}\n";
+        PtxException e = assertThrows(PtxException.class, () -> emu().load("unclosed", text));
+        assertNamesLine(e, "unclosed", lineOf(text, ".entry broken("));
+        assertTrue(e.getMessage().contains("unclosed '(' in the parameter list"), e.getMessage());
+    }
+
+    /**
+     * Whatever is cut off a module (a truncated file, an interrupted copy), loading it either works or fails with a
+     * PtxException naming the module: never another exception escaping the parser.
+     */
+    @Test
+    void aModuleCutAnywhereLoadsOrFailsWithAPtxException() {
+        String text = EmuTestSupport.ptx("emu_calls", EmuTestSupport.ARCHES[0]);
+        int cuts = 400;
+        int refused = 0;
+        for (int k = 1; k <= cuts; k++) {
+            String cut = text.substring(0, (int) ((long) text.length() * k / (cuts + 1)));
+            try {
+                emu().load("cut", cut);
+            } catch (PtxException e) {
+                assertTrue(e.getMessage().startsWith("cut:"), e.getMessage());
+                refused++;
+            } catch (RuntimeException e) {
+                throw new AssertionError("cut at " + cut.length() + " of " + text.length() + " characters: " + e, e);
+            }
+        }
+        assertTrue(refused > cuts / 2, refused + " of " + cuts + " cuts refused: most cut a function open");
+    }
+
+    @Test
     void undeclaredRegisterIsAnError() {
         String ptx = moduleWithBody("bad4", "\tmov.u32 \t%r1, %tid.x;", "\tadd.s32 \t%q7, %r1, 1;",
                 "\tst.global.u32 \t[%rd2], %r1;");
