@@ -69,7 +69,7 @@ public final class CudaGroupNorm implements GroupNorm {
     private final CudaDevice device;
     private final boolean ownsDevice;
     private final GroupNormKernels kernels;
-    /** Replaced once, without the cooperative kernels, if the GPU refuses a cooperative grid ({@link #dropCooperative}). */
+    /** Replaced without the cooperative or the cluster kernels if the GPU refuses them ({@link #dropRefusedKernels}). */
     private LaunchPlanner planner;
     private DeviceBuffer workspace;
     private DeviceBuffer counters;
@@ -400,13 +400,15 @@ public final class CudaGroupNorm implements GroupNorm {
     private void forwardAt(GroupNormSpec spec, long x, long gamma, long beta, long y, long mean, long rstd,
                            long stream) {
         sharedBuffersThisCall = false;
-        try {
-            queueForward(spec, x, gamma, beta, y, mean, rstd, stream);
-        } catch (CudaException e) {
-            if (!dropCooperative(e)) {
-                throw e;
+        while (true) {  // at most twice more: each refusal takes a kind of kernel out of the plans for good
+            try {
+                queueForward(spec, x, gamma, beta, y, mean, rstd, stream);
+                break;
+            } catch (CudaException e) {
+                if (!dropRefusedKernels(e)) {
+                    throw e;
+                }  // the refused launch was its path's first, so nothing of this call has run: queue it again
             }
-            queueForward(spec, x, gamma, beta, y, mean, rstd, stream);  // the refused launch was the path's first
         }
         markSharedBuffersDone(stream);
     }
@@ -414,31 +416,44 @@ public final class CudaGroupNorm implements GroupNorm {
     private void backwardAt(GroupNormSpec spec, long dy, long x, long mean, long rstd, long gamma, long beta, long dx,
                             long dgamma, long dbeta, long stream) {
         sharedBuffersThisCall = false;
-        try {
-            queueBackward(spec, dy, x, mean, rstd, gamma, beta, dx, dgamma, dbeta, stream);
-        } catch (CudaException e) {
-            if (!dropCooperative(e)) {
-                throw e;
+        while (true) {  // as in forwardAt
+            try {
+                queueBackward(spec, dy, x, mean, rstd, gamma, beta, dx, dgamma, dbeta, stream);
+                break;
+            } catch (CudaException e) {
+                if (!dropRefusedKernels(e)) {
+                    throw e;
+                }
             }
-            queueBackward(spec, dy, x, mean, rstd, gamma, beta, dx, dgamma, dbeta, stream);
         }
         markSharedBuffersDone(stream);
     }
 
     /**
-     * A GPU can hold fewer CTAs at once than its attributes and the occupancy query promise (an MPS client limited to
-     * part of the SMs, for one), and then refuses a cooperative grid sized from them, before anything runs: every
-     * cooperative launch is the first of its path. If {@code e} is that refusal, this instance plans without the
-     * cooperative kernels from now on (the multi-launch ones need no co-residency; same results within the check
-     * tolerances, not the same bits) and returns true, so the call is queued again.
+     * A GPU can refuse, before anything runs, launches its attributes said it could take:
+     * <ul>
+     * <li>a cooperative grid ({@code CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE}), when it holds fewer CTAs at once than
+     * its attributes and the occupancy query promise (an MPS client limited to part of the SMs, for one);</li>
+     * <li>a cluster kernel's clusters of 8 CTAs ({@code CUDA_ERROR_INVALID_CLUSTER_SIZE}), when no GPC can co-schedule
+     * 8 of its CTAs (a MIG slice, or shared memory taken by other work).</li>
+     * </ul>
+     * Each such launch is the first of its path. If {@code e} is one of these refusals and this instance still plans
+     * that kind of kernel, it plans without it from now on (the other kernels need no co-residency; same results
+     * within the check tolerances, not the same bits), logs a warning and returns true, so the call is queued again.
      */
-    private boolean dropCooperative(CudaException e) {
-        if (e.errorCode() != CUresult.CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE || !planner.plansCooperative()) {
+    private boolean dropRefusedKernels(CudaException e) {
+        String instead;
+        if (e.errorCode() == CUresult.CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE && planner.plansCooperative()) {
+            planner = planner.withoutCooperative();
+            instead = "the multi-launch kernels instead of the cooperative ones";
+        } else if (e.errorCode() == CUresult.CUDA_ERROR_INVALID_CLUSTER_SIZE && planner.plansCluster()) {
+            planner = planner.withoutCluster();
+            instead = "no cluster kernels";
+        } else {
             return false;
         }
-        planner = planner.withoutCooperative();
         System.getLogger(CudaGroupNorm.class.getName()).log(System.Logger.Level.WARNING,
-                "{0}; this CudaGroupNorm uses the multi-launch kernels from now on", e.getMessage());
+                "{0}; this CudaGroupNorm uses {1} from now on", e.getMessage(), instead);
         return true;
     }
 

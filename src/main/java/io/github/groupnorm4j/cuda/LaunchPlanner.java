@@ -66,6 +66,12 @@ final class LaunchPlanner {
                     lastUseRereads, false);
         }
 
+        /** The same, without the cluster kernels (a device that refuses their clusters). */
+        Tuning withoutCluster() {
+            return new Tuning(fusedSharedLimit, minElementsPerThread, false, reverseRereads, cooperativeLimit,
+                    cooperativeChannelsFirstForward, lastUseRereads, cooperativeRereads);
+        }
+
         /** The same, with the one-launch two-pass kernels on or off. */
         Tuning withCooperativeRereads(boolean on) {
             return new Tuning(fusedSharedLimit, minElementsPerThread, cluster, reverseRereads, cooperativeLimit,
@@ -155,6 +161,16 @@ final class LaunchPlanner {
     /** The same device, without the cooperative kernels (a GPU that refused a cooperative grid). */
     LaunchPlanner withoutCooperative() {
         return new LaunchPlanner(multiprocessors, maxDynamicShared, tuning.withoutCooperative());
+    }
+
+    /** The same planner without the sm_90 cluster kernels. */
+    LaunchPlanner withoutCluster() {
+        return new LaunchPlanner(multiprocessors, maxDynamicShared, tuning.withoutCluster());
+    }
+
+    /** Whether the cluster kernels may be planned (on a compute_90 device). */
+    boolean plansCluster() {
+        return tuning.cluster();
     }
 
     /** Whether any cooperative kernel may be planned. */
