@@ -9,7 +9,8 @@
 # (JUnit gpu tests, accuracy against torch float64), sanitizer.txt, profile.txt (Nsight Compute).
 # Order, what the open goals need most first: a quick check (and the kernel-parameter fallback); timings (bench of
 # fp32 NCHW beside PyTorch, the kernel versions that are off by default, eight layout/dtype/SiLU variants beside
-# PyTorch, five of them again with the baseline build's kernels, JMH host overhead); then the correctness steps all at once (check in every variant and with the cluster
+# PyTorch, five of them again with the baseline build's kernels, channels-last at 16 rows per lane, JMH host
+# overhead); then the correctness steps all at once (check in every variant and with the cluster
 # and cooperative kernels, the gpu-tagged JUnit tests, accuracy against torch float64, compute-sanitizer on both
 # kernel paths, two variants and the cluster and cooperative kernels), since they need no quiet GPU; then the
 # older kernel-version timings and an advisory Nsight Compute pass. Every step runs even if an earlier one failed
@@ -125,6 +126,14 @@ if [ -f "$kit/baseline-ptx.tar.gz" ] && mkdir -p "$tmp/baseline" \
 else
   echo "=== bench baseline: none in the kit ===" | tee -a "$log"
 fi
+# Fewer, longer channels-last blocks (off until timed): at the default 4 rows per lane, N = 1 and 2 get 512-1024 row
+# chunks, each thread loads one batch of rows, and the backward's per-(channel, chunk) sums add 2-4 MiB each way
+# beside a 16 MiB tensor (the emulator's count, bench --device emu); 16 rows per lane quarter both.
+for v in "nhwc fp32" "nhwc bf16"; do
+  set -- $v
+  step "bench nhwcRowsPerLane=16 $v" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.nhwcRowsPerLane=16 -jar "$jar" \
+    bench --device cuda --layout $1 --dtype $2 --shapes 1,2,3
+done
 # Host time per call, kernel parameters passed from a pinned block (default) and as JCuda arrays (before); *Call
 # includes draining the stream (the larger of host and GPU time), *Enqueue is the host alone.
 step jmh 110 "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \

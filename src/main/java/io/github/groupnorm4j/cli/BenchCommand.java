@@ -15,6 +15,8 @@ import io.github.groupnorm4j.cuda.CudaGroupNorm;
 import io.github.groupnorm4j.cuda.CudaStream;
 import io.github.groupnorm4j.cuda.CudaTimer;
 import io.github.groupnorm4j.cuda.DeviceBuffer;
+import io.github.groupnorm4j.cuda.EmuGpuDriver;
+import io.github.groupnorm4j.emu.EmuOptions;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
@@ -25,8 +27,8 @@ import jcuda.driver.CUstream;
  * {@code bench}: forward and backward over {@link BenchCase#suite(Layout, DType, Activation)} in the variant chosen
  * with --layout, --dtype and --activation. On CUDA: GPU time from events around the launches only, L2 scrubbed
  * before every sample, warm-up, median of R samples; effective GB/s counts the minimal bytes (forward 2× the tensor,
- * backward 3×, in the dtype's size). On the CPU: wall time, fewer samples. A variant the backend does not support
- * is a one-line user error.
+ * backward 3×, in the dtype's size). On the CPU: wall time, fewer samples. On the emulator: no time, the bytes each
+ * call reads and writes. A variant the backend does not support is a one-line user error.
  */
 final class BenchCommand {
     private final PrintStream out;
@@ -37,8 +39,12 @@ final class BenchCommand {
 
     int run(Args a) {
         if (Main.backend(a) == Backend.EMU) {
-            throw new UsageException("bench: --device emu would time the emulator, which says nothing about the "
-                    + "kernels; use --device cuda (or cpu)");
+            if (a.has("warmup") || a.has("repeat")) {
+                throw new UsageException("bench: --device emu counts each shape's traffic once, it does not time"
+                        + " (timing the emulator would say nothing about the kernels); --warmup and --repeat do not"
+                        + " apply");
+            }
+            return benchTraffic(a, KernelOptions.of(a), shapes(a));
         }
         Backend backend = Main.backend(a).resolve();
         int warmup = a.intValue("warmup", backend == Backend.CUDA ? 10 : 1);
@@ -50,7 +56,7 @@ final class BenchCommand {
             throw new UsageException("bench: --repeat must be >= 1, got " + repeat);
         }
         KernelOptions kernels = KernelOptions.of(a);
-        List<GroupNormSpec> suite = BenchCase.suite(a.layout(), a.dtype(), a.activation());
+        List<GroupNormSpec> suite = shapes(a);
         if (backend == Backend.CUDA) {
             if (!CudaAvailability.probe().isAvailable()) {
                 throw new UsageException("--device cuda: " + CudaAvailability.probe().reason());
@@ -59,6 +65,30 @@ final class BenchCommand {
         }
         kernels.requireKernels("bench", "--device cuda");
         return benchCpu(suite, warmup, repeat);
+    }
+
+    /** The suite in the chosen variant, or with --shapes I,J,... only those shapes (1-based, in suite order). */
+    private static List<GroupNormSpec> shapes(Args a) {
+        List<GroupNormSpec> suite = BenchCase.suite(a.layout(), a.dtype(), a.activation());
+        if (!a.has("shapes")) {
+            return suite;
+        }
+        String value = a.get("shapes", "");
+        java.util.TreeSet<Integer> picked = new java.util.TreeSet<>();
+        for (String part : value.split(",")) {
+            int i;
+            try {
+                i = Integer.parseInt(part.trim());
+            } catch (NumberFormatException e) {
+                i = 0;
+            }
+            if (i < 1 || i > suite.size()) {
+                throw new UsageException("bench: --shapes takes indices 1.." + suite.size() + " of the suite, comma"
+                        + " separated; got '" + value + "'");
+            }
+            picked.add(i);
+        }
+        return picked.stream().map(i -> suite.get(i - 1)).toList();
     }
 
     private void header(String device, GroupNormSpec first, int warmup, int repeat) {
@@ -123,6 +153,52 @@ final class BenchCommand {
             double bwdMs = median(timer, stream, bwd, warmup, repeat);
             row(spec, fwdMs, bwdMs, gn.plan(spec));
         }
+    }
+
+    /**
+     * The emulator's count of what one forward and one backward of each suite shape read and write: the distinct
+     * 32-byte sectors of global memory each launch touches, summed over the call's launches, against the minimal
+     * bytes (forward x and y, backward x, dy and dx). A second read within one launch counts once (it may hit L2 on a
+     * GPU, which only a GPU can tell); a re-read by a later launch counts again.
+     */
+    private int benchTraffic(Args a, KernelOptions kernels, List<GroupNormSpec> suite) {
+        EmuOptions options = Main.emuOptions(a, "bench").sanitize(false).countTraffic(true).build();
+        try (CudaGroupNorm gn = kernels.openEmulated(options)) {
+            EmuGpuDriver emu = gn.emulator();
+            GroupNormSpec first = suite.get(0);
+            String variant = first.variantSuffix().trim();
+            out.println("bench: " + gn.name() + kernels.note() + (variant.isEmpty() ? "" : ", variant " + variant)
+                    + ", traffic counted by the emulator (distinct 32-byte sectors per launch, summed over a call),"
+                    + " not timed; passes = bytes moved / tensor bytes (minimal: fwd 2, bwd 3)");
+            out.printf(Locale.ROOT, "%-24s %4s %10s %12s %12s %10s %12s %12s %10s  %s%n",
+                    first.layout() == Layout.NCHW ? "shape [N,C,spatial]" : "shape [N,spatial,C]", "G", "MiB",
+                    "fwd read MiB", "fwd wrt MiB", "fwd passes", "bwd read MiB", "bwd wrt MiB", "bwd passes",
+                    "kernels");
+            for (GroupNormSpec spec : suite) {
+                CheckCase inputs = CheckCase.of("bench", spec);
+                emu.takeLaunchTraffic();
+                ForwardResult f = gn.forward(spec, inputs.x(), inputs.gamma(), inputs.beta());
+                long[] fwd = total(emu.takeLaunchTraffic());
+                gn.backward(spec, inputs.dy(), inputs.x(), f.mean(), f.rstd(), inputs.gamma(), inputs.backwardBeta());
+                long[] bwd = total(emu.takeLaunchTraffic());
+                double tensor = spec.elementCount() * (double) spec.dtype().bytes();
+                String shape = spec.label().substring(0, spec.label().indexOf(']') + 1);
+                out.printf(Locale.ROOT, "%-24s %4d %10.1f %12.2f %12.2f %10.2f %12.2f %12.2f %10.2f  %s%n", shape,
+                        spec.groups(), tensor / (1 << 20), fwd[0] / (double) (1 << 20), fwd[1] / (double) (1 << 20),
+                        (fwd[0] + fwd[1]) / tensor, bwd[0] / (double) (1 << 20), bwd[1] / (double) (1 << 20),
+                        (bwd[0] + bwd[1]) / tensor, gn.plan(spec));
+            }
+        }
+        return Main.OK;
+    }
+
+    private static long[] total(List<EmuGpuDriver.LaunchTraffic> launches) {
+        long[] readWritten = new long[2];
+        for (EmuGpuDriver.LaunchTraffic l : launches) {
+            readWritten[0] += l.readBytes();
+            readWritten[1] += l.writtenBytes();
+        }
+        return readWritten;
     }
 
     private static double median(CudaTimer timer, CUstream stream, Runnable work, int warmup, int repeat) {

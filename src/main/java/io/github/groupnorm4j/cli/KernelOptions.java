@@ -79,7 +79,8 @@ record KernelOptions(int fusedLimitKiB, boolean cluster, String cooperative) {
                 + (cooperative.equals(DEFAULT_COOPERATIVE) ? "" : ", cooperative kernels " + cooperative)
                 + propertyNote(CudaGroupNorm.REREAD_ORDER_PROPERTY, "re-read order")
                 + propertyNote(CudaGroupNorm.REREAD_LOADS_PROPERTY, "re-read loads")
-                + propertyNote(CudaGroupNorm.COOPERATIVE_REREADS_PROPERTY, "one-launch two-pass kernels");
+                + propertyNote(CudaGroupNorm.COOPERATIVE_REREADS_PROPERTY, "one-launch two-pass kernels")
+                + propertyNote(CudaGroupNorm.NHWC_ROWS_PER_LANE_PROPERTY, "channels-last rows per lane");
     }
 
     private static String propertyNote(String property, String what) {

@@ -58,9 +58,11 @@ public final class Main {
             "           [--fused-limit-kib K] [--cluster on] [--cooperative C]",
             "           forward+backward of the shape suite on the emulator with its sanitizer; prints every",
             "           finding, exits 1 if there is any",
-            "  bench    [--device cpu|cuda|auto] [--warmup W] [--repeat R] [--fused-limit-kib K] [--cluster on] [--cooperative C]",
-            "           [--layout L] [--dtype T] [--activation A]",
-            "           forward/backward timing on the performance suite",
+            "  bench    [--device cpu|cuda|emu|auto] [--warmup W] [--repeat R] [--fused-limit-kib K] [--cluster on]",
+            "           [--cooperative C] [--layout L] [--dtype T] [--activation A] [--shapes I,J,...]",
+            "           forward/backward timing on the performance suite; with --device emu no timing but the bytes",
+            "           each call reads and writes, counted by the emulator (distinct 32-byte sectors per launch);",
+            "           --shapes: only those of the suite's five shapes (1-based, in its order)",
             "  forward  --x X.npy (--groups G | --norm N) [--gamma g.npy --beta b.npy] [--eps E] [--device D]",
             "           [--layout L] [--dtype T] [--activation A] [--fused-limit-kib K] [--cluster on] [--cooperative C] --out DIR",
             "           writes DIR/y.npy, DIR/mean.npy, DIR/rstd.npy (mean/rstd shaped [N, G])",
@@ -128,7 +130,8 @@ public final class Main {
                             options("device", "schedule", "seed", "fused-limit-kib", "cluster", "cooperative")));
                 case "bench":
                     return new BenchCommand(out).run(Args.parse(command, argv, 1,
-                            options("device", "warmup", "repeat", "fused-limit-kib", "cluster", "cooperative")));
+                            options("device", "warmup", "repeat", "fused-limit-kib", "cluster", "cooperative",
+                                    "shapes")));
                 default:
                     throw new UsageException("unknown command '" + command
                             + "' (commands: check, sanitize, bench, forward, backward; --help)");
@@ -399,7 +402,7 @@ public final class Main {
                 + "; activation " + activations.stream().map(Activation::cliName).collect(Collectors.joining(","));
     }
 
-    private static EmuOptions.Builder emuOptions(Args a, String command) {
+    static EmuOptions.Builder emuOptions(Args a, String command) {
         EmuOptions.Builder b = EmuOptions.defaults().toBuilder();
         String schedule = a.get("schedule", null);
         if (schedule != null) {

@@ -65,6 +65,11 @@ public final class CudaGroupNorm implements GroupNorm {
      * launches (the default, {@code off}); for timing both.
      */
     public static final String COOPERATIVE_REREADS_PROPERTY = LaunchPlanner.COOPERATIVE_REREADS_PROPERTY;
+    /**
+     * System property: the least rows each lane of a channels-last column block walks per chunk (default 4), for
+     * timing fewer, longer channels-last blocks ({@link LaunchPlanner#NHWC_ROWS_PER_LANE_PROPERTY}).
+     */
+    public static final String NHWC_ROWS_PER_LANE_PROPERTY = LaunchPlanner.NHWC_ROWS_PER_LANE_PROPERTY;
 
     private final CudaDevice device;
     private final boolean ownsDevice;

@@ -9,6 +9,7 @@ import io.github.groupnorm4j.emu.LaunchResult;
 import io.github.groupnorm4j.emu.PtxException;
 import io.github.groupnorm4j.emu.PtxModule;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -53,6 +54,7 @@ public final class EmuGpuDriver implements GpuDriver {
     private static final long RESERVED_SHARED_PER_BLOCK = 1 << 10;
 
     private final Emulator emulator;
+    private final List<LaunchTraffic> traffic = new ArrayList<>();
     private final int computeCapability;
     private final Set<Long> streams = new HashSet<>();
     /** With the sanitizer on: the order of operations on different streams. */
@@ -342,6 +344,9 @@ public final class EmuGpuDriver implements GpuDriver {
             throw new CudaException(op, CUresult.CUDA_ERROR_LAUNCH_FAILED, e.getMessage());
         }
         streamOp(stream, op, emulator.accessRecord());
+        if (r.trafficCounted()) {
+            traffic.add(new LaunchTraffic(k.name(), r.readBytes(), r.writtenBytes()));
+        }
         for (Finding f : r.findings()) {
             int code = fatalCode(f.category());
             if (code != 0) {
@@ -350,6 +355,23 @@ public final class EmuGpuDriver implements GpuDriver {
                 break;
             }
         }
+    }
+
+    /**
+     * The distinct global memory one launch read and wrote, in whole 32-byte sectors: what a GPU whose caches kept
+     * everything for the launch would move to and from DRAM ({@link EmuOptions#countTraffic()}).
+     */
+    public record LaunchTraffic(String kernel, long readBytes, long writtenBytes) {
+    }
+
+    /**
+     * The traffic of every launch since the last call, in launch order, and forgets it; empty unless the emulator's
+     * options count traffic.
+     */
+    public synchronized List<LaunchTraffic> takeLaunchTraffic() {
+        List<LaunchTraffic> out = List.copyOf(traffic);
+        traffic.clear();
+        return out;
     }
 
     /**

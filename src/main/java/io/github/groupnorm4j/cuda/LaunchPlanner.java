@@ -40,7 +40,15 @@ final class LaunchPlanner {
      */
     record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads,
                   long cooperativeLimit, boolean cooperativeChannelsFirstForward, boolean lastUseRereads,
-                  boolean cooperativeRereads) {
+                  boolean cooperativeRereads, int nhwcRowsPerLane) {
+        /** With {@code nhwcRowsPerLane} from {@link #NHWC_ROWS_PER_LANE_PROPERTY}. */
+        Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads,
+               long cooperativeLimit, boolean cooperativeChannelsFirstForward, boolean lastUseRereads,
+               boolean cooperativeRereads) {
+            this(fusedSharedLimit, minElementsPerThread, cluster, reverseRereads, cooperativeLimit,
+                    cooperativeChannelsFirstForward, lastUseRereads, cooperativeRereads, nhwcRowsPerLaneProperty());
+        }
+
         /** Without the cooperative kernels, so tests reach the multi-launch paths on small shapes. */
         Tuning(int fusedSharedLimit, int minElementsPerThread) {
             this(fusedSharedLimit, minElementsPerThread, false);
@@ -63,19 +71,19 @@ final class LaunchPlanner {
         /** The same, with no cooperative kernel (a device that refuses cooperative launches). */
         Tuning withoutCooperative() {
             return new Tuning(fusedSharedLimit, minElementsPerThread, cluster, reverseRereads, 0, false,
-                    lastUseRereads, false);
+                    lastUseRereads, false, nhwcRowsPerLane);
         }
 
         /** The same, without the cluster kernels (a device that refuses their clusters). */
         Tuning withoutCluster() {
             return new Tuning(fusedSharedLimit, minElementsPerThread, false, reverseRereads, cooperativeLimit,
-                    cooperativeChannelsFirstForward, lastUseRereads, cooperativeRereads);
+                    cooperativeChannelsFirstForward, lastUseRereads, cooperativeRereads, nhwcRowsPerLane);
         }
 
         /** The same, with the one-launch two-pass kernels on or off. */
         Tuning withCooperativeRereads(boolean on) {
             return new Tuning(fusedSharedLimit, minElementsPerThread, cluster, reverseRereads, cooperativeLimit,
-                    cooperativeChannelsFirstForward, lastUseRereads, on);
+                    cooperativeChannelsFirstForward, lastUseRereads, on, nhwcRowsPerLane);
         }
 
         /**
@@ -131,6 +139,32 @@ final class LaunchPlanner {
 
     static boolean cooperativeRereadsProperty() {
         return !isDefault(COOPERATIVE_REREADS_PROPERTY, "off", "on");
+    }
+
+    /**
+     * System property for timing the channels-last row chunks: the least rows each lane of a channels-last column
+     * block walks per chunk, an integer in [1, 4096] (default {@value #MIN_ROWS_PER_LANE}). At 4, [1,128×128,256]
+     * fp32 gets 1024 chunks: each thread loads one batch of four rows and the backward's per-(channel, chunk) sums
+     * are 2 MiB written and read back beside the 16 MiB tensor (the emulator's count, docs/perf.md); at 16, 256
+     * chunks and a quarter of that. Not changed by default until a GPU has timed it.
+     */
+    public static final String NHWC_ROWS_PER_LANE_PROPERTY = "groupnorm4j.nhwcRowsPerLane";
+
+    static int nhwcRowsPerLaneProperty() {
+        String value = System.getProperty(NHWC_ROWS_PER_LANE_PROPERTY);
+        if (value == null) {
+            return MIN_ROWS_PER_LANE;
+        }
+        try {
+            int rows = Integer.parseInt(value.trim());
+            if (rows >= 1 && rows <= 4096) {
+                return rows;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new IllegalArgumentException("-D" + NHWC_ROWS_PER_LANE_PROPERTY + " must be an integer in [1, 4096], got '"
+                + value + "'");
     }
 
     /** The {@code reread} argument of the second-pass kernels (cuda kRereadReversed, kRereadLastUse). */
@@ -489,7 +523,7 @@ final class LaunchPlanner {
         long hw = spec.spatialSize();
         long wantBlocks = 2L * multiprocessors * (TARGET_THREADS_PER_SM / block);
         long byOccupancy = ceilDiv(wantBlocks, (long) spec.batch() * columnBlocks);
-        long byWork = ceilDiv(hw, (long) lanes * MIN_ROWS_PER_LANE);
+        long byWork = ceilDiv(hw, (long) lanes * tuning.nhwcRowsPerLane());
         long byGrid = Integer.MAX_VALUE / spec.batch();
         int rowChunks = (int) Math.max(1, Math.min(byGrid, Math.min(byOccupancy, byWork)));
         Shape shape = new Shape((long) spec.batch() * rowChunks, columnBlocks, block,
@@ -497,7 +531,7 @@ final class LaunchPlanner {
         return new ColumnPlan(shape, cols, rowChunks, vectorized, v);
     }
 
-    /** The least rows each lane of a channels-last block walks per chunk. */
+    /** The least rows each lane of a channels-last block walks per chunk, by default. */
     static final int MIN_ROWS_PER_LANE = 4;
 
     /** A channels-last launch and the two numbers its kernels are told: column vectors per block, row chunks. */

@@ -10,6 +10,7 @@ public final class EmuOptions {
     private final boolean sanitize;
     private final long instructionBudget;
     private final BlockFilter blockFilter;
+    private final boolean countTraffic;
 
     private EmuOptions(Builder b) {
         this.schedule = b.schedule;
@@ -17,6 +18,7 @@ public final class EmuOptions {
         this.sanitize = b.sanitize;
         this.instructionBudget = b.instructionBudget;
         this.blockFilter = b.blockFilter;
+        this.countTraffic = b.countTraffic;
     }
 
     public static Builder builder() {
@@ -51,15 +53,25 @@ public final class EmuOptions {
         return blockFilter;
     }
 
+    /**
+     * Whether each launch counts the global memory it reads and writes, in distinct 32-byte sectors
+     * ({@link LaunchResult#readBytes()}): the traffic a GPU whose caches kept everything for the launch would have
+     * to move, so a tensor read twice in one launch counts once. Off by default (it slows every global access).
+     */
+    public boolean countTraffic() {
+        return countTraffic;
+    }
+
     public Builder toBuilder() {
         return builder().schedule(schedule).seed(seed).sanitize(sanitize).instructionBudget(instructionBudget)
-                .blockFilter(blockFilter);
+                .blockFilter(blockFilter).countTraffic(countTraffic);
     }
 
     @Override
     public String toString() {
         return "EmuOptions[" + schedule + ", seed " + seed + (sanitize ? ", sanitizer" : "") + ", budget "
-                + instructionBudget + (blockFilter == BlockFilter.ALL ? "" : ", filtered blocks") + "]";
+                + instructionBudget + (blockFilter == BlockFilter.ALL ? "" : ", filtered blocks")
+                + (countTraffic ? ", traffic counted" : "") + "]";
     }
 
     /** Builder for {@link EmuOptions}. */
@@ -69,6 +81,7 @@ public final class EmuOptions {
         private boolean sanitize = true;
         private long instructionBudget = 4_000_000_000L;
         private BlockFilter blockFilter = BlockFilter.ALL;
+        private boolean countTraffic;
 
         private Builder() {
         }
@@ -112,6 +125,12 @@ public final class EmuOptions {
                 throw new IllegalArgumentException("blockFilter must not be null (BlockFilter.ALL runs every block)");
             }
             this.blockFilter = f;
+            return this;
+        }
+
+        /** See {@link EmuOptions#countTraffic()}. */
+        public Builder countTraffic(boolean on) {
+            this.countTraffic = on;
             return this;
         }
 

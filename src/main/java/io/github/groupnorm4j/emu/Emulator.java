@@ -240,7 +240,9 @@ public final class Emulator {
         long executed = launch.run();
         instructions += executed;
         findings.addAll(launchFindings);
-        return new LaunchResult(entry, executed, launchFindings);
+        return launch.traffic == null ? new LaunchResult(entry, executed, launchFindings)
+                : new LaunchResult(entry, executed, launchFindings, launch.traffic.readBytes(),
+                        launch.traffic.writtenBytes());
     }
 
     private static byte[] packParams(KernelCode k, Object[] args) {

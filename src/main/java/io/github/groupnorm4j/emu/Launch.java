@@ -43,6 +43,8 @@ final class Launch {
     private final Set<String> reported = new HashSet<>();
     private final Random random;
     private final boolean sanitize;
+    /** The sectors this launch reads and writes, when the options count traffic; else null. */
+    final Traffic traffic;
     private final boolean lockstep;
     private final long budget;
     private final BlockFilter blockFilter;
@@ -128,6 +130,7 @@ final class Launch {
         this.findings = findings;
         this.random = random;
         this.sanitize = emu.options().sanitize();
+        this.traffic = emu.options().countTraffic() ? new Traffic() : null;
         this.lockstep = emu.options().schedule() == Schedule.LOCKSTEP;
         this.budget = emu.options().instructionBudget();
         this.blockFilter = emu.options().blockFilter();
@@ -1311,6 +1314,9 @@ final class Launch {
                 targetAlloc = al;
                 if (sanitize) {
                     memory.touch(al, off, len, write);
+                }
+                if (traffic != null) {
+                    traffic.touch(al, off, len, write);
                 }
                 targetPage = page;
                 targetPageStart = off - targetOff;

@@ -208,11 +208,37 @@ class MainTest {
         assertTrue(stdout.strip().endsWith(" 0 findings"), stdout);
     }
 
+    /**
+     * bench --device emu: no timing but the bytes each call moves, counted by the emulator. [4,1280,8x8] (1.25 MiB)
+     * takes the one-block kernels both ways: x read once and y written once forward (2 passes), x and dy read once and
+     * dx written once backward (3), plus the parameters' few KiB.
+     */
+    @Test
+    void benchOnTheEmulatorCountsTheBytesEachCallMoves() {
+        assertEquals(0, run("bench", "--device", "emu", "--shapes", "4"), stderr);
+        List<String> lines = stdout.strip().lines().toList();
+        assertEquals(3, lines.size(), stdout);
+        assertTrue(lines.get(0).startsWith("bench: emu (") && lines.get(0).contains("traffic counted by the emulator"),
+                lines.get(0));
+        String[] row = lines.get(2).trim().split("\\s+");
+        assertEquals("[4,1280,8x8]", row[0], stdout);
+        double fwdPasses = Double.parseDouble(row[5]);
+        double bwdPasses = Double.parseDouble(row[8]);
+        assertTrue(fwdPasses >= 2 && fwdPasses < 2.05, stdout);
+        assertTrue(bwdPasses >= 3 && bwdPasses < 3.1, stdout);
+        assertTrue(lines.get(2).endsWith("fwd fused; bwd fused"), stdout);
+    }
+
     @Test
     void emulatorOptionErrorsAreUserErrors() {
         assertUserError("compute-sanitizer", "sanitize", "--device", "cuda");
         assertUserError("sanitize: --device cpu runs no kernels", "sanitize", "--device", "cpu");
-        assertUserError("bench: --device emu would time the emulator", "bench", "--device", "emu");
+        assertUserError("bench: --device emu counts each shape's traffic once, it does not time", "bench", "--device",
+                "emu", "--repeat", "3");
+        assertUserError("bench: --shapes takes indices 1..5 of the suite, comma separated; got '0'", "bench",
+                "--device", "emu", "--shapes", "0");
+        assertUserError("bench: --shapes takes indices 1..5 of the suite, comma separated; got '2,x'", "bench",
+                "--device", "cpu", "--shapes", "2,x");
         assertUserError("--schedule and --seed apply to the emulator only", "check", "--device", "cpu",
                 "--schedule", "lockstep");
         assertUserError("--schedule must be lockstep or adversarial; got 'random'", "sanitize", "--schedule",

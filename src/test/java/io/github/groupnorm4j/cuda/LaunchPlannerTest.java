@@ -297,6 +297,41 @@ class LaunchPlannerTest {
         }
     }
 
+    /**
+     * -Dgroupnorm4j.nhwcRowsPerLane: the channels-last row chunks. At the default 4, [1,128x128,256] fp32 takes 1024
+     * chunks of 16 rows per block (4 lanes x 4 rows); at 16, a quarter as many; other values are refused by name.
+     */
+    @Test
+    void theChannelsLastRowsPerLaneComeFromTheirProperty() {
+        GroupNormSpec s = BenchCase.suite(Layout.NHWC, DType.FP32, io.github.groupnorm4j.Activation.NONE).get(0);
+        String name = LaunchPlanner.NHWC_ROWS_PER_LANE_PROPERTY;
+        String before = System.getProperty(name);
+        try {
+            System.clearProperty(name);
+            assertEquals(1024, chunks(s));
+            System.setProperty(name, "16");
+            assertEquals(256, chunks(s));
+            for (String bad : new String[] {"0", "4097", "many"}) {
+                System.setProperty(name, bad);
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        IllegalArgumentException.class, () -> chunks(s));
+                assertEquals("-D" + name + " must be an integer in [1, 4096], got '" + bad + "'", e.getMessage());
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(name);
+            } else {
+                System.setProperty(name, before);
+            }
+        }
+    }
+
+    /** Row chunks of the vectorized channels-last plan of {@code s}, the property read as a new instance does. */
+    private static int chunks(GroupNormSpec s) {
+        return new LaunchPlanner(132, 227 * 1024, LaunchPlanner.Tuning.forDevice(227 * 1024)).columns(s, true, 0)
+                .rowChunks();
+    }
+
     /** Grid x, chunks and waves of a one-launch two-pass kernel. */
     private static List<Object> plan(LaunchPlanner.WavePlan p) {
         return List.of(p.shape().gridX, p.shape().gridY, p.waves());
