@@ -21,6 +21,7 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeSet;
 import jcuda.driver.CUstream;
 
 /**
@@ -74,7 +75,7 @@ final class BenchCommand {
             return suite;
         }
         String value = a.get("shapes", "");
-        java.util.TreeSet<Integer> picked = new java.util.TreeSet<>();
+        TreeSet<Integer> picked = new TreeSet<>();
         for (String part : value.split(",")) {
             int i;
             try {

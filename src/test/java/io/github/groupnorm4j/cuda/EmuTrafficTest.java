@@ -124,7 +124,7 @@ class EmuTrafficTest {
             assertEquals(2, launches.size(), launches::toString);
             // Statistics: x (2 KiB) and nothing of y; the map: x again, gamma and beta (32 B each, a sector each),
             // mean and rstd (8 B each, a sector each), and y.
-            assertEquals(2048, launches.get(0).readBytes() - 0, launches::toString);
+            assertEquals(2048, launches.get(0).readBytes(), launches::toString);
             assertEquals(2048 + 4 * 32, launches.get(1).readBytes(), launches::toString);
             assertEquals(2048, launches.get(1).writtenBytes(), launches::toString);
             assertTrue(emu.takeLaunchTraffic().isEmpty(), "taken");

@@ -1,8 +1,10 @@
 package io.github.groupnorm4j.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.groupnorm4j.Activation;
 import io.github.groupnorm4j.BenchCase;
 import io.github.groupnorm4j.CheckCase;
 import io.github.groupnorm4j.DType;
@@ -303,7 +305,7 @@ class LaunchPlannerTest {
      */
     @Test
     void theChannelsLastRowsPerLaneComeFromTheirProperty() {
-        GroupNormSpec s = BenchCase.suite(Layout.NHWC, DType.FP32, io.github.groupnorm4j.Activation.NONE).get(0);
+        GroupNormSpec s = BenchCase.suite(Layout.NHWC, DType.FP32, Activation.NONE).get(0);
         String name = LaunchPlanner.NHWC_ROWS_PER_LANE_PROPERTY;
         String before = System.getProperty(name);
         try {
@@ -313,8 +315,7 @@ class LaunchPlannerTest {
             assertEquals(256, chunks(s));
             for (String bad : new String[] {"0", "4097", "many"}) {
                 System.setProperty(name, bad);
-                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
-                        IllegalArgumentException.class, () -> chunks(s));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> chunks(s));
                 assertEquals("-D" + name + " must be an integer in [1, 4096], got '" + bad + "'", e.getMessage());
             }
         } finally {
