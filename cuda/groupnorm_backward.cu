@@ -425,7 +425,7 @@ struct StagedSlice {
             ab.y = fmaf(channel_gamma[k], s.x, ab.y);
         }
         ab = block_allreduce(ab, Float2Sum{});
-        const acc_t inv_d = acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
+        const acc_t inv_d = inverse_slice_length(channels_per_group, hw);
         coef_xhat = rstd * ab.y * inv_d;
         bias = rstd * ab.x * inv_d;
     }
@@ -722,7 +722,7 @@ __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __res
     const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reversed);
     if (!t.active) return;
     const int channels_per_group = C / G;
-    const acc_t inv_d = acc_t(1) / (static_cast<acc_t>(channels_per_group) * static_cast<acc_t>(hw));
+    const acc_t inv_d = inverse_slice_length(channels_per_group, hw);
     ChannelGrad cg[V];
     DxMap map[V];
 #pragma unroll
