@@ -29,8 +29,7 @@ tr ':' '\n' < target/test-classpath.txt | grep -E '/(jmh-core|jopt-simple|common
 # if its kernels take the same arguments as this build's: the emulator checks it against the CPU reference first.
 baseline=${GROUPNORM4J_BASELINE:-000f6da}
 nvcc_bin=nvcc
-for a in "$@"; do case "$a" in -Dnvcc=*) nvcc_bin=${a#-Dnvcc=} ;; esac; done
-command -v "$nvcc_bin" > /dev/null 2>&1 || nvcc_bin=/usr/local/bin/nvcc
+for a in "$@"; do case "$a" in -Dnvcc=*) nvcc_bin=${a#-Dnvcc=} ;; esac; done  # build-ptx.sh finds a bare nvcc
 base_tmp=$(mktemp -d)
 if git -C "$root" rev-parse -q --verify "$baseline^{commit}" > /dev/null \
     && git -C "$root" archive "$baseline" cuda | tar -x -C "$base_tmp" \

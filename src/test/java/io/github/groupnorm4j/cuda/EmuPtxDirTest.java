@@ -33,17 +33,10 @@ class EmuPtxDirTest {
     }
 
     private static <T> T withPtxDir(Path dir, Supplier<T> body) {
-        String before = System.getProperty(GroupNormKernels.PTX_DIR_PROPERTY);
-        System.setProperty(GroupNormKernels.PTX_DIR_PROPERTY, dir.toString());
-        try {
+        return SystemProperties.restoring(GroupNormKernels.PTX_DIR_PROPERTY, () -> {
+            System.setProperty(GroupNormKernels.PTX_DIR_PROPERTY, dir.toString());
             return body.get();
-        } finally {
-            if (before == null) {
-                System.clearProperty(GroupNormKernels.PTX_DIR_PROPERTY);
-            } else {
-                System.setProperty(GroupNormKernels.PTX_DIR_PROPERTY, before);
-            }
-        }
+        });
     }
 
     private static ForwardResult forward(CudaGroupNorm gn) {

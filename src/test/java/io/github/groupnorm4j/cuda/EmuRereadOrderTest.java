@@ -125,7 +125,7 @@ class EmuRereadOrderTest {
     @MethodSource("properties")
     void theSettingPropertiesTakeTwoValuesAndRefuseOthers(String name, String other, BooleanSupplier changed,
                                                           String refusal) {
-        withProperty(name, () -> {
+        SystemProperties.restoring(name, () -> {
             System.setProperty(name, "sideways");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, changed::getAsBoolean);
             assertEquals("-D" + name + " " + refusal, e.getMessage());
@@ -134,20 +134,6 @@ class EmuRereadOrderTest {
             System.clearProperty(name);
             assertFalse(changed.getAsBoolean(), "unset");
         });
-    }
-
-    /** Runs {@code body}, which may set or clear system property {@code name}, then puts the property back. */
-    private static void withProperty(String name, Runnable body) {
-        String before = System.getProperty(name);
-        try {
-            body.run();
-        } finally {
-            if (before == null) {
-                System.clearProperty(name);
-            } else {
-                System.setProperty(name, before);
-            }
-        }
     }
 
     @AfterAll

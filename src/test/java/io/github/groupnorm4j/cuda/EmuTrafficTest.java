@@ -69,9 +69,9 @@ class EmuTrafficTest {
         return out.stream();
     }
 
-    private static CudaGroupNorm counting(Path p) {
+    private static CudaGroupNorm counting(LaunchPlanner.Tuning tuning, int computeCapability) {
         EmuOptions options = EmuOptions.builder().sanitize(false).countTraffic(true).build();
-        return CudaGroupNorm.withTuning(CudaDevice.emulated(options, p.computeCapability()), p.tuning());
+        return CudaGroupNorm.withTuning(CudaDevice.emulated(options, computeCapability), tuning);
     }
 
     private static long sum(List<EmuGpuDriver.LaunchTraffic> launches, boolean read) {
@@ -94,7 +94,7 @@ class EmuTrafficTest {
                 .dtype(dtype).activation(Activation.SILU).build();
         CheckCase c = CheckCase.of("traffic", spec);
         long tensorBytes = spec.elementCount() * dtype.bytes();
-        try (CudaGroupNorm gn = counting(p)) {
+        try (CudaGroupNorm gn = counting(p.tuning(), p.computeCapability())) {
             String plan = gn.plan(spec);
             assertTrue(plan.contains(p.forwardPlan()) && plan.contains(p.backwardPlan()), p + ": plan " + plan);
             EmuGpuDriver emu = gn.emulator();
@@ -117,7 +117,7 @@ class EmuTrafficTest {
     void aSectorCountsOnceHoweverOftenItIsRead() {
         GroupNormSpec spec = GroupNormSpec.builder().batch(1).channels(8).groups(2).spatial(64).build();
         CheckCase c = CheckCase.of("traffic", spec);
-        try (CudaGroupNorm gn = counting(new Path("multi-launch", Layout.NCHW, MULTI_LAUNCH, 90, "", 0, "", 0))) {
+        try (CudaGroupNorm gn = counting(MULTI_LAUNCH, 90)) {
             EmuGpuDriver emu = gn.emulator();
             gn.forward(spec, c.x(), c.gamma(), c.beta());
             List<EmuGpuDriver.LaunchTraffic> launches = emu.takeLaunchTraffic();

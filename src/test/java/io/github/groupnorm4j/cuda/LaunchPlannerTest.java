@@ -307,8 +307,7 @@ class LaunchPlannerTest {
     void theChannelsLastRowsPerLaneComeFromTheirProperty() {
         GroupNormSpec s = BenchCase.suite(Layout.NHWC, DType.FP32, Activation.NONE).get(0);
         String name = LaunchPlanner.NHWC_ROWS_PER_LANE_PROPERTY;
-        String before = System.getProperty(name);
-        try {
+        SystemProperties.restoring(name, () -> {
             System.clearProperty(name);
             assertEquals(1024, chunks(s));
             System.setProperty(name, "16");
@@ -318,13 +317,7 @@ class LaunchPlannerTest {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> chunks(s));
                 assertEquals("-D" + name + " must be an integer in [1, 4096], got '" + bad + "'", e.getMessage());
             }
-        } finally {
-            if (before == null) {
-                System.clearProperty(name);
-            } else {
-                System.setProperty(name, before);
-            }
-        }
+        });
     }
 
     /** Row chunks of the vectorized channels-last plan of {@code s}, the property read as a new instance does. */
