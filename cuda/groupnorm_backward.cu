@@ -657,6 +657,37 @@ namespace groupnorm4j {
 constexpr int kSumsRowsInFlight = 2;
 constexpr int kDxRowsInFlight = 2;
 
+// This thread's sums of g*xhat (.x) and g (.y) over its rows of the tile, per channel of its vector (identity
+// where the thread is idle).
+template <typename T, int V>
+__device__ __forceinline__ void tile_channel_sums(const ColumnTile& t, const T* __restrict__ dy,
+                                                  const T* __restrict__ x, const float* __restrict__ mean,
+                                                  const float* __restrict__ rstd, const float* __restrict__ gamma,
+                                                  const float* __restrict__ beta, int C, int G, long long hw,
+                                                  int activation, float2 (&sums)[V]) {
+#pragma unroll
+    for (int k = 0; k < V; ++k) sums[k] = Float2Sum{}.identity();
+    if (!t.active) return;
+    const int channels_per_group = C / G;
+    ChannelGrad cg[V];
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+        const int c = t.c0 + k;
+        const long long slice = t.n * G + c / channels_per_group;
+        cg[k] = channel_grad(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, c, activation);
+    }
+    const T* const tensors[2] = {dy, x};
+    for_each_row<kSumsRowsInFlight, V>(t, tensors, t.n * hw * C + t.c0, C, [&](long long, acc_t (&v)[2][V]) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+            const acc_t xh = cg[k].xhat(v[1][k]);
+            const acc_t g = cg[k].grad(v[0][k], xh);
+            sums[k].x = fmaf(g, xh, sums[k].x);
+            sums[k].y += g;
+        }
+    });
+}
+
 // Partial sums of g*xhat and g per (n, c, row chunk); lanes of a column merged in lane order.
 // Launch: grid (N*row_chunks, ceil(C/V/cols)), block >= cols up to 256, dynamic shared memory
 // 8*V*cols*lanes bytes. Partial (n, c, chunk) goes to (n*C + c)*row_chunks + chunk.
@@ -670,29 +701,8 @@ __device__ __forceinline__ void nhwc_channel_sums(const T* __restrict__ dy, cons
     extern __shared__ float4 dynamic_smem[];
     float2* lane_sums = reinterpret_cast<float2*>(dynamic_smem);
     const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, false);
-    const int channels_per_group = C / G;
     float2 sums[V];
-#pragma unroll
-    for (int k = 0; k < V; ++k) sums[k] = Float2Sum{}.identity();
-    if (t.active) {
-        ChannelGrad cg[V];
-#pragma unroll
-        for (int k = 0; k < V; ++k) {
-            const int c = t.c0 + k;
-            const long long slice = t.n * G + c / channels_per_group;
-            cg[k] = channel_grad(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, c, activation);
-        }
-        const T* const tensors[2] = {dy, x};
-        for_each_row<kSumsRowsInFlight, V>(t, tensors, t.n * hw * C + t.c0, C, [&](long long, acc_t (&v)[2][V]) {
-#pragma unroll
-            for (int k = 0; k < V; ++k) {
-                const acc_t xh = cg[k].xhat(v[1][k]);
-                const acc_t g = cg[k].grad(v[0][k], xh);
-                sums[k].x = fmaf(g, xh, sums[k].x);
-                sums[k].y += g;
-            }
-        });
-    }
+    tile_channel_sums<T, V>(t, dy, x, mean, rstd, gamma, beta, C, G, hw, activation, sums);
     if (t.lane < t.lanes) {
 #pragma unroll
         for (int k = 0; k < V; ++k) lane_sums[(t.lane * cols + t.col) * V + k] = sums[k];
@@ -710,16 +720,14 @@ __device__ __forceinline__ void nhwc_channel_sums(const T* __restrict__ dy, cons
     }
 }
 
-// dx from the group coefficients; each thread keeps its V channels' maps in registers.
-// Launch: as nhwc_channel_sums, no shared memory; `reversed` and Load as forward_apply's.
-// Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
-template <typename T, int V, typename Load>
-__device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __restrict__ x,
+// dx of this thread's rows of the tile from its group's coefficients: ab_of(slice) gives (a, b) of slice n*G + g.
+// Each thread keeps its V channels' maps in registers.
+template <typename T, int V, typename Load, typename GroupCoefs>
+__device__ __forceinline__ void tile_dx(const ColumnTile& t, const T* __restrict__ dy, const T* __restrict__ x,
                                         const float* __restrict__ mean, const float* __restrict__ rstd,
                                         const float* __restrict__ gamma, const float* __restrict__ beta,
-                                        const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G,
-                                        long long hw, int cols, int row_chunks, int activation, bool reversed) {
-    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reversed);
+                                        GroupCoefs ab_of, T* __restrict__ dx, int C, int G, long long hw,
+                                        int activation) {
     if (!t.active) return;
     const int channels_per_group = C / G;
     const acc_t inv_d = inverse_slice_length(channels_per_group, hw);
@@ -731,7 +739,7 @@ __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __res
         const long long slice = t.n * G + c / channels_per_group;
         const acc_t r = __ldg(rstd + slice);
         cg[k] = channel_grad(__ldg(mean + slice), r, gamma, beta, c, activation);
-        map[k] = dx_map(r, cg[k].gamma, group_coefs[slice], inv_d);
+        map[k] = dx_map(r, cg[k].gamma, ab_of(slice), inv_d);
     }
     const T* const tensors[2] = {dy, x};
     for_each_row<kDxRowsInFlight, V, Load>(t, tensors, t.n * hw * C + t.c0, C, [&](long long at, acc_t (&v)[2][V]) {
@@ -742,6 +750,20 @@ __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __res
         }
         store_channels<T, V>(dx + at, v[1]);
     });
+}
+
+// dx from the group coefficients of groupnorm_backward_group_coefs.
+// Launch: as nhwc_channel_sums, no shared memory; `reversed` and Load as forward_apply's.
+// Traffic: reads dy and x once, writes dx once (3*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
+template <typename T, int V, typename Load>
+__device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __restrict__ x,
+                                        const float* __restrict__ mean, const float* __restrict__ rstd,
+                                        const float* __restrict__ gamma, const float* __restrict__ beta,
+                                        const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G,
+                                        long long hw, int cols, int row_chunks, int activation, bool reversed) {
+    const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reversed);
+    tile_dx<T, V, Load>(t, dy, x, mean, rstd, gamma, beta, [=](long long slice) { return __ldg(group_coefs + slice); }, dx,
+                        C, G, hw, activation);
 }
 
 // Backward in one block per slice for small channels-last tensors: x and dy staged (Cg-element
@@ -965,6 +987,210 @@ __device__ __forceinline__ void nhwc_backward_parts(Exchange ex, const T* __rest
     GROUPNORM4J_BACKWARD_COOPERATIVE_ENTRY(groupnorm_backward_nhwc_cooperative_##suffix, nhwc_backward_parts, T)
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_COOPERATIVE)
+
+// ===========================================================================
+// Channels-last backward in one cooperative launch, in waves of samples: the channel sums, group
+// coefficients and dx of the three channels-last kernels, with a barrier per sample in place of
+// the two other launches. Each CTA sums its tile (a row chunk of one column block), the CTAs of
+// the sample meet, each folds the partials of the groups its columns touch, then re-reads its
+// tile -- read moments before on the same SM, so from L2 while a wave's x and dy fit there -- and
+// writes dx. Narrow column blocks (64 bytes of a row) keep the fold small: it reads (the
+// block's group channels) x (row chunks) partials.
+// ===========================================================================
+namespace groupnorm4j {
+
+// The groups a column block's channels [c_begin, c_end) touch, and all their channels.
+struct ColumnGroups {
+    int first_group, groups;
+    int first_channel, channels;
+};
+
+__device__ __forceinline__ ColumnGroups column_groups(int c_begin, int c_end, int channels_per_group) {
+    ColumnGroups g;
+    g.first_group = c_begin / channels_per_group;
+    g.groups = (c_end - 1) / channels_per_group + 1 - g.first_group;
+    g.first_channel = g.first_group * channels_per_group;
+    g.channels = g.groups * channels_per_group;
+    return g;
+}
+
+// The most channels any column block of `block_channels` channels folds: its channels touch at most
+// ceil((block_channels - 1)/Cg) + 1 groups. The same in every CTA of the grid (LaunchPlanner sizes shared
+// memory with it).
+__device__ __forceinline__ int most_group_channels(int block_channels, int channels_per_group, int C) {
+    return min(C, ((block_channels + channels_per_group - 2) / channels_per_group + 1) * channels_per_group);
+}
+
+// Folds the V per-channel sums of every lane of a column into threads 0..cols-1 (thread c holds column c's): a
+// shuffle tree over each warp's lanes of a column, then the warps in order through `scratch`
+// (8*V*cols*warps bytes). cols is a power of two up to 32, so a warp holds whole lanes. Whole block.
+template <int V>
+__device__ __forceinline__ void fold_column_sums(float2 (&sums)[V], int cols, float2* scratch) {
+    const unsigned lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
+    for (unsigned offset = kWarpSize / 2; offset >= static_cast<unsigned>(cols); offset >>= 1) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) sums[k] = Float2Sum{}(sums[k], shuffle_down(sums[k], offset));
+    }
+    if (lane < static_cast<unsigned>(cols)) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) scratch[(warp * cols + lane) * V + k] = sums[k];
+    }
+    __syncthreads();
+    if (threadIdx.x < static_cast<unsigned>(cols)) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+            float2 total = Float2Sum{}.identity();
+            for (unsigned w = 0; w < blockDim.x / kWarpSize; ++w) {
+                total = Float2Sum{}(total, scratch[(w * cols + threadIdx.x) * V + k]);
+            }
+            sums[k] = total;
+        }
+    }
+}
+
+// After sample n's barrier: the totals over the row chunks of every channel of the groups a column block
+// touches, into totals[] (and, where write_totals, the block's own channels [c_begin, c_end) to
+// total_dy_xhat/total_dy[n*C + c] for dgamma and dbeta), then each group's a and b into coefs[]. A channel's
+// total is folded by a team of lanes (each adds the chunks `team` apart, in order, then a shuffle tree) and a
+// group's coefficients by one warp; the team size comes from most_group_channels, the same in every CTA, so every
+// column block that needs a total or a group's coefficients gets the same bits. Whole block.
+__device__ __forceinline__ void column_group_coefs(const float* __restrict__ sum_dy_xhat,
+                                                   const float* __restrict__ sum_dy, const float* __restrict__ gamma,
+                                                   float* __restrict__ total_dy_xhat, float* __restrict__ total_dy,
+                                                   long long n, int C, int channels_per_group, int row_chunks,
+                                                   const ColumnGroups& cg, int most, int c_begin, int c_end,
+                                                   bool write_totals, float2* totals, float2* coefs) {
+    unsigned team = 1;
+    while (team < kWarpSize && 2 * team * most <= blockDim.x) team *= 2;
+    const unsigned teams = blockDim.x / team, member = threadIdx.x % team;
+    for (int i0 = 0; i0 < cg.channels; i0 += teams) {  // the same trips in every warp: the shuffles need them all
+        const int i = i0 + static_cast<int>(threadIdx.x / team);
+        float2 s = Float2Sum{}.identity();
+        if (i < cg.channels) {
+            const long long at = (n * C + cg.first_channel + i) * row_chunks;
+#pragma unroll 4
+            for (int chunk = member; chunk < row_chunks; chunk += team) {
+                s.x += __ldcg(sum_dy_xhat + at + chunk);
+                s.y += __ldcg(sum_dy + at + chunk);
+            }
+        }
+        s = team_reduce_to_first(s, Float2Sum{}, team);
+        if (member == 0 && i < cg.channels) {
+            totals[i] = s;
+            const int c = cg.first_channel + i;
+            if (write_totals && c >= c_begin && c < c_end) {
+                total_dy_xhat[n * C + c] = s.x;
+                total_dy[n * C + c] = s.y;
+            }
+        }
+    }
+    __syncthreads();
+    const unsigned lane = threadIdx.x % kWarpSize;
+    for (int k = static_cast<int>(threadIdx.x / kWarpSize); k < cg.groups; k += blockDim.x / kWarpSize) {
+        float2 ab = Float2Sum{}.identity();  // (sum gamma*sum_dy, sum gamma*sum_dy_xhat), as group_ab
+        for (int j = static_cast<int>(lane); j < channels_per_group; j += kWarpSize) {
+            const int c = (cg.first_group + k) * channels_per_group + j;
+            const acc_t gk = gamma != nullptr ? __ldg(gamma + c) : acc_t(1);
+            const float2 s = totals[k * channels_per_group + j];
+            ab.x = fmaf(gk, s.y, ab.x);
+            ab.y = fmaf(gk, s.x, ab.y);
+        }
+        ab = warp_reduce_to_lane0(ab, Float2Sum{});
+        if (lane == 0) coefs[k] = ab;
+    }
+    __syncthreads();
+}
+
+// The channels-last backward in one launch (see the section comment). In a wave starting at sample n0, CTA
+// (x, y) takes row chunk x % row_chunks of sample n0 + x / row_chunks, column block y. The per-(n, c, chunk)
+// partials go where nhwc_channel_sums puts them; per-(n, c) totals, for dgamma/dbeta after the last wave
+// (param_grads_by_last_block), to total_dy_xhat/total_dy. Every sum has one fixed order: the same bits every run.
+// Launch (cooperative; every CTA resident): grid (samples_per_wave*row_chunks, ceil(C/V/cols)), block 256,
+// cols a power of two up to 32, dynamic shared memory max(8*V*cols*warps, 8*(most + most/Cg + 1)) bytes with
+// most = most_group_channels. `barrier`: N words, zeroed once (slice_barrier).
+// Traffic: reads dy and x twice (the second time from L2 where it stayed), writes dx once: 3*S*N*HW*C bytes of
+// DRAM at best, 5*S*N*HW*C at worst; plus 8*N*C*row_chunks bytes of partials (read by each of the sample's
+// row_chunks CTAs of a column block, from L2) and 8*N*C of totals.
+// Blocks of 256 nhwc_sums_dx must fit per SM: its grid is resident all at once, so this bounds the CTAs of a
+// wave. fp32: 3 (80 registers, no spill; 100 unbounded, 2 blocks; at 4 it spills). 16-bit: 2, its natural ~120
+// (at 3 it spills).
+template <typename T>
+constexpr int kNhwcSumsDxMinBlocks = sizeof(T) == 4 ? 3 : 2;
+
+template <typename T, int V>
+__device__ __forceinline__ void nhwc_sums_dx(const T* __restrict__ dy, const T* __restrict__ x,
+                                             const float* __restrict__ mean, const float* __restrict__ rstd,
+                                             const float* __restrict__ gamma, const float* __restrict__ beta,
+                                             float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy,
+                                             float* __restrict__ total_dy_xhat, float* __restrict__ total_dy,
+                                             T* __restrict__ dx, int N, int C, int G, long long hw, int cols,
+                                             int row_chunks, int activation, unsigned* __restrict__ barrier,
+                                             int samples_per_wave) {
+    extern __shared__ float4 dynamic_smem[];
+    float2* const smem = reinterpret_cast<float2*>(dynamic_smem);  // fold scratch, then totals and coefficients
+    const int channels_per_group = C / G;
+    const int block_channels = cols * V;
+    const int c_begin = static_cast<int>(blockIdx.y) * block_channels;
+    const int c_end = min(C, c_begin + block_channels);
+    const ColumnGroups cg = column_groups(c_begin, c_end, channels_per_group);
+    const int most = most_group_channels(block_channels, channels_per_group, C);
+    float2* const totals = smem;
+    float2* const coefs = smem + most;
+    ColumnTile t = column_tile(C, V, cols, hw, row_chunks, false);
+    const long long sample_in_wave = t.n;
+    const unsigned parts = static_cast<unsigned>(row_chunks) * gridDim.y;
+    const unsigned rank = static_cast<unsigned>(t.chunk) * gridDim.y + blockIdx.y;
+    // Once past the last sample (the last wave may be short), every later wave is too.
+    for (long long n0 = 0; n0 + sample_in_wave < N; n0 += samples_per_wave) {
+        t.n = n0 + sample_in_wave;
+        float2 sums[V];
+        tile_channel_sums<T, V>(t, dy, x, mean, rstd, gamma, beta, C, G, hw, activation, sums);
+        fold_column_sums<V>(sums, cols, smem);
+        if (threadIdx.x < static_cast<unsigned>(cols) && t.active) {
+#pragma unroll
+            for (int k = 0; k < V; ++k) {
+                const long long at = (t.n * C + t.c0 + k) * row_chunks + t.chunk;
+                sum_dy_xhat[at] = sums[k].x;
+                sum_dy[at] = sums[k].y;
+            }
+        }
+        slice_barrier(barrier + t.n, rank, parts);
+
+        column_group_coefs(sum_dy_xhat, sum_dy, gamma, total_dy_xhat, total_dy, t.n, C, channels_per_group,
+                           row_chunks, cg, most, c_begin, c_end, t.chunk == 0, totals, coefs);
+        const long long first_slice = t.n * G + cg.first_group;
+        tile_dx<T, V, ReadOnlyLoad>(t, dy, x, mean, rstd, gamma, beta,
+                                    [=](long long slice) { return coefs[slice - first_slice]; }, dx, C, G, hw,
+                                    activation);
+        __syncthreads();  // every thread has its maps before the next wave's fold reuses the shared memory
+    }
+}
+}  // namespace groupnorm4j
+
+#define GROUPNORM4J_BACKWARD_NHWC_SUMS_DX(T, suffix)                                                               \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads,                                   \
+                                                 groupnorm4j::kNhwcSumsDxMinBlocks<T>)                             \
+        groupnorm_backward_nhwc_sums_dx_##suffix(                                                                  \
+            const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                     \
+            const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \
+            float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, float* __restrict__ total_dy_xhat,        \
+            float* __restrict__ total_dy, T* __restrict__ dx, unsigned* __restrict__ counter,                      \
+            float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G, long long hw, int cols,    \
+            int row_chunks, int activation, int vectorized, unsigned* __restrict__ barrier,                        \
+            int samples_per_wave) {                                                                                \
+        if (vectorized) {                                                                                          \
+            groupnorm4j::nhwc_sums_dx<T, groupnorm4j::Elem<T>::kVec>(                                              \
+                dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, total_dy_xhat, total_dy, dx, N, C, G, hw,     \
+                cols, row_chunks, activation, barrier, samples_per_wave);                                          \
+        } else {                                                                                                   \
+            groupnorm4j::nhwc_sums_dx<T, 1>(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, total_dy_xhat,    \
+                                            total_dy, dx, N, C, G, hw, cols, row_chunks, activation, barrier,      \
+                                            samples_per_wave);                                                     \
+        }                                                                                                          \
+        groupnorm4j::param_grads_by_last_block(counter, total_dy_xhat, total_dy, dgamma, dbeta, N, C);             \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_NHWC_SUMS_DX)
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
 namespace groupnorm4j {

@@ -161,6 +161,16 @@ __device__ __forceinline__ T warp_reduce_to_lane0(T value, Combine combine) {
     return value;
 }
 
+// The same tree inside each team of `team` consecutive lanes (a power of two up to 32); the result is valid in
+// the team's first lane, and its bits depend only on `team`. Whole warps must call it.
+template <typename T, typename Combine>
+__device__ __forceinline__ T team_reduce_to_first(T value, Combine combine, unsigned team) {
+    for (unsigned offset = team / 2; offset > 0; offset >>= 1) {
+        value = combine(value, shuffle_down(value, offset));
+    }
+    return value;
+}
+
 // Reduces one value per thread over the whole block and returns the result to every
 // thread. Requires blockDim.x to be a multiple of 32 in [32, 1024] and every thread of
 // the block to call it (it contains __syncthreads). Safe to call repeatedly in a row:

@@ -134,6 +134,14 @@ for v in "nhwc fp32" "nhwc bf16"; do
   step "bench nhwcRowsPerLane=16 $v" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.nhwcRowsPerLane=16 -jar "$jar" \
     bench --device cuda --layout $1 --dtype $2 --shapes 1,2,3
 done
+# The channels-last backward in one cooperative launch (nhwc_sums_dx: channel sums, a barrier per sample, each CTA
+# folding its groups' partials, dx re-read from L2; off until timed) against the three launches above: channels-last
+# backward took 1.9-2.1x channels-first's time at N = 1 and 2.
+for v in "nhwc fp32" "nhwc bf16"; do
+  set -- $v
+  step "bench cooperativeRereads=on $v" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.cooperativeRereads=on -jar "$jar" \
+    bench --device cuda --layout $1 --dtype $2 --shapes 1,2,3
+done
 # Host time per call, kernel parameters passed from a pinned block (default) and as JCuda arrays (before); *Call
 # includes draining the stream (the larger of host and GPU time), *Enqueue is the host alone.
 step jmh 110 "$out/jmh.txt" "$java" -cp "$cp" io.github.groupnorm4j.bench.BenchmarksMain CudaHostOverhead \

@@ -9,6 +9,8 @@ import io.github.groupnorm4j.GroupNormSpec;
 import io.github.groupnorm4j.HostArrays;
 import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.emu.EmuOptions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
@@ -586,8 +588,22 @@ public final class CudaGroupNorm implements GroupNorm {
             return;
         }
         if (spec.layout() == Layout.NHWC) {
-            long groupCoefs = sumDy + sumsCount(spec) * Sizeof.FLOAT;
             boolean vectorized = vectorizable(spec, dy, x) && vectorizable(spec, x, dx);
+            LaunchPlanner.NhwcWavePlan nhwcSumsDx = nhwcBackwardWavePlan(spec, vectorized);
+            if (nhwcSumsDx != null) {
+                // One launch: per-(n, c) totals in the forward partials' room, then its last block reduces dγ/dβ
+                // (counters[0], left at zero); its barrier words are the slice barriers' first N.
+                LaunchPlanner.ColumnPlan cols = nhwcSumsDx.columns();
+                long totalDyXhat = workspace.address();
+                kernels.launch(k.backwardNhwcSumsDx, cols.shape(), stream, KernelArgs.create().pointer(dy).pointer(x)
+                        .pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat).pointer(sumDy)
+                        .pointer(totalDyXhat).pointer(totalDyXhat + (long) n * c * Sizeof.FLOAT).pointer(dx)
+                        .pointer(dgamma == 0 && dbeta == 0 ? 0 : counters.address()).pointer(dgamma).pointer(dbeta)
+                        .i32(n).i32(c).i32(g).i64(hw).i32(cols.cols()).i32(cols.rowChunks()).i32(activation)
+                        .i32(vectorized ? 1 : 0).pointer(sliceBarriers()).i32(nhwcSumsDx.samplesPerWave()));
+                return;
+            }
+            long groupCoefs = sumDy + sumsCount(spec) * Sizeof.FLOAT;
             LaunchPlanner.ColumnPlan sums = planner.columns(spec, vectorized, FLOAT2_BYTES);
             kernels.launch(k.backwardNhwcChannelSums, sums.shape(), stream, KernelArgs.create().pointer(dy)
                     .pointer(x).pointer(mean).pointer(rstd).pointer(gamma).pointer(beta).pointer(sumDyXhat)
@@ -622,6 +638,25 @@ public final class CudaGroupNorm implements GroupNorm {
     /** The one-launch backward for {@code spec} on this device, or null (see LaunchPlanner.backwardSumsDx). */
     private LaunchPlanner.WavePlan backwardWavePlan(GroupNormSpec spec) {
         return planner.backwardSumsDx(spec, kernels.of(spec.dtype()).sumsDxBlocksPerSm, device.l2CacheBytes());
+    }
+
+    /** The one-launch channels-last backward for {@code spec} on this device, or null (LaunchPlanner). */
+    private LaunchPlanner.NhwcWavePlan nhwcBackwardWavePlan(GroupNormSpec spec, boolean vectorized) {
+        return planner.backwardNhwcSumsDx(spec, vectorized, kernels.of(spec.dtype()).nhwcSumsDxBlocksPerSm,
+                device.l2CacheBytes());
+    }
+
+    /** The one-launch channels-last backward's plans for {@code spec}, vectorized or not (sizes the workspace). */
+    private List<LaunchPlanner.NhwcWavePlan> nhwcBackwardWavePlans(GroupNormSpec spec) {
+        List<LaunchPlanner.NhwcWavePlan> plans = new ArrayList<>(2);
+        for (boolean vectorized : spec.channels() % LaunchPlanner.vectorWidth(spec) == 0
+                ? new boolean[] {false, true} : new boolean[] {false}) {
+            LaunchPlanner.NhwcWavePlan p = nhwcBackwardWavePlan(spec, vectorized);
+            if (p != null) {
+                plans.add(p);
+            }
+        }
+        return plans;
     }
 
     /** " x K waves" where a one-launch two-pass kernel takes more than one wave. */
@@ -659,6 +694,7 @@ public final class CudaGroupNorm implements GroupNorm {
             String cluster = "nhwc_cluster(" + LaunchPlanner.SLICE_CLUSTER + ")";
             LaunchPlanner.Shape fwdCooperative = planner.forwardCooperative(spec);
             LaunchPlanner.Shape bwdCooperative = planner.backwardCooperative(spec);
+            LaunchPlanner.NhwcWavePlan nhwcSumsDx = nhwcBackwardWavePlan(spec, vectorized);
             String fwd = planner.forwardFused(spec) != null ? "nhwc_fused"
                     : planner.forwardCluster(spec, kernels.hasClusterKernels) != null ? cluster
                     : fwdCooperative != null ? "nhwc_cooperative(" + parts(spec, fwdCooperative) + ")"
@@ -666,6 +702,8 @@ public final class CudaGroupNorm implements GroupNorm {
             String bwd = planner.backwardFused(spec) != null ? "nhwc_fused"
                     : planner.backwardCluster(spec, kernels.hasClusterKernels) != null ? cluster
                     : bwdCooperative != null ? "nhwc_cooperative(" + parts(spec, bwdCooperative) + ")+gamma_beta"
+                    : nhwcSumsDx != null ? "nhwc_sums_dx(" + nhwcSumsDx.columns().rowChunks() + ")"
+                            + (nhwcSumsDx.waves() == 1 ? "" : " x " + nhwcSumsDx.waves() + " waves")
                     : "nhwc_channel_sums" + chunks + "+group_coefs+dx";
             return "fwd " + fwd + "; bwd " + bwd + (vectorized ? "" : " (scalar channels)");
         }
@@ -704,9 +742,9 @@ public final class CudaGroupNorm implements GroupNorm {
 
     // Workspace: the forward partials (channels-first split statistics [3·N·G·splits], channels-last Welford
     // partials [3·N·(G + column blocks)·rowChunks at most], or what the cooperative kernels exchange: [3·N·G·parts]
-    // forward, [2·N·C·parts] backward), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last,
+    // forward, [2·N·C·parts] backward; the one-launch channels-last backward's per-(n, c) totals [2·N·C]), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last,
     // the group coefficients [2·N·G]; all are written before they are read. The split-statistics counters [N·G] and the cooperative
-    // kernels' slice barriers [N·G] (the one-launch backward uses the first G) live apart: they must start at zero, and every launch leaves them so (the
+    // kernels' slice barriers [N·G] (the one-launch backwards use the first G, or N channels-last) live apart: they must start at zero, and every launch leaves them so (the
     // barriers: their low 31 bits; bit 31 flips at each use, which would break a counter, hence two buffers), so
     // they are cleared only when they grow.
     private long sumsCount(GroupNormSpec spec) {
@@ -714,6 +752,9 @@ public final class CudaGroupNorm implements GroupNorm {
         LaunchPlanner.WavePlan sumsDx = backwardWavePlan(spec);
         if (sumsDx != null) {
             chunks = Math.max(chunks, sumsDx.shape().gridY);
+        }
+        for (LaunchPlanner.NhwcWavePlan p : nhwcBackwardWavePlans(spec)) {
+            chunks = Math.max(chunks, p.columns().rowChunks());
         }
         return (long) spec.batch() * spec.channels() * chunks;
     }
@@ -728,6 +769,9 @@ public final class CudaGroupNorm implements GroupNorm {
                 bwd != null ? 2L * spec.channelsPerGroup() * bwd.gridX : 0),
                 statsApply != null ? 3L * spec.channelsPerGroup() * statsApply.shape().gridY
                         * spec.sliceCount() : 0);
+        if (!nhwcBackwardWavePlans(spec).isEmpty()) {  // its per-(n, c) totals
+            exchanged = Math.max(exchanged, 2L * spec.batch() * spec.channels());
+        }
         // Rounded up to 16 bytes: the sums and group coefficients after it are stored as float2.
         return (Math.max(3L * states, exchanged) + 3) / 4 * 4 * Sizeof.FLOAT;
     }

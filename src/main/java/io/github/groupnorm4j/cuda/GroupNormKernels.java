@@ -57,6 +57,8 @@ final class GroupNormKernels {
         final int statsApplyBlocksPerSm;
         final GpuDriver.Kernel backwardSumsDx;
         final int sumsDxBlocksPerSm;
+        final GpuDriver.Kernel backwardNhwcSumsDx;
+        final int nhwcSumsDxBlocksPerSm;
 
         private Typed(GpuDriver driver, GpuDriver.Module forward, GpuDriver.Module backward, String suffix,
                       boolean hopper, int maxDynamicShared) {
@@ -90,6 +92,9 @@ final class GroupNormKernels {
             this.backwardSumsDx = driver.function(backward, "groupnorm_backward_sums_dx_" + suffix);
             this.sumsDxBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(backwardSumsDx,
                     LaunchPlanner.WAVE_THREADS, 0);
+            this.backwardNhwcSumsDx = driver.function(backward, "groupnorm_backward_nhwc_sums_dx_" + suffix);
+            this.nhwcSumsDxBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(backwardNhwcSumsDx,
+                    LaunchPlanner.NHWC_WAVE_THREADS, LaunchPlanner.NHWC_WAVE_SHARED_LIMIT);
             driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
             driver.allowDynamicSharedMemory(forwardCooperative, maxDynamicShared);
             driver.allowDynamicSharedMemory(forwardNhwcCooperative, maxDynamicShared);

@@ -15,7 +15,8 @@ import io.github.groupnorm4j.Layout;
  *
  * <p>Channels-last ({@link Layout#NHWC}): statistics per column and row chunk, a per-slice merge, then the map
  * (three launches forward); backward channel sums, group coefficients with dγ/dβ, then dx (three launches). Blocks
- * own fixed column vectors and walk rows, see {@link #columns}.
+ * own fixed column vectors and walk rows, see {@link #columns}. With {@code cooperativeRereads} the channels-last
+ * backward is one cooperative launch instead ({@link #backwardNhwcSumsDx}).
  */
 final class LaunchPlanner {
     /** Resident threads per SM we aim to fill on every supported architecture (sm_75 holds 1024, sm_80+ 2048). */
@@ -35,8 +36,9 @@ final class LaunchPlanner {
      * tensor (bytes) the cooperative one-pass kernels take when one block cannot stage a slice (0: never);
      * {@code cooperativeChannelsFirstForward}: the channels-first cooperative forward at any size;
      * {@code lastUseRereads}: that second pass loads x and dy evict-first (cuda LastUseLoad);
-     * {@code cooperativeRereads}: the channels-first two-pass paths in one cooperative launch each, in waves that
-     * re-read from L2 ({@link #forwardStatsApply}, {@link #backwardSumsDx}) instead of two launches.
+     * {@code cooperativeRereads}: the two-pass paths in one cooperative launch each, in waves that re-read from L2
+     * ({@link #forwardStatsApply}, {@link #backwardSumsDx} instead of two launches; the channels-last backward,
+     * {@link #backwardNhwcSumsDx}, instead of three).
      */
     record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads,
                   long cooperativeLimit, boolean cooperativeChannelsFirstForward, boolean lastUseRereads,
@@ -130,10 +132,11 @@ final class LaunchPlanner {
     }
 
     /**
-     * System property for timing the channels-first two-pass paths both ways: {@code off} (the default: statistics,
-     * then the map; channel sums, then dx; two launches each) or {@code on} (each in one cooperative launch, in waves
-     * that re-read from L2: {@link #forwardStatsApply}, {@link #backwardSumsDx}). Not the default until a GPU has
-     * timed it.
+     * System property for timing the two-pass paths both ways: {@code off} (the default: statistics, then the map;
+     * channel sums, then dx; two launches each channels-first, three for the channels-last backward) or {@code on}
+     * (each in one cooperative launch, in waves that re-read from L2: {@link #forwardStatsApply},
+     * {@link #backwardSumsDx}, {@link #backwardNhwcSumsDx}; the channels-last forward keeps its three launches). Not
+     * the default until a GPU has timed it.
      */
     public static final String COOPERATIVE_REREADS_PROPERTY = "groupnorm4j.cooperativeRereads";
 
@@ -410,6 +413,73 @@ final class LaunchPlanner {
         long byWork = ceilDiv(hw, (long) tuning.minElementsPerThread() * block);
         int chunks = (int) Math.max(1, Math.min(MAX_GRID_Y, Math.min(resident / rows, byWork)));
         return new WavePlan(new Shape(rows, chunks, block, 0, true), unitsPerWave, (int) waves);
+    }
+
+    /** Block of the one-launch channels-last backward (cuda nhwc_sums_dx). */
+    static final int NHWC_WAVE_THREADS = MAX_COLUMN_THREADS;
+    /**
+     * The most dynamic shared memory the one-launch channels-last backward may take: its blocks per SM are queried
+     * at this size, so no plan may need more (a cooperative grid sized by the query must stay resident).
+     */
+    static final int NHWC_WAVE_SHARED_LIMIT = 32 * 1024;
+    /** Bytes of a row one column block of the one-launch channels-last backward reads: two 32-byte sectors. */
+    private static final int NHWC_WAVE_ROW_BYTES = 64;
+    /**
+     * The most partial sums one CTA of the one-launch channels-last backward folds after its barrier (the channels
+     * of the groups its columns touch, times the row chunks): 16 per thread, a few L2 round trips.
+     */
+    static final int NHWC_WAVE_FOLD_PARTIALS = 4096;
+
+    /**
+     * The one-launch channels-last backward (cuda nhwc_sums_dx: per-(n, c, chunk) sums, a barrier per sample, each
+     * CTA folding the partials of its columns' groups, then dx re-read by the CTA that summed it), or null when the
+     * tuning leaves it off, the layout is channels-first, or a sample's column blocks exceed the resident CTAs.
+     * Samples in waves, as {@link #waves}: x and dy take two thirds of the L2. Column blocks are narrow (64 bytes of a
+     * row, a power of two up to 32 vectors, whole 256-thread blocks of lanes) so that a CTA folds few partials: the
+     * channels of its groups times the row chunks, at most {@value #NHWC_WAVE_FOLD_PARTIALS}. Grid (samples per wave
+     * · row chunks, column blocks).
+     */
+    NhwcWavePlan backwardNhwcSumsDx(GroupNormSpec spec, boolean vectorized, int blocksPerSm, long l2Bytes) {
+        if (!tuning.cooperativeRereads() || spec.layout() != Layout.NHWC || blocksPerSm < 1) {
+            return null;
+        }
+        int v = vectorized ? vectorWidth(spec) : 1;
+        if (spec.channels() % v != 0) {
+            throw new IllegalArgumentException("16-byte channel vectors need C divisible by " + v + ", got C="
+                    + spec.channels());
+        }
+        long vectors = spec.channels() / v;
+        long byBytes = Math.max(1, NHWC_WAVE_ROW_BYTES / (v * spec.dtype().bytes()));
+        int cols = (int) Long.highestOneBit(Math.min(32, Math.min(vectors, byBytes)));
+        long columnBlocks = ceilDiv(vectors, cols);
+        long resident = (long) blocksPerSm * multiprocessors;
+        if (columnBlocks > Math.min(resident, MAX_GRID_Y)) {
+            return null;
+        }
+        long cg = spec.channelsPerGroup();
+        long most = Math.min(spec.channels(), ((long) cols * v + cg - 2) / cg * cg + cg);
+        long shared = Math.max(8L * v * cols * (NHWC_WAVE_THREADS / 32), 8 * (most + most / cg));
+        if (shared > NHWC_WAVE_SHARED_LIMIT) {
+            return null;
+        }
+        long n = spec.batch();
+        long hw = spec.spatialSize();
+        long sampleBytes = 2L * spec.dtype().bytes() * hw * spec.channels();
+        long byL2 = Math.max(1, l2Bytes * 2 / 3 / Math.max(1, sampleBytes));
+        long mostPerWave = Math.min(n, Math.min(resident / columnBlocks, byL2));
+        long waves = ceilDiv(n, mostPerWave);
+        long samplesPerWave = ceilDiv(n, waves);
+        long byResident = resident / (samplesPerWave * columnBlocks);
+        long byWork = ceilDiv(hw, (long) (NHWC_WAVE_THREADS / cols) * tuning.nhwcRowsPerLane());
+        long byFold = Math.max(1, NHWC_WAVE_FOLD_PARTIALS / most);
+        int rowChunks = (int) Math.max(1, Math.min(byResident, Math.min(byWork, byFold)));
+        Shape shape = new Shape(samplesPerWave * rowChunks, (int) columnBlocks, NHWC_WAVE_THREADS, (int) shared, true);
+        return new NhwcWavePlan(new ColumnPlan(shape, cols, rowChunks, vectorized, v), (int) samplesPerWave,
+                (int) waves);
+    }
+
+    /** A launch of the one-launch channels-last backward: its columns and grid, samples per wave, and the waves. */
+    record NhwcWavePlan(ColumnPlan columns, int samplesPerWave, int waves) {
     }
 
     /** A launch of a one-launch two-pass kernel: its grid, the units (slices or groups) per wave, and the waves. */

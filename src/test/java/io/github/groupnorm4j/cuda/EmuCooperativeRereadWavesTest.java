@@ -24,8 +24,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The one-launch two-pass kernels in several waves (of slices forward, of channel groups backward), which the check
- * shapes never need on the emulated H100 ({@link EmuCooperativeRereadsContractTest} runs them in one): on a device
+ * The one-launch two-pass kernels in several waves (of slices forward, of channel groups backward; of samples for the
+ * channels-last backward), which the check shapes never need on the emulated H100
+ * ({@link EmuCooperativeRereadsContractTest}, {@link EmuCooperativeRereadsChannelsLastContractTest} run them in one):
+ * on a device
  * that reports a 16 KiB L2 (a wave is then as many units as have their re-read within their share of it, often one)
  * and on one that holds one block per SM (132 resident CTAs). The same CTAs take one unit after another, each with its
  * own barrier word; adversarial schedule, sanitizer on.
@@ -50,11 +52,23 @@ class EmuCooperativeRereadWavesTest {
                 CheckCase.suite(Layout.NCHW, DType.BF16, Activation.SILU)).flatMap(List::stream);
     }
 
+    Stream<CheckCase> channelsLastCases() {
+        return Stream.of(CheckCase.suite(Layout.NHWC, DType.FP32, Activation.SILU),
+                CheckCase.suite(Layout.NHWC, DType.BF16, Activation.NONE)).flatMap(List::stream);
+    }
+
+    Stream<CheckCase> allCases() {
+        return Stream.concat(cases(), channelsLastCases());
+    }
+
     @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
+    @MethodSource("allCases")
     void everyWaveMatchesTheReference(CheckCase c) {
         for (CudaGroupNorm gn : List.of(smallL2, oneBlockPerSm)) {
-            if (!gn.plan(c.spec()).contains("stats_apply") || !gn.plan(c.spec()).contains("sums_dx")) {
+            String plan = gn.plan(c.spec());
+            boolean oneLaunch = c.spec().layout() == Layout.NHWC ? plan.contains("nhwc_sums_dx")
+                    : plan.contains("stats_apply") && plan.contains("sums_dx");
+            if (!oneLaunch) {
                 continue;  // a unit's rows above 132 CTAs: two launches, checked elsewhere
             }
             List<CheckResult> failed = new Checker().check(gn, c).stream().filter(r -> !r.passed())
@@ -80,6 +94,25 @@ class EmuCooperativeRereadWavesTest {
         assertArrayEquals(f.y(), f2.y());
         assertArrayEquals(f.mean(), f2.mean());
         assertArrayEquals(f.rstd(), f2.rstd());
+        BackwardResult a = smallL2.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
+        BackwardResult b = smallL2.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
+        assertArrayEquals(a.dx(), b.dx());
+        assertArrayEquals(a.dgamma(), b.dgamma());
+        assertArrayEquals(a.dbeta(), b.dbeta());
+    }
+
+    /**
+     * On the 16 KiB L2 a wave holds the samples whose x and dy fit two thirds of it: one, for the larger check shapes
+     * with more than one sample.
+     */
+    @Test
+    void theChannelsLastBackwardRunsInSeveralWavesAndGivesTheSameBitsTwice() {
+        List<String> plans = channelsLastCases().map(c -> smallL2.plan(c.spec())).collect(Collectors.toList());
+        long waved = plans.stream().filter(p -> p.matches(".*bwd nhwc_sums_dx\\(\\d+\\) x \\d+ waves.*")).count();
+        assertTrue(waved >= plans.size() / 5, waved + " of " + plans.size() + ": " + plans);
+        CheckCase c = channelsLastCases().filter(k -> smallL2.plan(k.spec()).contains("waves")
+                && k.spec().groups() >= 4 && k.spec().batch() >= 2).findFirst().orElseThrow();
+        ForwardResult f = smallL2.forward(c.spec(), c.x(), c.gamma(), c.beta());
         BackwardResult a = smallL2.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
         BackwardResult b = smallL2.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
         assertArrayEquals(a.dx(), b.dx());

@@ -55,6 +55,8 @@ class EmuTrafficTest {
                         90, "nhwc_fused", 1, "nhwc_fused", 2),
                 new Path("channels-last columns", Layout.NHWC, MULTI_LAUNCH, 90, "nhwc_stats", 2, "nhwc_channel_sums",
                         4),
+                new Path("channels-last one-launch two-pass backward", Layout.NHWC,
+                        MULTI_LAUNCH.withCooperativeRereads(true), 90, "nhwc_stats", 2, "nhwc_sums_dx", 2),
                 new Path("channels-last cooperative one-pass", Layout.NHWC,
                         new LaunchPlanner.Tuning(0, 16, false, Long.MAX_VALUE), 90, "nhwc_cooperative", 1,
                         "nhwc_cooperative", 2),

@@ -275,6 +275,78 @@ class LaunchPlannerTest {
     }
 
     @Test
+    void oneLaunchChannelsLastBackwardTakesSamplesInWavesWithNarrowColumnBlocks() {
+        long l2 = 60L << 20;
+        LaunchPlanner.Tuning defaults = LaunchPlanner.Tuning.forDevice(227 * 1024);
+        LaunchPlanner on = new LaunchPlanner(132, 227 * 1024, defaults.withCooperativeRereads(true));
+        List<GroupNormSpec> fp32 = BenchCase.suite(Layout.NHWC, DType.FP32, Activation.NONE);
+        List<GroupNormSpec> bf16 = BenchCase.suite(Layout.NHWC, DType.BF16, Activation.NONE);
+        assertEquals(null, new LaunchPlanner(132, 227 * 1024, defaults).backwardNhwcSumsDx(fp32.get(0), true, 3, l2),
+                "off by default");
+        assertEquals(null, on.backwardNhwcSumsDx(BenchCase.suite().get(0), true, 3, l2), "channels-last only");
+        // [1,128x128,256] fp32: 64-byte column blocks of 4 vectors (16 channels), 16 of them; 3 blocks per SM, 396
+        // resident: 24 row chunks; a CTA folds the 24 channels of the 3 groups its 16 channels may touch, x 24.
+        LaunchPlanner.NhwcWavePlan p = on.backwardNhwcSumsDx(fp32.get(0), true, 3, l2);
+        assertEquals(List.of(24L, 16, 256, 4, 24, 1, 1), List.of(p.columns().shape().gridX,
+                p.columns().shape().gridY, p.columns().shape().block, p.columns().cols(), p.columns().rowChunks(),
+                p.samplesPerWave(), p.waves()));
+        assertTrue(p.columns().shape().cooperative);
+        assertEquals(1024, p.columns().shape().sharedBytes, "the fold's scratch: 8 warps x 4 columns x 4 float2");
+        // [2,64x64,512] fp32: x and dy 16 MiB a sample, both in one wave; 32 column blocks, 6 chunks.
+        assertEquals(List.of(12L, 32, 6, 2, 1), nhwcPlan(on.backwardNhwcSumsDx(fp32.get(1), true, 3, l2)));
+        // bf16 [1,128x128,256]: 4 vectors of 8 channels, 8 column blocks; 2 blocks per SM: 33 chunks.
+        assertEquals(List.of(33L, 8, 33, 1, 1), nhwcPlan(on.backwardNhwcSumsDx(bf16.get(0), true, 2, l2)));
+        // [32,56x56,256] fp32: 6.1 MiB a sample, 6 fit two thirds of the L2: 6 waves (the last of 2), 4 chunks.
+        assertEquals(List.of(24L, 16, 4, 6, 6), nhwcPlan(on.backwardNhwcSumsDx(fp32.get(2), true, 3, l2)));
+        // Scalar channels: 16 columns of one fp32 channel (64 bytes of a row).
+        assertEquals(16, on.backwardNhwcSumsDx(fp32.get(0), false, 3, l2).columns().cols());
+        // G = 1: every CTA folds all 256 channels, so 16 chunks (4096 / 256) where 24 would fit.
+        GroupNormSpec layerNorm = fp32.get(0).toBuilder().layerNorm().build();
+        assertEquals(16, on.backwardNhwcSumsDx(layerNorm, true, 3, l2).columns().rowChunks());
+        for (GroupNormSpec s : allSpecs()) {
+            for (boolean vectorized : s.channels() % LaunchPlanner.vectorWidth(s) == 0 ? new boolean[] {false, true}
+                    : new boolean[] {false}) {
+                for (int blocksPerSm : new int[] {1, 2, 3}) {
+                    for (long l2Bytes : new long[] {1, 64 << 10, l2}) {
+                        LaunchPlanner.NhwcWavePlan w = on.backwardNhwcSumsDx(s, vectorized, blocksPerSm, l2Bytes);
+                        if (s.layout() == Layout.NCHW) {
+                            assertEquals(null, w, s.toString());
+                            continue;
+                        }
+                        int v = vectorized ? LaunchPlanner.vectorWidth(s) : 1;
+                        long vectors = s.channels() / v;
+                        // 64 bytes of a row, a power of two up to 32 vectors
+                        long cols = Long.highestOneBit(Math.min(32, Math.min(vectors,
+                                Math.max(1, 64 / (v * s.dtype().bytes())))));
+                        long columnBlocks = (vectors + cols - 1) / cols;
+                        if (w == null) {
+                            assertTrue(columnBlocks > 132L * blocksPerSm
+                                    || 8L * (s.channels() + s.groups()) > LaunchPlanner.NHWC_WAVE_SHARED_LIMIT,
+                                    s + " refused");
+                            continue;
+                        }
+                        LaunchPlanner.Shape shape = w.columns().shape();
+                        assertWithinLimits(s, shape, LaunchPlanner.NHWC_WAVE_THREADS);
+                        assertEquals(cols, w.columns().cols(), s.toString());
+                        assertEquals(columnBlocks, shape.gridY, s.toString());
+                        assertTrue(shape.gridX * shape.gridY <= 132L * blocksPerSm, s + " " + shape);
+                        assertEquals((long) w.samplesPerWave() * w.columns().rowChunks(), shape.gridX, s.toString());
+                        assertTrue((long) w.samplesPerWave() * w.waves() >= s.batch()
+                                && (long) w.samplesPerWave() * (w.waves() - 1) < s.batch(), s + " " + w);
+                        assertTrue(shape.sharedBytes <= LaunchPlanner.NHWC_WAVE_SHARED_LIMIT, s + " " + shape);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Grid x and y, row chunks, samples per wave and waves of the one-launch channels-last backward. */
+    private static List<Object> nhwcPlan(LaunchPlanner.NhwcWavePlan p) {
+        return List.of(p.columns().shape().gridX, p.columns().shape().gridY, p.columns().rowChunks(),
+                p.samplesPerWave(), p.waves());
+    }
+
+    @Test
     void oneLaunchForwardTakesSlicesInWavesWhoseXFitsHalfTheL2() {
         long l2 = 60L << 20;
         LaunchPlanner on = new LaunchPlanner(132, 227 * 1024,
