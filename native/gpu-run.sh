@@ -160,7 +160,7 @@ parallel "check --cooperative on" 150 "$out/checks.txt" "$java" -jar "$jar" chec
 parallel "check --cluster on" 150 "$out/checks.txt" "$java" -jar "$jar" check --device cuda \
   --fused-limit-kib 0 --cluster on --layout all --dtype fp32,bf16 --activation all
 parallel "check cooperativeRereads=on" 150 "$out/checks.txt" "$java" -Dgroupnorm4j.cooperativeRereads=on -jar "$jar" \
-  check --device cuda --fused-limit-kib 0 --cooperative off --layout nchw --dtype all --activation all
+  check --device cuda --fused-limit-kib 0 --cooperative off --layout all --dtype all --activation all
 parallel junit 150 "$out/tests.txt" "$java" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --scan-class-path "$kit/test-classes" --include-tag gpu --disable-banner --details=tree
 mkdir -p "$tmp/acc" "$tmp/accv"
@@ -171,7 +171,7 @@ parallel torch-accuracy-variants 150 "$out/tests.txt" python3 "$kit/torch_compar
 # compute-sanitizer, forward+backward: a small shape (one-block kernels) and one with a 1.4 MB slice at N*G = 2
 # (split statistics, elementwise map, two-launch backward); two variants; the cluster and cooperative kernels
 # (one-block kernels off, so the small shape takes them) in two variants each; the one-launch two-pass
-# kernels (stats_apply, sums_dx).
+# kernels (stats_apply, sums_dx, nhwc_sums_dx).
 # Four at a time.
 sanitize() {  # sanitize LABEL TOOL N C H W G LAYOUT DTYPE ACT [kernel flags, -Dproperty=value for java...]
   local label=$1 tool=$2 n=$3 c=$4 h=$5 w=$6 g=$7 layout=$8 dtype=$9 act=${10}; shift 10
@@ -193,7 +193,8 @@ cases=("2 24 7 9 6 nchw fp32 none|one-block" "1 8 300 300 2 nchw fp32 none|split
        "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cluster on|cluster nhwc bf16 silu"
        "2 24 7 9 6 nchw fp32 none --fused-limit-kib 0 --cooperative on|cooperative nchw"
        "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cooperative on|cooperative nhwc bf16 silu"
-       "2 24 7 9 6 nchw fp32 silu --fused-limit-kib 0 --cooperative off -Dgroupnorm4j.cooperativeRereads=on|stats_apply sums_dx")
+       "2 24 7 9 6 nchw fp32 silu --fused-limit-kib 0 --cooperative off -Dgroupnorm4j.cooperativeRereads=on|stats_apply sums_dx"
+       "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cooperative off -Dgroupnorm4j.cooperativeRereads=on|nhwc_sums_dx")
 (
   running=0
   for tool in memcheck racecheck synccheck initcheck; do
