@@ -323,6 +323,96 @@ __device__ __forceinline__ void for_each_row(const ColumnTile& t, const T* const
     }
 }
 
+// The one-launch channels-last kernels (nhwc_stats_apply, nhwc_sums_dx): after a barrier per sample, each CTA
+// folds the per-(n, c, chunk) partials of the groups its column block touches.
+// The groups a column block's channels [c_begin, c_end) touch, and all their channels.
+struct ColumnGroups {
+    int first_group, groups;
+    int first_channel, channels;
+};
+
+__device__ __forceinline__ ColumnGroups column_groups(int c_begin, int c_end, int channels_per_group) {
+    ColumnGroups g;
+    g.first_group = c_begin / channels_per_group;
+    g.groups = (c_end - 1) / channels_per_group + 1 - g.first_group;
+    g.first_channel = g.first_group * channels_per_group;
+    g.channels = g.groups * channels_per_group;
+    return g;
+}
+
+// The most channels any column block of `block_channels` channels folds: its channels touch at most
+// ceil((block_channels - 1)/Cg) + 1 groups. The same in every CTA of the grid (LaunchPlanner sizes shared
+// memory with it).
+__device__ __forceinline__ int most_group_channels(int block_channels, int channels_per_group, int C) {
+    return min(C, ((block_channels + channels_per_group - 2) / channels_per_group + 1) * channels_per_group);
+}
+
+// Folds the V per-channel values of every lane of a column into threads 0..cols-1 (thread c holds column c's): a
+// shuffle tree over each warp's lanes of a column, then the warps in order through `scratch`
+// (sizeof(S)*V*cols*warps bytes). cols is a power of two up to 32, so a warp holds whole lanes. Whole block.
+template <int V, typename S, typename Combine>
+__device__ __forceinline__ void fold_columns(S (&v)[V], int cols, S* scratch, Combine combine) {
+    const unsigned lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
+    for (unsigned offset = kWarpSize / 2; offset >= static_cast<unsigned>(cols); offset >>= 1) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) v[k] = combine(v[k], shuffle_down(v[k], offset));
+    }
+    if (lane < static_cast<unsigned>(cols)) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) scratch[(warp * cols + lane) * V + k] = v[k];
+    }
+    __syncthreads();
+    if (threadIdx.x < static_cast<unsigned>(cols)) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+            S total = combine.identity();
+            for (unsigned w = 0; w < blockDim.x / kWarpSize; ++w) {
+                total = combine(total, scratch[(w * cols + threadIdx.x) * V + k]);
+            }
+            v[k] = total;
+        }
+    }
+}
+
+// Folds each of `channels` channels' `row_chunks` partials, load(i, chunk), into store(i, total) over the whole
+// block: a team of lanes per channel, each lane folding the chunks `team` apart in order, then a shuffle tree. The
+// team size comes from `most` (most_group_channels, the same in every CTA of the grid), so every CTA that folds
+// channel i gets the same bits. store runs in each team's first lane.
+template <typename Combine, typename Load, typename Store>
+__device__ __forceinline__ void fold_chunks_by_team(int channels, int row_chunks, int most, Combine combine,
+                                                    Load load, Store store) {
+    unsigned team = 1;
+    while (team < kWarpSize && 2 * team * most <= blockDim.x) team *= 2;
+    const unsigned teams = blockDim.x / team, member = threadIdx.x % team;
+    for (int i0 = 0; i0 < channels; i0 += teams) {  // the same trips in every warp: the shuffles need them all
+        const int i = i0 + static_cast<int>(threadIdx.x / team);
+        auto total = combine.identity();
+        if (i < channels) {
+#pragma unroll 4
+            for (int chunk = static_cast<int>(member); chunk < row_chunks; chunk += team) {
+                total = combine(total, load(i, chunk));
+            }
+        }
+        total = team_reduce_to_first(total, combine, team);
+        if (member == 0 && i < channels) store(i, total);
+    }
+}
+
+// For each of `groups` groups of `channels_per_group` channels, one warp folds add(acc, k, j) over channels j of
+// group k (lanes j apart, then a shuffle tree: the bits depend only on the group) into store(k, acc), in lane 0.
+// Whole block.
+template <typename Combine, typename Add, typename Store>
+__device__ __forceinline__ void fold_groups_by_warp(int groups, int channels_per_group, Combine combine, Add add,
+                                                    Store store) {
+    const unsigned lane = threadIdx.x % kWarpSize;
+    for (int k = static_cast<int>(threadIdx.x / kWarpSize); k < groups; k += blockDim.x / kWarpSize) {
+        auto acc = combine.identity();
+        for (int j = static_cast<int>(lane); j < channels_per_group; j += kWarpSize) add(acc, k, j);
+        acc = warp_reduce_to_lane0(acc, combine);
+        if (lane == 0) store(k, acc);
+    }
+}
+
 // Slice (n, g) of a channels-last tensor as the one-block channels-last kernels stage it: element
 // j is position j / Cg, channel j % Cg, at base + position*C + channel.
 struct NhwcSliceIndex {

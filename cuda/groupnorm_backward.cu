@@ -999,55 +999,6 @@ GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_BACKWARD_COOPERATIVE)
 // ===========================================================================
 namespace groupnorm4j {
 
-// The groups a column block's channels [c_begin, c_end) touch, and all their channels.
-struct ColumnGroups {
-    int first_group, groups;
-    int first_channel, channels;
-};
-
-__device__ __forceinline__ ColumnGroups column_groups(int c_begin, int c_end, int channels_per_group) {
-    ColumnGroups g;
-    g.first_group = c_begin / channels_per_group;
-    g.groups = (c_end - 1) / channels_per_group + 1 - g.first_group;
-    g.first_channel = g.first_group * channels_per_group;
-    g.channels = g.groups * channels_per_group;
-    return g;
-}
-
-// The most channels any column block of `block_channels` channels folds: its channels touch at most
-// ceil((block_channels - 1)/Cg) + 1 groups. The same in every CTA of the grid (LaunchPlanner sizes shared
-// memory with it).
-__device__ __forceinline__ int most_group_channels(int block_channels, int channels_per_group, int C) {
-    return min(C, ((block_channels + channels_per_group - 2) / channels_per_group + 1) * channels_per_group);
-}
-
-// Folds the V per-channel sums of every lane of a column into threads 0..cols-1 (thread c holds column c's): a
-// shuffle tree over each warp's lanes of a column, then the warps in order through `scratch`
-// (8*V*cols*warps bytes). cols is a power of two up to 32, so a warp holds whole lanes. Whole block.
-template <int V>
-__device__ __forceinline__ void fold_column_sums(float2 (&sums)[V], int cols, float2* scratch) {
-    const unsigned lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
-    for (unsigned offset = kWarpSize / 2; offset >= static_cast<unsigned>(cols); offset >>= 1) {
-#pragma unroll
-        for (int k = 0; k < V; ++k) sums[k] = Float2Sum{}(sums[k], shuffle_down(sums[k], offset));
-    }
-    if (lane < static_cast<unsigned>(cols)) {
-#pragma unroll
-        for (int k = 0; k < V; ++k) scratch[(warp * cols + lane) * V + k] = sums[k];
-    }
-    __syncthreads();
-    if (threadIdx.x < static_cast<unsigned>(cols)) {
-#pragma unroll
-        for (int k = 0; k < V; ++k) {
-            float2 total = Float2Sum{}.identity();
-            for (unsigned w = 0; w < blockDim.x / kWarpSize; ++w) {
-                total = Float2Sum{}(total, scratch[(w * cols + threadIdx.x) * V + k]);
-            }
-            sums[k] = total;
-        }
-    }
-}
-
 // After sample n's barrier: the totals over the row chunks of every channel of the groups a column block
 // touches, into totals[] (and, where write_totals, the block's own channels [c_begin, c_end) to
 // total_dy_xhat/total_dy[n*C + c] for dgamma and dbeta), then each group's a and b into coefs[]. A channel's
@@ -1060,44 +1011,32 @@ __device__ __forceinline__ void column_group_coefs(const float* __restrict__ sum
                                                    long long n, int C, int channels_per_group, int row_chunks,
                                                    const ColumnGroups& cg, int most, int c_begin, int c_end,
                                                    bool write_totals, float2* totals, float2* coefs) {
-    unsigned team = 1;
-    while (team < kWarpSize && 2 * team * most <= blockDim.x) team *= 2;
-    const unsigned teams = blockDim.x / team, member = threadIdx.x % team;
-    for (int i0 = 0; i0 < cg.channels; i0 += teams) {  // the same trips in every warp: the shuffles need them all
-        const int i = i0 + static_cast<int>(threadIdx.x / team);
-        float2 s = Float2Sum{}.identity();
-        if (i < cg.channels) {
-            const long long at = (n * C + cg.first_channel + i) * row_chunks;
-#pragma unroll 4
-            for (int chunk = member; chunk < row_chunks; chunk += team) {
-                s.x += __ldcg(sum_dy_xhat + at + chunk);
-                s.y += __ldcg(sum_dy + at + chunk);
-            }
-        }
-        s = team_reduce_to_first(s, Float2Sum{}, team);
-        if (member == 0 && i < cg.channels) {
+    const long long first = n * C + cg.first_channel;
+    fold_chunks_by_team(
+        cg.channels, row_chunks, most, Float2Sum{},
+        [=](int i, int chunk) {
+            const long long at = (first + i) * row_chunks + chunk;
+            return make_float2(__ldcg(sum_dy_xhat + at), __ldcg(sum_dy + at));
+        },
+        [=](int i, const float2& s) {
             totals[i] = s;
             const int c = cg.first_channel + i;
             if (write_totals && c >= c_begin && c < c_end) {
                 total_dy_xhat[n * C + c] = s.x;
                 total_dy[n * C + c] = s.y;
             }
-        }
-    }
+        });
     __syncthreads();
-    const unsigned lane = threadIdx.x % kWarpSize;
-    for (int k = static_cast<int>(threadIdx.x / kWarpSize); k < cg.groups; k += blockDim.x / kWarpSize) {
-        float2 ab = Float2Sum{}.identity();  // (sum gamma*sum_dy, sum gamma*sum_dy_xhat), as group_ab
-        for (int j = static_cast<int>(lane); j < channels_per_group; j += kWarpSize) {
+    fold_groups_by_warp(
+        cg.groups, channels_per_group, Float2Sum{},
+        [=](float2& ab, int k, int j) {  // (sum gamma*sum_dy, sum gamma*sum_dy_xhat), as group_ab
             const int c = (cg.first_group + k) * channels_per_group + j;
             const acc_t gk = gamma != nullptr ? __ldg(gamma + c) : acc_t(1);
             const float2 s = totals[k * channels_per_group + j];
             ab.x = fmaf(gk, s.y, ab.x);
             ab.y = fmaf(gk, s.x, ab.y);
-        }
-        ab = warp_reduce_to_lane0(ab, Float2Sum{});
-        if (lane == 0) coefs[k] = ab;
-    }
+        },
+        [=](int k, const float2& ab) { coefs[k] = ab; });
     __syncthreads();
 }
 
@@ -1145,7 +1084,7 @@ __device__ __forceinline__ void nhwc_sums_dx(const T* __restrict__ dy, const T* 
         t.n = n0 + sample_in_wave;
         float2 sums[V];
         tile_channel_sums<T, V>(t, dy, x, mean, rstd, gamma, beta, C, G, hw, activation, sums);
-        fold_column_sums<V>(sums, cols, smem);
+        fold_columns<V>(sums, cols, smem, Float2Sum{});
         if (threadIdx.x < static_cast<unsigned>(cols) && t.active) {
 #pragma unroll
             for (int k = 0; k < V; ++k) {

@@ -440,8 +440,30 @@ __device__ __forceinline__ void nhwc_finalize(const T* __restrict__ x, const flo
     }
 }
 
-// y = activate((x - mean)*rstd*gamma[c] + beta[c]); each thread keeps its V channels' maps in
-// registers for all its rows.
+// y = activate((x - mean)*rstd*gamma[c] + beta[c]) over this thread's rows of the tile, stats_of(slice) giving the
+// SliceStats of slice n*G + g; each thread keeps its V channels' maps in registers for all its rows.
+template <typename T, int V, typename Load, typename StatsOf>
+__device__ __forceinline__ void tile_apply(const ColumnTile& t, const T* __restrict__ x, StatsOf stats_of,
+                                           const float* __restrict__ gamma, const float* __restrict__ beta,
+                                           T* __restrict__ y, int C, int G, long long hw, int activation) {
+    if (!t.active) return;
+    const int channels_per_group = C / G;
+    ChannelAffine affine[V];
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+        const int c = t.c0 + k;
+        const SliceStats s = stats_of(t.n * G + c / channels_per_group);
+        affine[k] = channel_affine(s.mean, s.rstd, gamma, beta, c);
+    }
+    const T* const tensors[1] = {x};
+    for_each_row<kApplyRowsInFlight, V, Load>(t, tensors, t.n * hw * C + t.c0, C, [&](long long at, acc_t (&v)[1][V]) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) v[0][k] = activate(affine[k](v[0][k]), activation);
+        store_channels<T, V>(y + at, v[0]);
+    });
+}
+
+// The map of nhwc_finalize's statistics.
 // Launch: as nhwc_stats, no shared memory; `reversed` and Load as forward_apply's.
 // Traffic: reads x once and writes y once (2*S*N*HW*C bytes) plus 8*N*G + 8*C bytes.
 template <typename T, int V, typename Load>
@@ -450,21 +472,9 @@ __device__ __forceinline__ void nhwc_apply(const T* __restrict__ x, const float*
                                            const float* __restrict__ beta, T* __restrict__ y, int C, int G,
                                            long long hw, int cols, int row_chunks, int activation, bool reversed) {
     const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reversed);
-    if (!t.active) return;
-    const int channels_per_group = C / G;
-    ChannelAffine affine[V];
-#pragma unroll
-    for (int k = 0; k < V; ++k) {
-        const int c = t.c0 + k;
-        const long long slice = t.n * G + c / channels_per_group;
-        affine[k] = channel_affine(__ldg(mean + slice), __ldg(rstd + slice), gamma, beta, c);
-    }
-    const T* const tensors[1] = {x};
-    for_each_row<kApplyRowsInFlight, V, Load>(t, tensors, t.n * hw * C + t.c0, C, [&](long long at, acc_t (&v)[1][V]) {
-#pragma unroll
-        for (int k = 0; k < V; ++k) v[0][k] = activate(affine[k](v[0][k]), activation);
-        store_channels<T, V>(y + at, v[0]);
-    });
+    tile_apply<T, V, Load>(
+        t, x, [=](long long slice) { return SliceStats{__ldg(mean + slice), __ldg(rstd + slice)}; }, gamma, beta, y,
+        C, G, hw, activation);
 }
 
 // One launch for small channels-last tensors: one block per slice stages its Cg*HW values (Cg
@@ -768,6 +778,144 @@ GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_COOPERATIVE)
     }
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_STATS_APPLY)
+
+namespace groupnorm4j {
+// Blocks of 256 nhwc_stats_apply must fit per SM (its grid is resident all at once, so this bounds a wave): fp32 3
+// (78 registers), 16-bit 2 (116); one more block spills in either.
+template <typename T>
+constexpr int kNhwcStatsApplyMinBlocks = sizeof(T) == 4 ? 3 : 2;
+
+// The channels-last forward in one cooperative launch, in waves of samples: the statistics, finalize and map of the
+// three channels-last kernels, with a barrier per sample in place of the two other launches. Each CTA accumulates
+// the Welford state of each channel of its tile (a row chunk of a 64-byte column block) around the channel's group's
+// first element, writes it per (n, c, chunk), meets the sample's other CTAs, folds the partials of every group its
+// columns touch (channels by teams over the chunks, then groups by warps, as nhwc_sums_dx: every CTA that needs a
+// group's statistics gets the same bits), then re-reads its tile -- read moments before on the same SM, so from L2
+// while a wave's x fits there -- and writes y. The CTA of chunk 0 whose columns hold a group's first channel writes
+// its mean and rstd. In a wave starting at sample n0, CTA (x, y) takes row chunk x % row_chunks of sample
+// n0 + x / row_chunks, column block y.
+// Launch (cooperative; every CTA resident): grid (samples_per_wave*row_chunks, ceil(C/V/cols)), block 256, cols a
+// power of two up to 32, dynamic shared memory max(12*V*cols*warps, 12*most + 20*(most/Cg)) bytes with
+// most = most_group_channels. `partials`: 3*N*C*row_chunks floats; `barrier`: N words, zeroed once. gamma/beta may
+// be null.
+// Traffic: reads x twice (the second time from L2 where it stayed), writes y once: 2*S*N*HW*C bytes of DRAM at
+// best, 3*S*N*HW*C at worst; plus 12*N*C*row_chunks bytes of partials (read by each of the sample's row_chunks
+// CTAs of a column block, from L2) and 8*N*G of statistics.
+template <typename T, int V>
+__device__ __forceinline__ void nhwc_stats_apply(const T* __restrict__ x, const float* __restrict__ gamma,
+                                                 const float* __restrict__ beta, T* __restrict__ y,
+                                                 float* __restrict__ mean, float* __restrict__ rstd,
+                                                 float* __restrict__ partials, int N, int C, int G, long long hw,
+                                                 int cols, int row_chunks, float eps, int activation,
+                                                 unsigned* __restrict__ barrier, int samples_per_wave) {
+    extern __shared__ float4 dynamic_smem[];
+    const int channels_per_group = C / G;
+    const int block_channels = cols * V;
+    const int c_begin = static_cast<int>(blockIdx.y) * block_channels;
+    const int c_end = min(C, c_begin + block_channels);
+    const ColumnGroups cg = column_groups(c_begin, c_end, channels_per_group);
+    const int most = most_group_channels(block_channels, channels_per_group, C);
+    // The fold's scratch before the barrier; then each folded channel, each group's state and its statistics.
+    WelfordState* const channel_states = reinterpret_cast<WelfordState*>(dynamic_smem);
+    WelfordState* const group_states = channel_states + most;
+    SliceStats* const group_stats = reinterpret_cast<SliceStats*>(group_states + most / channels_per_group);
+    ColumnTile t = column_tile(C, V, cols, hw, row_chunks, false);
+    const long long sample_in_wave = t.n;
+    const unsigned parts = static_cast<unsigned>(row_chunks) * gridDim.y;
+    const unsigned rank = static_cast<unsigned>(t.chunk) * gridDim.y + blockIdx.y;
+    // Once past the last sample (the last wave may be short), every later wave is too.
+    for (long long n0 = 0; n0 + sample_in_wave < N; n0 += samples_per_wave) {
+        t.n = n0 + sample_in_wave;
+        const T* const sample = x + t.n * hw * C;
+        ColumnWelford<V> stats;
+        if (t.active) {
+            acc_t shift[V];  // the first element of the channel's group: every partial of a group shares it
+#pragma unroll
+            for (int k = 0; k < V; ++k) {
+                const int c = t.c0 + k;
+                shift[k] = load_elem(sample + (c - c % channels_per_group));
+            }
+            const T* const tensors[1] = {sample};
+            for_each_row<kStatsRowsInFlight, V>(t, tensors, t.c0, C, [&](long long, acc_t (&v)[1][V]) {
+#pragma unroll
+                for (int k = 0; k < V; ++k) v[0][k] -= shift[k];
+                stats.add(v[0]);
+            });
+        }
+        WelfordState states[V];
+#pragma unroll
+        for (int k = 0; k < V; ++k) states[k] = stats.state(k);
+        fold_columns<V>(states, cols, channel_states, WelfordCombine{});
+        if (threadIdx.x < static_cast<unsigned>(cols) && t.active) {
+#pragma unroll
+            for (int k = 0; k < V; ++k) {
+                float* out = partials + 3 * ((t.n * C + t.c0 + k) * row_chunks + t.chunk);
+                out[0] = states[k].count;
+                out[1] = states[k].mean;
+                out[2] = states[k].m2;
+            }
+        }
+        slice_barrier(barrier + t.n, rank, parts);
+
+        const float* const first = partials + 3 * (t.n * C + cg.first_channel) * row_chunks;
+        fold_chunks_by_team(
+            cg.channels, row_chunks, most, WelfordCombine{},
+            [=](int i, int chunk) {
+                const float* p = first + 3 * (static_cast<long long>(i) * row_chunks + chunk);
+                return WelfordState{__ldcg(p), __ldcg(p + 1), __ldcg(p + 2)};
+            },
+            [=](int i, const WelfordState& s) { channel_states[i] = s; });
+        __syncthreads();
+        fold_groups_by_warp(
+            cg.groups, channels_per_group, WelfordCombine{},
+            [=](WelfordState& acc, int k, int j) {
+                acc = WelfordCombine{}(acc, channel_states[k * channels_per_group + j]);
+            },
+            [=](int k, const WelfordState& s) { group_states[k] = s; });
+        __syncthreads();
+        for (int k = 0; k < cg.groups; ++k) {  // whole block: finish_stats may re-read an overflowed slice
+            const int g = cg.first_group + k;
+            const T* const base = sample + g * channels_per_group;
+            const SliceStats s = finish_stats(group_states[k], load_elem(base), eps,
+                                              NhwcSliceLoader<T>{base, C, channels_per_group},
+                                              static_cast<long long>(channels_per_group) * hw);
+            if (threadIdx.x == 0) {
+                group_stats[k] = s;
+                if (t.chunk == 0 && g * channels_per_group >= c_begin) {
+                    mean[t.n * G + g] = s.mean;
+                    rstd[t.n * G + g] = s.rstd;
+                }
+            }
+        }
+        __syncthreads();
+        const long long first_slice = t.n * G + cg.first_group;
+        tile_apply<T, V, ReadOnlyLoad>(
+            t, x, [=](long long slice) { return group_stats[slice - first_slice]; }, gamma, beta, y, C, G, hw,
+            activation);
+        __syncthreads();  // every thread has its maps before the next wave's fold reuses the shared memory
+    }
+}
+}  // namespace groupnorm4j
+
+#define GROUPNORM4J_FORWARD_NHWC_STATS_APPLY(T, suffix)                                                            \
+    extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads,                                   \
+                                                 groupnorm4j::kNhwcStatsApplyMinBlocks<T>)                         \
+        groupnorm_forward_nhwc_stats_apply_##suffix(                                                               \
+            const T* __restrict__ x, const float* __restrict__ gamma, const float* __restrict__ beta,              \
+            T* __restrict__ y, float* __restrict__ mean, float* __restrict__ rstd, float* __restrict__ partials,   \
+            int N, int C, int G, long long hw, int cols, int row_chunks, float eps, int activation, int vectorized, \
+            unsigned* __restrict__ barrier, int samples_per_wave) {                                                \
+        if (vectorized) {                                                                                          \
+            groupnorm4j::nhwc_stats_apply<T, groupnorm4j::Elem<T>::kVec>(x, gamma, beta, y, mean, rstd, partials,  \
+                                                                         N, C, G, hw, cols, row_chunks, eps,       \
+                                                                         activation, barrier, samples_per_wave);   \
+        } else {                                                                                                   \
+            groupnorm4j::nhwc_stats_apply<T, 1>(x, gamma, beta, y, mean, rstd, partials, N, C, G, hw, cols,        \
+                                                row_chunks, eps, activation, barrier, samples_per_wave);           \
+        }                                                                                                          \
+    }
+
+GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC_STATS_APPLY)
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
 namespace groupnorm4j {

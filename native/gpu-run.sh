@@ -134,9 +134,10 @@ for v in "nhwc fp32" "nhwc bf16"; do
   step "bench nhwcRowsPerLane=16 $v" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.nhwcRowsPerLane=16 -jar "$jar" \
     bench --device cuda --layout $1 --dtype $2 --shapes 1,2,3
 done
-# The channels-last backward in one cooperative launch (nhwc_sums_dx: channel sums, a barrier per sample, each CTA
-# folding its groups' partials, dx re-read from L2; off until timed) against the three launches above: channels-last
-# backward took 1.9-2.1x channels-first's time at N = 1 and 2.
+# The channels-last two-pass paths in one cooperative launch each (nhwc_stats_apply, nhwc_sums_dx: statistics or
+# channel sums, a barrier per sample, each CTA folding its groups' partials, y or dx re-read from L2; off until timed)
+# against the three launches each above: at N = 1 and 2, channels-last took 2-2.5x channels-first's time (H200,
+# 2026-11-28).
 for v in "nhwc fp32" "nhwc bf16"; do
   set -- $v
   step "bench cooperativeRereads=on $v" 45 "$out/timings.txt" "$java" -Dgroupnorm4j.cooperativeRereads=on -jar "$jar" \
@@ -171,7 +172,7 @@ parallel torch-accuracy-variants 150 "$out/tests.txt" python3 "$kit/torch_compar
 # compute-sanitizer, forward+backward: a small shape (one-block kernels) and one with a 1.4 MB slice at N*G = 2
 # (split statistics, elementwise map, two-launch backward); two variants; the cluster and cooperative kernels
 # (one-block kernels off, so the small shape takes them) in two variants each; the one-launch two-pass
-# kernels (stats_apply, sums_dx, nhwc_sums_dx).
+# kernels (stats_apply, sums_dx; nhwc_stats_apply, nhwc_sums_dx).
 # Four at a time.
 sanitize() {  # sanitize LABEL TOOL N C H W G LAYOUT DTYPE ACT [kernel flags, -Dproperty=value for java...]
   local label=$1 tool=$2 n=$3 c=$4 h=$5 w=$6 g=$7 layout=$8 dtype=$9 act=${10}; shift 10
@@ -194,7 +195,7 @@ cases=("2 24 7 9 6 nchw fp32 none|one-block" "1 8 300 300 2 nchw fp32 none|split
        "2 24 7 9 6 nchw fp32 none --fused-limit-kib 0 --cooperative on|cooperative nchw"
        "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cooperative on|cooperative nhwc bf16 silu"
        "2 24 7 9 6 nchw fp32 silu --fused-limit-kib 0 --cooperative off -Dgroupnorm4j.cooperativeRereads=on|stats_apply sums_dx"
-       "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cooperative off -Dgroupnorm4j.cooperativeRereads=on|nhwc_sums_dx")
+       "2 24 7 9 6 nhwc bf16 silu --fused-limit-kib 0 --cooperative off -Dgroupnorm4j.cooperativeRereads=on|nhwc_stats_apply nhwc_sums_dx")
 (
   running=0
   for tool in memcheck racecheck synccheck initcheck; do

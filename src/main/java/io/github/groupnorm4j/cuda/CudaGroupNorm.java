@@ -506,7 +506,19 @@ public final class CudaGroupNorm implements GroupNorm {
         }
         if (spec.layout() == Layout.NHWC) {
             reserveOn(spec, stream);
-            LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorizable(spec, x, y), WELFORD_BYTES);
+            boolean vectorized = vectorizable(spec, x, y);
+            LaunchPlanner.NhwcWavePlan oneLaunch = nhwcForwardWavePlan(spec, vectorized);
+            if (oneLaunch != null) {
+                // Its Welford partials in the forward partials' room; its barrier words are the slice barriers' first N.
+                LaunchPlanner.ColumnPlan cols = oneLaunch.columns();
+                kernels.launch(k.forwardNhwcStatsApply, cols.shape(), stream, KernelArgs.create().pointer(x)
+                        .pointer(gamma).pointer(beta).pointer(y).pointer(mean).pointer(rstd)
+                        .pointer(workspace.address()).i32(spec.batch()).i32(c).i32(g).i64(hw).i32(cols.cols())
+                        .i32(cols.rowChunks()).f32(spec.eps()).i32(activation).i32(vectorized ? 1 : 0)
+                        .pointer(sliceBarriers()).i32(oneLaunch.samplesPerWave()));
+                return;
+            }
+            LaunchPlanner.ColumnPlan cols = planner.columns(spec, vectorized, WELFORD_BYTES);
             kernels.launch(k.forwardNhwcStats, cols.shape(), stream, KernelArgs.create().pointer(x)
                     .pointer(workspace.address()).i32(c).i32(g).i64(hw).i32(cols.cols()).i32(cols.rowChunks())
                     .i32(cols.vectorized() ? 1 : 0));
@@ -640,18 +652,28 @@ public final class CudaGroupNorm implements GroupNorm {
         return planner.backwardSumsDx(spec, kernels.of(spec.dtype()).sumsDxBlocksPerSm, device.l2CacheBytes());
     }
 
+    /** The one-launch channels-last forward for {@code spec} on this device, or null (LaunchPlanner). */
+    private LaunchPlanner.NhwcWavePlan nhwcForwardWavePlan(GroupNormSpec spec, boolean vectorized) {
+        return planner.forwardNhwcStatsApply(spec, vectorized, kernels.of(spec.dtype()).nhwcStatsApplyBlocksPerSm,
+                device.l2CacheBytes());
+    }
+
     /** The one-launch channels-last backward for {@code spec} on this device, or null (LaunchPlanner). */
     private LaunchPlanner.NhwcWavePlan nhwcBackwardWavePlan(GroupNormSpec spec, boolean vectorized) {
         return planner.backwardNhwcSumsDx(spec, vectorized, kernels.of(spec.dtype()).nhwcSumsDxBlocksPerSm,
                 device.l2CacheBytes());
     }
 
-    /** The one-launch channels-last backward's plans for {@code spec}, vectorized or not (sizes the workspace). */
-    private List<LaunchPlanner.NhwcWavePlan> nhwcBackwardWavePlans(GroupNormSpec spec) {
+    /**
+     * The one-launch channels-last forward's ({@code forward}) or backward's plans for {@code spec}, vectorized or
+     * not (sizes the workspace).
+     */
+    private List<LaunchPlanner.NhwcWavePlan> nhwcWavePlans(GroupNormSpec spec, boolean forward) {
         List<LaunchPlanner.NhwcWavePlan> plans = new ArrayList<>(2);
         for (boolean vectorized : spec.channels() % LaunchPlanner.vectorWidth(spec) == 0
                 ? new boolean[] {false, true} : new boolean[] {false}) {
-            LaunchPlanner.NhwcWavePlan p = nhwcBackwardWavePlan(spec, vectorized);
+            LaunchPlanner.NhwcWavePlan p = forward ? nhwcForwardWavePlan(spec, vectorized)
+                    : nhwcBackwardWavePlan(spec, vectorized);
             if (p != null) {
                 plans.add(p);
             }
@@ -663,6 +685,11 @@ public final class CudaGroupNorm implements GroupNorm {
     private static String wavesNote(LaunchPlanner.WavePlan p) {
         return (p.shape().gridY == 1 ? "" : "(" + p.shape().gridY + ")") + (p.waves() == 1 ? "" : " x " + p.waves()
                 + " waves");
+    }
+
+    /** "(row chunks)" and " x K waves" where it takes more than one, for a one-launch channels-last kernel. */
+    private static String nhwcWavesNote(LaunchPlanner.NhwcWavePlan p) {
+        return "(" + p.columns().rowChunks() + ")" + (p.waves() == 1 ? "" : " x " + p.waves() + " waves");
     }
 
     /** CTAs per slice of a cooperative launch. */
@@ -695,15 +722,16 @@ public final class CudaGroupNorm implements GroupNorm {
             LaunchPlanner.Shape fwdCooperative = planner.forwardCooperative(spec);
             LaunchPlanner.Shape bwdCooperative = planner.backwardCooperative(spec);
             LaunchPlanner.NhwcWavePlan nhwcSumsDx = nhwcBackwardWavePlan(spec, vectorized);
+            LaunchPlanner.NhwcWavePlan nhwcStatsApply = nhwcForwardWavePlan(spec, vectorized);
             String fwd = planner.forwardFused(spec) != null ? "nhwc_fused"
                     : planner.forwardCluster(spec, kernels.hasClusterKernels) != null ? cluster
                     : fwdCooperative != null ? "nhwc_cooperative(" + parts(spec, fwdCooperative) + ")"
+                    : nhwcStatsApply != null ? "nhwc_stats_apply" + nhwcWavesNote(nhwcStatsApply)
                     : "nhwc_stats" + chunks + "+finalize+apply";
             String bwd = planner.backwardFused(spec) != null ? "nhwc_fused"
                     : planner.backwardCluster(spec, kernels.hasClusterKernels) != null ? cluster
                     : bwdCooperative != null ? "nhwc_cooperative(" + parts(spec, bwdCooperative) + ")+gamma_beta"
-                    : nhwcSumsDx != null ? "nhwc_sums_dx(" + nhwcSumsDx.columns().rowChunks() + ")"
-                            + (nhwcSumsDx.waves() == 1 ? "" : " x " + nhwcSumsDx.waves() + " waves")
+                    : nhwcSumsDx != null ? "nhwc_sums_dx" + nhwcWavesNote(nhwcSumsDx)
                     : "nhwc_channel_sums" + chunks + "+group_coefs+dx";
             return "fwd " + fwd + "; bwd " + bwd + (vectorized ? "" : " (scalar channels)");
         }
@@ -742,7 +770,8 @@ public final class CudaGroupNorm implements GroupNorm {
 
     // Workspace: the forward partials (channels-first split statistics [3·N·G·splits], channels-last Welford
     // partials [3·N·(G + column blocks)·rowChunks at most], or what the cooperative kernels exchange: [3·N·G·parts]
-    // forward, [2·N·C·parts] backward; the one-launch channels-last backward's per-(n, c) totals [2·N·C]), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last,
+    // forward, [2·N·C·parts] backward; the one-launch channels-last kernels' per-(n, c, chunk) Welford states
+    // [3·N·C·chunks] forward, per-(n, c) totals [2·N·C] backward), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last,
     // the group coefficients [2·N·G]; all are written before they are read. The split-statistics counters [N·G] and the cooperative
     // kernels' slice barriers [N·G] (the one-launch backwards use the first G, or N channels-last) live apart: they must start at zero, and every launch leaves them so (the
     // barriers: their low 31 bits; bit 31 flips at each use, which would break a counter, hence two buffers), so
@@ -753,7 +782,7 @@ public final class CudaGroupNorm implements GroupNorm {
         if (sumsDx != null) {
             chunks = Math.max(chunks, sumsDx.shape().gridY);
         }
-        for (LaunchPlanner.NhwcWavePlan p : nhwcBackwardWavePlans(spec)) {
+        for (LaunchPlanner.NhwcWavePlan p : nhwcWavePlans(spec, false)) {
             chunks = Math.max(chunks, p.columns().rowChunks());
         }
         return (long) spec.batch() * spec.channels() * chunks;
@@ -769,8 +798,11 @@ public final class CudaGroupNorm implements GroupNorm {
                 bwd != null ? 2L * spec.channelsPerGroup() * bwd.gridX : 0),
                 statsApply != null ? 3L * spec.channelsPerGroup() * statsApply.shape().gridY
                         * spec.sliceCount() : 0);
-        if (!nhwcBackwardWavePlans(spec).isEmpty()) {  // its per-(n, c) totals
+        if (!nhwcWavePlans(spec, false).isEmpty()) {  // the one-launch channels-last backward's per-(n, c) totals
             exchanged = Math.max(exchanged, 2L * spec.batch() * spec.channels());
+        }
+        for (LaunchPlanner.NhwcWavePlan p : nhwcWavePlans(spec, true)) {  // its forward's per-(n, c, chunk) states
+            exchanged = Math.max(exchanged, 3L * spec.batch() * spec.channels() * p.columns().rowChunks());
         }
         // Rounded up to 16 bytes: the sums and group coefficients after it are stored as float2.
         return (Math.max(3L * states, exchanged) + 3) / 4 * 4 * Sizeof.FLOAT;

@@ -57,6 +57,8 @@ final class GroupNormKernels {
         final int statsApplyBlocksPerSm;
         final GpuDriver.Kernel backwardSumsDx;
         final int sumsDxBlocksPerSm;
+        final GpuDriver.Kernel forwardNhwcStatsApply;
+        final int nhwcStatsApplyBlocksPerSm;
         final GpuDriver.Kernel backwardNhwcSumsDx;
         final int nhwcSumsDxBlocksPerSm;
 
@@ -92,6 +94,9 @@ final class GroupNormKernels {
             this.backwardSumsDx = driver.function(backward, "groupnorm_backward_sums_dx_" + suffix);
             this.sumsDxBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(backwardSumsDx,
                     LaunchPlanner.WAVE_THREADS, 0);
+            this.forwardNhwcStatsApply = driver.function(forward, "groupnorm_forward_nhwc_stats_apply_" + suffix);
+            this.nhwcStatsApplyBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(forwardNhwcStatsApply,
+                    LaunchPlanner.NHWC_WAVE_THREADS, LaunchPlanner.NHWC_WAVE_SHARED_LIMIT);
             this.backwardNhwcSumsDx = driver.function(backward, "groupnorm_backward_nhwc_sums_dx_" + suffix);
             this.nhwcSumsDxBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(backwardNhwcSumsDx,
                     LaunchPlanner.NHWC_WAVE_THREADS, LaunchPlanner.NHWC_WAVE_SHARED_LIMIT);

@@ -15,8 +15,8 @@ import io.github.groupnorm4j.Layout;
  *
  * <p>Channels-last ({@link Layout#NHWC}): statistics per column and row chunk, a per-slice merge, then the map
  * (three launches forward); backward channel sums, group coefficients with dγ/dβ, then dx (three launches). Blocks
- * own fixed column vectors and walk rows, see {@link #columns}. With {@code cooperativeRereads} the channels-last
- * backward is one cooperative launch instead ({@link #backwardNhwcSumsDx}).
+ * own fixed column vectors and walk rows, see {@link #columns}. With {@code cooperativeRereads} each is one
+ * cooperative launch instead ({@link #forwardNhwcStatsApply}, {@link #backwardNhwcSumsDx}).
  */
 final class LaunchPlanner {
     /** Resident threads per SM we aim to fill on every supported architecture (sm_75 holds 1024, sm_80+ 2048). */
@@ -37,8 +37,8 @@ final class LaunchPlanner {
      * {@code cooperativeChannelsFirstForward}: the channels-first cooperative forward at any size;
      * {@code lastUseRereads}: that second pass loads x and dy evict-first (cuda LastUseLoad);
      * {@code cooperativeRereads}: the two-pass paths in one cooperative launch each, in waves that re-read from L2
-     * ({@link #forwardStatsApply}, {@link #backwardSumsDx} instead of two launches; the channels-last backward,
-     * {@link #backwardNhwcSumsDx}, instead of three).
+     * ({@link #forwardStatsApply}, {@link #backwardSumsDx} instead of two launches; channels-last
+     * {@link #forwardNhwcStatsApply}, {@link #backwardNhwcSumsDx} instead of three).
      */
     record Tuning(int fusedSharedLimit, int minElementsPerThread, boolean cluster, boolean reverseRereads,
                   long cooperativeLimit, boolean cooperativeChannelsFirstForward, boolean lastUseRereads,
@@ -133,10 +133,10 @@ final class LaunchPlanner {
 
     /**
      * System property for timing the two-pass paths both ways: {@code off} (the default: statistics, then the map;
-     * channel sums, then dx; two launches each channels-first, three for the channels-last backward) or {@code on}
+     * channel sums, then dx; two launches each channels-first, three channels-last) or {@code on}
      * (each in one cooperative launch, in waves that re-read from L2: {@link #forwardStatsApply},
-     * {@link #backwardSumsDx}, {@link #backwardNhwcSumsDx}; the channels-last forward keeps its three launches). Not
-     * the default until a GPU has timed it.
+     * {@link #backwardSumsDx}, {@link #forwardNhwcStatsApply}, {@link #backwardNhwcSumsDx}). Not the default until a
+     * GPU has timed it.
      */
     public static final String COOPERATIVE_REREADS_PROPERTY = "groupnorm4j.cooperativeRereads";
 
@@ -415,31 +415,53 @@ final class LaunchPlanner {
         return new WavePlan(new Shape(rows, chunks, block, 0, true), unitsPerWave, (int) waves);
     }
 
-    /** Block of the one-launch channels-last backward (cuda nhwc_sums_dx). */
+    /** Block of the one-launch channels-last kernels (cuda nhwc_stats_apply, nhwc_sums_dx). */
     static final int NHWC_WAVE_THREADS = MAX_COLUMN_THREADS;
     /**
-     * The most dynamic shared memory the one-launch channels-last backward may take: its blocks per SM are queried
+     * The most dynamic shared memory the one-launch channels-last kernels may take: their blocks per SM are queried
      * at this size, so no plan may need more (a cooperative grid sized by the query must stay resident).
      */
     static final int NHWC_WAVE_SHARED_LIMIT = 32 * 1024;
-    /** Bytes of a row one column block of the one-launch channels-last backward reads: two 32-byte sectors. */
+    /** Bytes of a row one column block of the one-launch channels-last kernels reads: two 32-byte sectors. */
     private static final int NHWC_WAVE_ROW_BYTES = 64;
     /**
-     * The most partial sums one CTA of the one-launch channels-last backward folds after its barrier (the channels
-     * of the groups its columns touch, times the row chunks): 16 per thread, a few L2 round trips.
+     * The most partials one CTA of the one-launch channels-last kernels folds after its barrier (the channels of the
+     * groups its columns touch, times the row chunks): 16 per thread, a few L2 round trips.
      */
     static final int NHWC_WAVE_FOLD_PARTIALS = 4096;
 
     /**
+     * The one-launch channels-last forward (cuda nhwc_stats_apply: per-(n, c, chunk) Welford partials, a barrier per
+     * sample, each CTA folding the partials of its columns' groups, then the map re-reading the CTA's tile), or null
+     * as {@link #backwardNhwcSumsDx}; a wave's x is re-read and its y written, so x takes half the L2.
+     */
+    NhwcWavePlan forwardNhwcStatsApply(GroupNormSpec spec, boolean vectorized, int blocksPerSm, long l2Bytes) {
+        // Shared: a Welford state per lane-folded column channel; per folded channel a state, per group a state
+        // and its mean and rstd.
+        return nhwcWaves(spec, vectorized, blocksPerSm, l2Bytes, 1, 12, 12, 20);
+    }
+
+    /**
      * The one-launch channels-last backward (cuda nhwc_sums_dx: per-(n, c, chunk) sums, a barrier per sample, each
      * CTA folding the partials of its columns' groups, then dx re-read by the CTA that summed it), or null when the
-     * tuning leaves it off, the layout is channels-first, or a sample's column blocks exceed the resident CTAs.
-     * Samples in waves, as {@link #waves}: x and dy take two thirds of the L2. Column blocks are narrow (64 bytes of a
-     * row, a power of two up to 32 vectors, whole 256-thread blocks of lanes) so that a CTA folds few partials: the
-     * channels of its groups times the row chunks, at most {@value #NHWC_WAVE_FOLD_PARTIALS}. Grid (samples per wave
-     * · row chunks, column blocks).
+     * tuning leaves it off, the layout is channels-first, or a sample's column blocks exceed the resident CTAs. Samples
+     * in waves, as {@link #waves}: x and dy take two thirds of the L2. Column blocks are narrow (64 bytes of a row, a
+     * power of two up to 32 vectors, whole 256-thread blocks of lanes) so that a CTA folds few partials: the channels
+     * of its groups times the row chunks, at most {@value #NHWC_WAVE_FOLD_PARTIALS}. Grid (samples per wave · row
+     * chunks, column blocks).
      */
     NhwcWavePlan backwardNhwcSumsDx(GroupNormSpec spec, boolean vectorized, int blocksPerSm, long l2Bytes) {
+        // Shared: a float2 of sums per lane-folded column channel; per folded channel its totals, per group a and b.
+        return nhwcWaves(spec, vectorized, blocksPerSm, l2Bytes, 2, 8, 8, 8);
+    }
+
+    /**
+     * Shared by the one-launch channels-last kernels: {@code tensors} tensors re-read per sample (x; x and dy), which
+     * take tensors/(tensors + 1) of the L2; shared memory from the bytes of a lane's value per channel (the fold
+     * before the barrier), of a folded channel and of a group (after it).
+     */
+    private NhwcWavePlan nhwcWaves(GroupNormSpec spec, boolean vectorized, int blocksPerSm, long l2Bytes, int tensors,
+                                   int laneBytes, int channelBytes, int groupBytes) {
         if (!tuning.cooperativeRereads() || spec.layout() != Layout.NHWC || blocksPerSm < 1) {
             return null;
         }
@@ -458,14 +480,15 @@ final class LaunchPlanner {
         }
         long cg = spec.channelsPerGroup();
         long most = Math.min(spec.channels(), ((long) cols * v + cg - 2) / cg * cg + cg);
-        long shared = Math.max(8L * v * cols * (NHWC_WAVE_THREADS / 32), 8 * (most + most / cg));
+        long shared = Math.max((long) laneBytes * v * cols * (NHWC_WAVE_THREADS / 32),
+                channelBytes * most + groupBytes * (most / cg));
         if (shared > NHWC_WAVE_SHARED_LIMIT) {
             return null;
         }
         long n = spec.batch();
         long hw = spec.spatialSize();
-        long sampleBytes = 2L * spec.dtype().bytes() * hw * spec.channels();
-        long byL2 = Math.max(1, l2Bytes * 2 / 3 / Math.max(1, sampleBytes));
+        long sampleBytes = (long) tensors * spec.dtype().bytes() * hw * spec.channels();
+        long byL2 = Math.max(1, l2Bytes * tensors / (tensors + 1) / Math.max(1, sampleBytes));
         long mostPerWave = Math.min(n, Math.min(resident / columnBlocks, byL2));
         long waves = ceilDiv(n, mostPerWave);
         long samplesPerWave = ceilDiv(n, waves);
@@ -478,7 +501,7 @@ final class LaunchPlanner {
                 (int) waves);
     }
 
-    /** A launch of the one-launch channels-last backward: its columns and grid, samples per wave, and the waves. */
+    /** A launch of a one-launch channels-last kernel: its columns and grid, samples per wave, and the waves. */
     record NhwcWavePlan(ColumnPlan columns, int samplesPerWave, int waves) {
     }
 

@@ -24,8 +24,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The one-launch two-pass kernels in several waves (of slices forward, of channel groups backward; of samples for the
- * channels-last backward), which the check shapes never need on the emulated H100
+ * The one-launch two-pass kernels in several waves (of slices forward, of channel groups backward; of samples
+ * channels-last), which the check shapes never need on the emulated H100
  * ({@link EmuCooperativeRereadsContractTest}, {@link EmuCooperativeRereadsChannelsLastContractTest} run them in one):
  * on a device
  * that reports a 16 KiB L2 (a wave is then as many units as have their re-read within their share of it, often one)
@@ -66,8 +66,7 @@ class EmuCooperativeRereadWavesTest {
     void everyWaveMatchesTheReference(CheckCase c) {
         for (CudaGroupNorm gn : List.of(smallL2, oneBlockPerSm)) {
             String plan = gn.plan(c.spec());
-            boolean oneLaunch = c.spec().layout() == Layout.NHWC ? plan.contains("nhwc_sums_dx")
-                    : plan.contains("stats_apply") && plan.contains("sums_dx");
+            boolean oneLaunch = plan.contains("stats_apply") && plan.contains("sums_dx");
             if (!oneLaunch) {
                 continue;  // a unit's rows above 132 CTAs: two launches, checked elsewhere
             }
@@ -102,17 +101,23 @@ class EmuCooperativeRereadWavesTest {
     }
 
     /**
-     * On the 16 KiB L2 a wave holds the samples whose x and dy fit two thirds of it: one, for the larger check shapes
-     * with more than one sample.
+     * On the 16 KiB L2 a wave holds the samples whose x fits half of it (forward) or whose x and dy fit two thirds
+     * (backward): one, for the larger check shapes with more than one sample.
      */
     @Test
-    void theChannelsLastBackwardRunsInSeveralWavesAndGivesTheSameBitsTwice() {
+    void theChannelsLastKernelsRunInSeveralWavesAndGiveTheSameBitsTwice() {
         List<String> plans = channelsLastCases().map(c -> smallL2.plan(c.spec())).collect(Collectors.toList());
-        long waved = plans.stream().filter(p -> p.matches(".*bwd nhwc_sums_dx\\(\\d+\\) x \\d+ waves.*")).count();
-        assertTrue(waved >= plans.size() / 5, waved + " of " + plans.size() + ": " + plans);
-        CheckCase c = channelsLastCases().filter(k -> smallL2.plan(k.spec()).contains("waves")
+        for (String kernel : List.of("fwd nhwc_stats_apply", "bwd nhwc_sums_dx")) {
+            long waved = plans.stream().filter(p -> p.matches(".*" + kernel + "\\(\\d+\\) x \\d+ waves.*")).count();
+            assertTrue(waved >= plans.size() / 5, kernel + ": " + waved + " of " + plans.size() + ": " + plans);
+        }
+        CheckCase c = channelsLastCases().filter(k -> smallL2.plan(k.spec()).matches(".*fwd .* x \\d+ waves; bwd .* x \\d+ waves.*")
                 && k.spec().groups() >= 4 && k.spec().batch() >= 2).findFirst().orElseThrow();
         ForwardResult f = smallL2.forward(c.spec(), c.x(), c.gamma(), c.beta());
+        ForwardResult f2 = smallL2.forward(c.spec(), c.x(), c.gamma(), c.beta());
+        assertArrayEquals(f.y(), f2.y());
+        assertArrayEquals(f.mean(), f2.mean());
+        assertArrayEquals(f.rstd(), f2.rstd());
         BackwardResult a = smallL2.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
         BackwardResult b = smallL2.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
         assertArrayEquals(a.dx(), b.dx());

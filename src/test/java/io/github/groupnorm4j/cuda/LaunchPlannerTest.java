@@ -340,7 +340,43 @@ class LaunchPlannerTest {
         }
     }
 
-    /** Grid x and y, row chunks, samples per wave and waves of the one-launch channels-last backward. */
+    /**
+     * The channels-last forward's plan is the backward's with x alone re-read (half the L2) and Welford states (12
+     * bytes) where the backward folds float2 sums.
+     */
+    @Test
+    void oneLaunchChannelsLastForwardTakesSamplesInWavesWhoseXFitsHalfTheL2() {
+        long l2 = 60L << 20;
+        LaunchPlanner on = new LaunchPlanner(132, 227 * 1024,
+                LaunchPlanner.Tuning.forDevice(227 * 1024).withCooperativeRereads(true));
+        List<GroupNormSpec> fp32 = BenchCase.suite(Layout.NHWC, DType.FP32, Activation.NONE);
+        assertEquals(null, new LaunchPlanner(132, 227 * 1024, LaunchPlanner.Tuning.forDevice(227 * 1024))
+                .forwardNhwcStatsApply(fp32.get(0), true, 3, l2), "off by default");
+        assertEquals(null, on.forwardNhwcStatsApply(BenchCase.suite().get(0), true, 3, l2), "channels-last only");
+        LaunchPlanner.NhwcWavePlan p = on.forwardNhwcStatsApply(fp32.get(0), true, 3, l2);
+        assertEquals(List.of(24L, 16, 24, 1, 1), nhwcPlan(p), "[1,128x128,256] as the backward");
+        assertEquals(1536, p.columns().shape().sharedBytes, "the fold's scratch: 8 warps x 4 columns x 4 states");
+        // [32,56x56,256]: x is 3.1 MiB a sample, 9 fit half the L2: 4 waves of 8, 396 / (8 x 16) = 3 chunks.
+        assertEquals(List.of(24L, 16, 3, 8, 4), nhwcPlan(on.forwardNhwcStatsApply(fp32.get(2), true, 3, l2)));
+        // [8,8x64x64,128]: 16 MiB a sample, one fits: 8 waves, 8 column blocks, 49 chunks.
+        assertEquals(List.of(49L, 8, 49, 1, 8), nhwcPlan(on.forwardNhwcStatsApply(fp32.get(4), true, 3, l2)));
+        for (GroupNormSpec s : allSpecs()) {
+            LaunchPlanner.NhwcWavePlan w = on.forwardNhwcStatsApply(s, false, 1, 64 << 10);
+            if (w != null) {
+                assertEquals(Layout.NHWC, s.layout(), s.toString());
+                assertWithinLimits(s, w.columns().shape(), LaunchPlanner.NHWC_WAVE_THREADS);
+                assertTrue(w.columns().shape().gridX * w.columns().shape().gridY <= 132, s + " " + w);
+                assertTrue((long) w.samplesPerWave() * w.waves() >= s.batch(), s + " " + w);
+                assertTrue(w.columns().shape().sharedBytes <= LaunchPlanner.NHWC_WAVE_SHARED_LIMIT, s + " " + w);
+            } else {
+                assertTrue(s.layout() == Layout.NCHW || (s.channels() + 31) / 32 > 132
+                        || 12L * s.channels() + 20L * s.groups() > LaunchPlanner.NHWC_WAVE_SHARED_LIMIT,
+                        s + " refused");
+            }
+        }
+    }
+
+    /** Grid x and y, row chunks, samples per wave and waves of a one-launch channels-last kernel. */
     private static List<Object> nhwcPlan(LaunchPlanner.NhwcWavePlan p) {
         return List.of(p.columns().shape().gridX, p.columns().shape().gridY, p.columns().rowChunks(),
                 p.samplesPerWave(), p.waves());
