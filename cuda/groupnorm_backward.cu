@@ -762,8 +762,9 @@ __device__ __forceinline__ void nhwc_dx(const T* __restrict__ dy, const T* __res
                                         const float2* __restrict__ group_coefs, T* __restrict__ dx, int C, int G,
                                         long long hw, int cols, int row_chunks, int activation, bool reversed) {
     const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, reversed);
-    tile_dx<T, V, Load>(t, dy, x, mean, rstd, gamma, beta, [=](long long slice) { return __ldg(group_coefs + slice); }, dx,
-                        C, G, hw, activation);
+    tile_dx<T, V, Load>(
+        t, dy, x, mean, rstd, gamma, beta, [=](long long slice) { return __ldg(group_coefs + slice); }, dx, C, G,
+        hw, activation);
 }
 
 // Backward in one block per slice for small channels-last tensors: x and dy staged (Cg-element
@@ -1044,9 +1045,9 @@ __device__ __forceinline__ void column_group_coefs(const float* __restrict__ sum
 // (x, y) takes row chunk x % row_chunks of sample n0 + x / row_chunks, column block y. The per-(n, c, chunk)
 // partials go where nhwc_channel_sums puts them; per-(n, c) totals, for dgamma/dbeta after the last wave
 // (param_grads_by_last_block), to total_dy_xhat/total_dy. Every sum has one fixed order: the same bits every run.
-// Launch (cooperative; every CTA resident): grid (samples_per_wave*row_chunks, ceil(C/V/cols)), block 256,
-// cols a power of two up to 32, dynamic shared memory max(8*V*cols*warps, 8*(most + most/Cg + 1)) bytes with
-// most = most_group_channels. `barrier`: N words, zeroed once (slice_barrier).
+// Launch (cooperative; every CTA resident): grid (samples_per_wave*row_chunks, ceil(C/V/cols)), cols a power of
+// two up to 32, block a multiple of 32 up to 256, dynamic shared memory max(8*V*cols*warps, 8*(most + most/Cg))
+// bytes with most = most_group_channels. `barrier`: N words, zeroed once (slice_barrier).
 // Traffic: reads dy and x twice (the second time from L2 where it stayed), writes dx once: 3*S*N*HW*C bytes of
 // DRAM at best, 5*S*N*HW*C at worst; plus 8*N*C*row_chunks bytes of partials (read by each of the sample's
 // row_chunks CTAs of a column block, from L2) and 8*N*C of totals.

@@ -794,9 +794,9 @@ constexpr int kNhwcStatsApplyMinBlocks = sizeof(T) == 4 ? 3 : 2;
 // while a wave's x fits there -- and writes y. The CTA of chunk 0 whose columns hold a group's first channel writes
 // its mean and rstd. In a wave starting at sample n0, CTA (x, y) takes row chunk x % row_chunks of sample
 // n0 + x / row_chunks, column block y.
-// Launch (cooperative; every CTA resident): grid (samples_per_wave*row_chunks, ceil(C/V/cols)), block 256, cols a
-// power of two up to 32, dynamic shared memory max(12*V*cols*warps, 12*most + 20*(most/Cg)) bytes with
-// most = most_group_channels. `partials`: 3*N*C*row_chunks floats; `barrier`: N words, zeroed once. gamma/beta may
+// Launch (cooperative; every CTA resident): grid (samples_per_wave*row_chunks, ceil(C/V/cols)), cols a power of
+// two up to 32, block a multiple of 32 up to 256, dynamic shared memory max(12*V*cols*warps, 12*most + 20*(most/Cg))
+// bytes with most = most_group_channels. `partials`: 3*N*C*row_chunks floats; `barrier`: N words, zeroed once. gamma/beta may
 // be null.
 // Traffic: reads x twice (the second time from L2 where it stayed), writes y once: 2*S*N*HW*C bytes of DRAM at
 // best, 3*S*N*HW*C at worst; plus 12*N*C*row_chunks bytes of partials (read by each of the sample's row_chunks

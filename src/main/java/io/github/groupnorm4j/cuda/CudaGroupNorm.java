@@ -509,7 +509,7 @@ public final class CudaGroupNorm implements GroupNorm {
             boolean vectorized = vectorizable(spec, x, y);
             LaunchPlanner.NhwcWavePlan oneLaunch = nhwcForwardWavePlan(spec, vectorized);
             if (oneLaunch != null) {
-                // Its Welford partials in the forward partials' room; its barrier words are the slice barriers' first N.
+                // Welford partials in the forward partials' room; barrier words: the slice barriers' first N.
                 LaunchPlanner.ColumnPlan cols = oneLaunch.columns();
                 kernels.launch(k.forwardNhwcStatsApply, cols.shape(), stream, KernelArgs.create().pointer(x)
                         .pointer(gamma).pointer(beta).pointer(y).pointer(mean).pointer(rstd)
@@ -771,11 +771,12 @@ public final class CudaGroupNorm implements GroupNorm {
     // Workspace: the forward partials (channels-first split statistics [3·N·G·splits], channels-last Welford
     // partials [3·N·(G + column blocks)·rowChunks at most], or what the cooperative kernels exchange: [3·N·G·parts]
     // forward, [2·N·C·parts] backward; the one-launch channels-last kernels' per-(n, c, chunk) Welford states
-    // [3·N·C·chunks] forward, per-(n, c) totals [2·N·C] backward), then the backward per-(n, c, chunk) sums [2·N·C·chunks] and, channels-last,
-    // the group coefficients [2·N·G]; all are written before they are read. The split-statistics counters [N·G] and the cooperative
-    // kernels' slice barriers [N·G] (the one-launch backwards use the first G, or N channels-last) live apart: they must start at zero, and every launch leaves them so (the
-    // barriers: their low 31 bits; bit 31 flips at each use, which would break a counter, hence two buffers), so
-    // they are cleared only when they grow.
+    // [3·N·C·chunks] forward, per-(n, c) totals [2·N·C] backward), then the backward per-(n, c, chunk) sums
+    // [2·N·C·chunks] and, channels-last, the group coefficients [2·N·G]; all are written before they are read. The
+    // split-statistics counters [N·G] and the cooperative kernels' slice barriers [N·G] (the one-launch two-pass
+    // kernels use the first G channels-first, the first N channels-last) live apart: they must start at zero, and
+    // every launch leaves them so (the barriers: their low 31 bits; bit 31 flips at each use, which would break a
+    // counter, hence two buffers), so they are cleared only when they grow.
     private long sumsCount(GroupNormSpec spec) {
         long chunks = spec.layout() == Layout.NHWC ? planner.maxRowChunks(spec) : planner.channelSums(spec).gridY;
         LaunchPlanner.WavePlan sumsDx = backwardWavePlan(spec);

@@ -446,9 +446,9 @@ final class LaunchPlanner {
      * CTA folding the partials of its columns' groups, then dx re-read by the CTA that summed it), or null when the
      * tuning leaves it off, the layout is channels-first, or a sample's column blocks exceed the resident CTAs. Samples
      * in waves, as {@link #waves}: x and dy take two thirds of the L2. Column blocks are narrow (64 bytes of a row, a
-     * power of two up to 32 vectors, whole 256-thread blocks of lanes) so that a CTA folds few partials: the channels
-     * of its groups times the row chunks, at most {@value #NHWC_WAVE_FOLD_PARTIALS}. Grid (samples per wave · row
-     * chunks, column blocks).
+     * power of two up to 32 vectors; blocks of up to 256 threads, whole warps of lanes) so that a CTA folds few
+     * partials: the channels of its groups times the row chunks, at most {@value #NHWC_WAVE_FOLD_PARTIALS}. Grid
+     * (samples per wave · row chunks, column blocks).
      */
     NhwcWavePlan backwardNhwcSumsDx(GroupNormSpec spec, boolean vectorized, int blocksPerSm, long l2Bytes) {
         // Shared: a float2 of sums per lane-folded column channel; per folded channel its totals, per group a and b.
@@ -458,7 +458,9 @@ final class LaunchPlanner {
     /**
      * Shared by the one-launch channels-last kernels: {@code tensors} tensors re-read per sample (x; x and dy), which
      * take tensors/(tensors + 1) of the L2; shared memory from the bytes of a lane's value per channel (the fold
-     * before the barrier), of a folded channel and of a group (after it).
+     * before the barrier), of a folded channel and of a group (after it). Row chunks fill the resident CTAs left by
+     * a wave's samples and column blocks, each lane walking at least max(nhwcRowsPerLane, minElementsPerThread / V)
+     * rows.
      */
     private NhwcWavePlan nhwcWaves(GroupNormSpec spec, boolean vectorized, int blocksPerSm, long l2Bytes, int tensors,
                                    int laneBytes, int channelBytes, int groupBytes) {
@@ -478,25 +480,31 @@ final class LaunchPlanner {
         if (columnBlocks > Math.min(resident, MAX_GRID_Y)) {
             return null;
         }
+        long hw = spec.spatialSize();
+        // Each lane walks at least nhwcRowsPerLane rows and minElementsPerThread elements (scalar channels: more
+        // rows), as the channels-first one-launch kernels' chunks do, so a CTA's barrier and fold stay small next to
+        // its streaming. No more lanes than the rows need: few rows get a smaller block, not idle warps (blocks per
+        // SM were queried at the largest, so any fits).
+        long rowsPerLane = Math.max(tuning.nhwcRowsPerLane(), ceilDiv(tuning.minElementsPerThread(), v));
+        int block = (int) Math.min(NHWC_WAVE_THREADS, roundUp(cols * ceilDiv(hw, rowsPerLane), 32));
         long cg = spec.channelsPerGroup();
         long most = Math.min(spec.channels(), ((long) cols * v + cg - 2) / cg * cg + cg);
-        long shared = Math.max((long) laneBytes * v * cols * (NHWC_WAVE_THREADS / 32),
+        long shared = Math.max((long) laneBytes * v * cols * (block / 32),
                 channelBytes * most + groupBytes * (most / cg));
         if (shared > NHWC_WAVE_SHARED_LIMIT) {
             return null;
         }
         long n = spec.batch();
-        long hw = spec.spatialSize();
         long sampleBytes = (long) tensors * spec.dtype().bytes() * hw * spec.channels();
         long byL2 = Math.max(1, l2Bytes * tensors / (tensors + 1) / Math.max(1, sampleBytes));
         long mostPerWave = Math.min(n, Math.min(resident / columnBlocks, byL2));
         long waves = ceilDiv(n, mostPerWave);
         long samplesPerWave = ceilDiv(n, waves);
         long byResident = resident / (samplesPerWave * columnBlocks);
-        long byWork = ceilDiv(hw, (long) (NHWC_WAVE_THREADS / cols) * tuning.nhwcRowsPerLane());
+        long byWork = ceilDiv(hw, (block / cols) * rowsPerLane);
         long byFold = Math.max(1, NHWC_WAVE_FOLD_PARTIALS / most);
         int rowChunks = (int) Math.max(1, Math.min(byResident, Math.min(byWork, byFold)));
-        Shape shape = new Shape(samplesPerWave * rowChunks, (int) columnBlocks, NHWC_WAVE_THREADS, (int) shared, true);
+        Shape shape = new Shape(samplesPerWave * rowChunks, (int) columnBlocks, block, (int) shared, true);
         return new NhwcWavePlan(new ColumnPlan(shape, cols, rowChunks, vectorized, v), (int) samplesPerWave,
                 (int) waves);
     }

@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.groupnorm4j.Activation;
 import io.github.groupnorm4j.CheckCase;
 import io.github.groupnorm4j.CheckResult;
 import io.github.groupnorm4j.Checker;
+import io.github.groupnorm4j.DType;
+import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.emu.EmuOptions;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,8 +46,17 @@ class EmuCooperativeRefusedTest {
 
     @Test
     void theRefusedCallCompletesOnTheMultiLaunchKernelsAndLaterOnesPlanWithoutThem() {
+        refusedOnce(CheckCase.suite().subList(0, 6));
+    }
+
+    /** The same for the channels-last one-launch kernels (nhwc_stats_apply, nhwc_sums_dx). */
+    @Test
+    void theChannelsLastOneLaunchKernelsFallBackAlike() {
+        refusedOnce(CheckCase.suite(Layout.NHWC, DType.FP32, Activation.SILU).subList(0, 4));
+    }
+
+    private static void refusedOnce(List<CheckCase> cases) {
         AtomicInteger refusals = new AtomicInteger();
-        List<CheckCase> cases = CheckCase.suite().subList(0, 6);
         try (CudaGroupNorm gn = refusing(CUresult.CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE, refusals)) {
             for (CheckCase c : cases) {
                 assertTrue(plansCooperative(gn.plan(c.spec())) || refusals.get() > 0, c + ": " + gn.plan(c.spec()));

@@ -111,8 +111,10 @@ class EmuCooperativeRereadWavesTest {
             long waved = plans.stream().filter(p -> p.matches(".*" + kernel + "\\(\\d+\\) x \\d+ waves.*")).count();
             assertTrue(waved >= plans.size() / 5, kernel + ": " + waved + " of " + plans.size() + ": " + plans);
         }
-        CheckCase c = channelsLastCases().filter(k -> smallL2.plan(k.spec()).matches(".*fwd .* x \\d+ waves; bwd .* x \\d+ waves.*")
-                && k.spec().groups() >= 4 && k.spec().batch() >= 2).findFirst().orElseThrow();
+        CheckCase c = channelsLastCases()
+                .filter(k -> smallL2.plan(k.spec()).matches(".*fwd .* x \\d+ waves; bwd .* x \\d+ waves.*")
+                        && k.spec().groups() >= 4 && k.spec().batch() >= 2)
+                .findFirst().orElseThrow();
         ForwardResult f = smallL2.forward(c.spec(), c.x(), c.gamma(), c.beta());
         ForwardResult f2 = smallL2.forward(c.spec(), c.x(), c.gamma(), c.beta());
         assertArrayEquals(f.y(), f2.y());
