@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
+import jcuda.driver.CUresult;
 
 /**
  * The PTX modules built from {@code cuda/*.cu}, loaded from the jar for one device, and the single launch path.
@@ -57,6 +58,7 @@ final class GroupNormKernels {
         final int statsApplyBlocksPerSm;
         final GpuDriver.Kernel backwardSumsDx;
         final int sumsDxBlocksPerSm;
+        /** The one-launch channels-last kernels: null, 0 blocks per SM, where the PTX predates them. */
         final GpuDriver.Kernel forwardNhwcStatsApply;
         final int nhwcStatsApplyBlocksPerSm;
         final GpuDriver.Kernel backwardNhwcSumsDx;
@@ -94,12 +96,10 @@ final class GroupNormKernels {
             this.backwardSumsDx = driver.function(backward, "groupnorm_backward_sums_dx_" + suffix);
             this.sumsDxBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(backwardSumsDx,
                     LaunchPlanner.WAVE_THREADS, 0);
-            this.forwardNhwcStatsApply = driver.function(forward, "groupnorm_forward_nhwc_stats_apply_" + suffix);
-            this.nhwcStatsApplyBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(forwardNhwcStatsApply,
-                    LaunchPlanner.NHWC_WAVE_THREADS, LaunchPlanner.NHWC_WAVE_SHARED_LIMIT);
-            this.backwardNhwcSumsDx = driver.function(backward, "groupnorm_backward_nhwc_sums_dx_" + suffix);
-            this.nhwcSumsDxBlocksPerSm = driver.maxActiveBlocksPerMultiprocessor(backwardNhwcSumsDx,
-                    LaunchPlanner.NHWC_WAVE_THREADS, LaunchPlanner.NHWC_WAVE_SHARED_LIMIT);
+            this.forwardNhwcStatsApply = optional(driver, forward, "groupnorm_forward_nhwc_stats_apply_" + suffix);
+            this.nhwcStatsApplyBlocksPerSm = nhwcWaveBlocksPerSm(driver, forwardNhwcStatsApply);
+            this.backwardNhwcSumsDx = optional(driver, backward, "groupnorm_backward_nhwc_sums_dx_" + suffix);
+            this.nhwcSumsDxBlocksPerSm = nhwcWaveBlocksPerSm(driver, backwardNhwcSumsDx);
             driver.allowDynamicSharedMemory(forwardFused, maxDynamicShared);
             driver.allowDynamicSharedMemory(forwardCooperative, maxDynamicShared);
             driver.allowDynamicSharedMemory(forwardNhwcCooperative, maxDynamicShared);
@@ -115,6 +115,28 @@ final class GroupNormKernels {
             driver.allowDynamicSharedMemory(forwardNhwcFused, maxDynamicShared);
             driver.allowDynamicSharedMemory(backwardNhwcFused, maxDynamicShared);
         }
+    }
+
+    /**
+     * A kernel that PTX built before it existed lacks (an older build's, loaded through {@link #PTX_DIR_PROPERTY}
+     * for an A/B): null then. Only kernels that are off by default are optional, and their blocks per SM are then 0,
+     * which the planner never plans.
+     */
+    private static GpuDriver.Kernel optional(GpuDriver driver, GpuDriver.Module module, String name) {
+        try {
+            return driver.function(module, name);
+        } catch (CudaException e) {
+            if (e.errorCode() == CUresult.CUDA_ERROR_NOT_FOUND) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /** Blocks per SM of a one-launch channels-last kernel (0 when the PTX lacks it). */
+    private static int nhwcWaveBlocksPerSm(GpuDriver driver, GpuDriver.Kernel kernel) {
+        return kernel == null ? 0 : driver.maxActiveBlocksPerMultiprocessor(kernel, LaunchPlanner.NHWC_WAVE_THREADS,
+                LaunchPlanner.NHWC_WAVE_SHARED_LIMIT);
     }
 
     final String ptxTarget;

@@ -62,6 +62,34 @@ class EmuPtxDirTest {
         assertArrayEquals(fromJar.rstd(), fromDir.rstd());
     }
 
+    /**
+     * The kit's baseline is an older build, without the kernels that came after it: those that are off by default
+     * (the one-launch channels-last kernels) are then never planned, and the rest runs.
+     */
+    @Test
+    void anOlderBuildWithoutTheOptionalKernelsLoadsAndNeverPlansThem(@TempDir Path dir) throws IOException {
+        copyJarPtx(dir);
+        for (String name : new String[] {"groupnorm_forward", "groupnorm_backward"}) {
+            Path file = dir.resolve(name + "." + TARGET + ".ptx");
+            Files.writeString(file, Files.readString(file).replace("_nhwc_stats_apply_", "_nhwc_stats_apply_old_")
+                    .replace("_nhwc_sums_dx_", "_nhwc_sums_dx_old_"));
+        }
+        CheckCase c = CheckCase.suite(Layout.NHWC, DType.BF16, Activation.SILU).get(0);
+        LaunchPlanner.Tuning on = new LaunchPlanner.Tuning(0, 16).withCooperativeRereads(true);
+        try (CudaGroupNorm gn = CudaGroupNorm.withTuning(CudaDevice.emulated(EmuOptions.defaults(), 90), on)) {
+            assertTrue(gn.plan(c.spec()).contains("nhwc_sums_dx"), "this build has them: " + gn.plan(c.spec()));
+        }
+        withPtxDir(dir, () -> {
+            try (CudaGroupNorm gn = CudaGroupNorm.withTuning(CudaDevice.emulated(EmuOptions.defaults(), 90), on)) {
+                String plan = gn.plan(c.spec());
+                assertTrue(plan.matches("fwd nhwc_stats(\\(\\d+\\))?\\+finalize\\+apply; bwd nhwc_channel_sums.*"), plan);
+                ForwardResult f = gn.forward(c.spec(), c.x(), c.gamma(), c.beta());
+                gn.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
+                return null;
+            }
+        });
+    }
+
     /** The file is really read: a broken one is refused by the driver (the emulator's parser) as invalid PTX. */
     @Test
     void aBrokenPtxFileInTheDirectoryIsRefused(@TempDir Path dir) throws IOException {
