@@ -347,6 +347,57 @@ __device__ __forceinline__ int most_group_channels(int block_channels, int chann
     return min(C, ((block_channels + channels_per_group - 2) / channels_per_group + 1) * channels_per_group);
 }
 
+// A CTA of the one-launch channels-last kernels: its tile (the row chunk blockIdx.x % row_chunks of column block
+// blockIdx.y; in a wave starting at sample n0, of sample n0 + blockIdx.x / row_chunks), the channels
+// [c_begin, c_end) of its column block and the groups they touch, the fold's bound `most`, and its rank among the
+// row_chunks*gridDim.y CTAs of a sample (slice_barrier).
+struct ColumnWave {
+    ColumnTile t;
+    int cols;
+    int c_begin, c_end;
+    ColumnGroups groups;
+    int most;
+    unsigned rank, parts;
+    long long sample_in_wave, n0;
+    int samples_per_wave;
+
+    // Moves t to this CTA's sample of the next wave; false once past the last sample (the last wave may be short,
+    // and then every later one is too).
+    __device__ __forceinline__ bool next_wave(int N) {
+        n0 += samples_per_wave;
+        t.n = n0 + sample_in_wave;
+        return t.n < N;
+    }
+
+    // After fold_columns: threads 0..cols-1 hand their column's V values to store(at, value), at the partial's index
+    // (n*C + c)*row_chunks + chunk.
+    template <int V, typename S, typename Store>
+    __device__ __forceinline__ void store_partials(const S (&v)[V], int C, int row_chunks, Store store) const {
+        if (threadIdx.x >= static_cast<unsigned>(cols) || !t.active) return;
+#pragma unroll
+        for (int k = 0; k < V; ++k) store((t.n * C + t.c0 + k) * row_chunks + t.chunk, v[k]);
+    }
+};
+
+__device__ __forceinline__ ColumnWave column_wave(int C, int G, int V, int cols, long long hw, int row_chunks,
+                                                  int samples_per_wave) {
+    ColumnWave w;
+    w.t = column_tile(C, V, cols, hw, row_chunks, false);
+    w.cols = cols;
+    const int channels_per_group = C / G;
+    const int block_channels = cols * V;
+    w.c_begin = static_cast<int>(blockIdx.y) * block_channels;
+    w.c_end = min(C, w.c_begin + block_channels);
+    w.groups = column_groups(w.c_begin, w.c_end, channels_per_group);
+    w.most = most_group_channels(block_channels, channels_per_group, C);
+    w.parts = static_cast<unsigned>(row_chunks) * gridDim.y;
+    w.rank = static_cast<unsigned>(w.t.chunk) * gridDim.y + blockIdx.y;
+    w.sample_in_wave = w.t.n;
+    w.samples_per_wave = samples_per_wave;
+    w.n0 = -static_cast<long long>(samples_per_wave);
+    return w;
+}
+
 // Folds the V per-channel values of every lane of a column into threads 0..cols-1 (thread c holds column c's): a
 // shuffle tree over each warp's lanes of a column, then the warps in order through `scratch`
 // (sizeof(S)*V*cols*warps bytes). cols is a power of two up to 32, so a warp holds whole lanes. Whole block.

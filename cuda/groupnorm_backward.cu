@@ -1052,8 +1052,8 @@ __device__ __forceinline__ void column_group_coefs(const float* __restrict__ sum
 // DRAM at best, 5*S*N*HW*C at worst; plus 8*N*C*row_chunks bytes of partials (read by each of the sample's
 // row_chunks CTAs of a column block, from L2) and 8*N*C of totals.
 // Blocks of 256 nhwc_sums_dx must fit per SM: its grid is resident all at once, so this bounds the CTAs of a
-// wave. fp32: 3 (80 registers, no spill; 100 unbounded, 2 blocks; at 4 it spills). 16-bit: 2, its natural ~120
-// (at 3 it spills).
+// wave. fp32: 3 (80 registers, no spill; 100 unbounded, 2 blocks; at 4 it spills). 16-bit: 2 (126 registers under
+// that bound; at 3 it spills).
 template <typename T>
 constexpr int kNhwcSumsDxMinBlocks = sizeof(T) == 4 ? 3 : 2;
 
@@ -1068,36 +1068,23 @@ __device__ __forceinline__ void nhwc_sums_dx(const T* __restrict__ dy, const T* 
                                              int samples_per_wave) {
     extern __shared__ float4 dynamic_smem[];
     float2* const smem = reinterpret_cast<float2*>(dynamic_smem);  // fold scratch, then totals and coefficients
-    const int channels_per_group = C / G;
-    const int block_channels = cols * V;
-    const int c_begin = static_cast<int>(blockIdx.y) * block_channels;
-    const int c_end = min(C, c_begin + block_channels);
-    const ColumnGroups cg = column_groups(c_begin, c_end, channels_per_group);
-    const int most = most_group_channels(block_channels, channels_per_group, C);
+    ColumnWave w = column_wave(C, G, V, cols, hw, row_chunks, samples_per_wave);
+    const ColumnTile& t = w.t;
+    const ColumnGroups& cg = w.groups;
     float2* const totals = smem;
-    float2* const coefs = smem + most;
-    ColumnTile t = column_tile(C, V, cols, hw, row_chunks, false);
-    const long long sample_in_wave = t.n;
-    const unsigned parts = static_cast<unsigned>(row_chunks) * gridDim.y;
-    const unsigned rank = static_cast<unsigned>(t.chunk) * gridDim.y + blockIdx.y;
-    // Once past the last sample (the last wave may be short), every later wave is too.
-    for (long long n0 = 0; n0 + sample_in_wave < N; n0 += samples_per_wave) {
-        t.n = n0 + sample_in_wave;
+    float2* const coefs = smem + w.most;
+    while (w.next_wave(N)) {
         float2 sums[V];
         tile_channel_sums<T, V>(t, dy, x, mean, rstd, gamma, beta, C, G, hw, activation, sums);
         fold_columns<V>(sums, cols, smem, Float2Sum{});
-        if (threadIdx.x < static_cast<unsigned>(cols) && t.active) {
-#pragma unroll
-            for (int k = 0; k < V; ++k) {
-                const long long at = (t.n * C + t.c0 + k) * row_chunks + t.chunk;
-                sum_dy_xhat[at] = sums[k].x;
-                sum_dy[at] = sums[k].y;
-            }
-        }
-        slice_barrier(barrier + t.n, rank, parts);
+        w.store_partials<V>(sums, C, row_chunks, [=](long long at, const float2& s) {
+            sum_dy_xhat[at] = s.x;
+            sum_dy[at] = s.y;
+        });
+        slice_barrier(barrier + t.n, w.rank, w.parts);
 
-        column_group_coefs(sum_dy_xhat, sum_dy, gamma, total_dy_xhat, total_dy, t.n, C, channels_per_group,
-                           row_chunks, cg, most, c_begin, c_end, t.chunk == 0, totals, coefs);
+        column_group_coefs(sum_dy_xhat, sum_dy, gamma, total_dy_xhat, total_dy, t.n, C, C / G, row_chunks, cg,
+                           w.most, w.c_begin, w.c_end, t.chunk == 0, totals, coefs);
         const long long first_slice = t.n * G + cg.first_group;
         tile_dx<T, V, ReadOnlyLoad>(t, dy, x, mean, rstd, gamma, beta,
                                     [=](long long slice) { return coefs[slice - first_slice]; }, dx, C, G, hw,

@@ -321,6 +321,29 @@ struct NhwcSliceLoader {  // logical index (position p, channel k of the group) 
 constexpr int kStatsRowsInFlight = 4;
 constexpr int kApplyRowsInFlight = 4;
 
+// This thread's Welford states of its V channels over its rows of the tile (of `sample`, x of the tile's sample),
+// each around the first element of the channel's group, so that every partial of a group shares that origin (empty
+// where the thread is idle).
+template <typename T, int V>
+__device__ __forceinline__ ColumnWelford<V> tile_welford(const ColumnTile& t, const T* __restrict__ sample, int C,
+                                                         int channels_per_group) {
+    ColumnWelford<V> stats;
+    if (!t.active) return stats;
+    acc_t shift[V];
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+        const int c = t.c0 + k;
+        shift[k] = load_elem(sample + (c - c % channels_per_group));
+    }
+    const T* const tensors[1] = {sample};
+    for_each_row<kStatsRowsInFlight, V>(t, tensors, t.c0, C, [&](long long, acc_t (&v)[1][V]) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) v[0][k] -= shift[k];
+        stats.add(v[0]);
+    });
+    return stats;
+}
+
 // Welford partials of x - shift per (n, g, column block, row chunk); shift is the slice's first
 // element, so the partials of a slice share one origin and a block can merge a group's channels
 // before writing: the finalize then merges Cg times fewer states (at N = 1 and 2 it has only N*G
@@ -338,23 +361,7 @@ __device__ __forceinline__ void nhwc_stats(const T* __restrict__ x, float* __res
     WelfordState* lane_states = reinterpret_cast<WelfordState*>(dynamic_smem);
     const ColumnTile t = column_tile(C, V, cols, hw, row_chunks, false);
     const int channels_per_group = C / G;
-    const T* sample = x + t.n * hw * C;
-
-    ColumnWelford<V> stats;
-    if (t.active) {
-        acc_t shift[V];
-#pragma unroll
-        for (int k = 0; k < V; ++k) {
-            const int c = t.c0 + k;
-            shift[k] = load_elem(sample + (c - c % channels_per_group));
-        }
-        const T* const tensors[1] = {sample};
-        for_each_row<kStatsRowsInFlight, V>(t, tensors, t.c0, C, [&](long long, acc_t (&v)[1][V]) {
-#pragma unroll
-            for (int k = 0; k < V; ++k) v[0][k] -= shift[k];
-            stats.add(v[0]);
-        });
-    }
+    const ColumnWelford<V> stats = tile_welford<T, V>(t, x + t.n * hw * C, C, channels_per_group);
     if (t.lane < t.lanes) {
 #pragma unroll
         for (int k = 0; k < V; ++k) lane_states[(t.lane * cols + t.col) * V + k] = stats.state(k);
@@ -781,7 +788,7 @@ GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_STATS_APPLY)
 
 namespace groupnorm4j {
 // Blocks of 256 nhwc_stats_apply must fit per SM (its grid is resident all at once, so this bounds a wave): fp32 3
-// (78 registers), 16-bit 2 (116); one more block spills in either.
+// (80 registers), 16-bit 2 (114); one more block spills in either.
 template <typename T>
 constexpr int kNhwcStatsApplyMinBlocks = sizeof(T) == 4 ? 3 : 2;
 
@@ -810,52 +817,28 @@ __device__ __forceinline__ void nhwc_stats_apply(const T* __restrict__ x, const 
                                                  unsigned* __restrict__ barrier, int samples_per_wave) {
     extern __shared__ float4 dynamic_smem[];
     const int channels_per_group = C / G;
-    const int block_channels = cols * V;
-    const int c_begin = static_cast<int>(blockIdx.y) * block_channels;
-    const int c_end = min(C, c_begin + block_channels);
-    const ColumnGroups cg = column_groups(c_begin, c_end, channels_per_group);
-    const int most = most_group_channels(block_channels, channels_per_group, C);
+    ColumnWave w = column_wave(C, G, V, cols, hw, row_chunks, samples_per_wave);
+    const ColumnTile& t = w.t;
+    const ColumnGroups& cg = w.groups;
+    const int most = w.most;
     // The fold's scratch before the barrier; then each folded channel, each group's state and its statistics.
     WelfordState* const channel_states = reinterpret_cast<WelfordState*>(dynamic_smem);
     WelfordState* const group_states = channel_states + most;
     SliceStats* const group_stats = reinterpret_cast<SliceStats*>(group_states + most / channels_per_group);
-    ColumnTile t = column_tile(C, V, cols, hw, row_chunks, false);
-    const long long sample_in_wave = t.n;
-    const unsigned parts = static_cast<unsigned>(row_chunks) * gridDim.y;
-    const unsigned rank = static_cast<unsigned>(t.chunk) * gridDim.y + blockIdx.y;
-    // Once past the last sample (the last wave may be short), every later wave is too.
-    for (long long n0 = 0; n0 + sample_in_wave < N; n0 += samples_per_wave) {
-        t.n = n0 + sample_in_wave;
+    while (w.next_wave(N)) {
         const T* const sample = x + t.n * hw * C;
-        ColumnWelford<V> stats;
-        if (t.active) {
-            acc_t shift[V];  // the first element of the channel's group: every partial of a group shares it
-#pragma unroll
-            for (int k = 0; k < V; ++k) {
-                const int c = t.c0 + k;
-                shift[k] = load_elem(sample + (c - c % channels_per_group));
-            }
-            const T* const tensors[1] = {sample};
-            for_each_row<kStatsRowsInFlight, V>(t, tensors, t.c0, C, [&](long long, acc_t (&v)[1][V]) {
-#pragma unroll
-                for (int k = 0; k < V; ++k) v[0][k] -= shift[k];
-                stats.add(v[0]);
-            });
-        }
+        const ColumnWelford<V> stats = tile_welford<T, V>(t, sample, C, channels_per_group);
         WelfordState states[V];
 #pragma unroll
         for (int k = 0; k < V; ++k) states[k] = stats.state(k);
         fold_columns<V>(states, cols, channel_states, WelfordCombine{});
-        if (threadIdx.x < static_cast<unsigned>(cols) && t.active) {
-#pragma unroll
-            for (int k = 0; k < V; ++k) {
-                float* out = partials + 3 * ((t.n * C + t.c0 + k) * row_chunks + t.chunk);
-                out[0] = states[k].count;
-                out[1] = states[k].mean;
-                out[2] = states[k].m2;
-            }
-        }
-        slice_barrier(barrier + t.n, rank, parts);
+        w.store_partials<V>(states, C, row_chunks, [=](long long at, const WelfordState& s) {
+            float* out = partials + 3 * at;
+            out[0] = s.count;
+            out[1] = s.mean;
+            out[2] = s.m2;
+        });
+        slice_barrier(barrier + t.n, w.rank, w.parts);
 
         const float* const first = partials + 3 * (t.n * C + cg.first_channel) * row_chunks;
         fold_chunks_by_team(
@@ -881,7 +864,7 @@ __device__ __forceinline__ void nhwc_stats_apply(const T* __restrict__ x, const 
                                               static_cast<long long>(channels_per_group) * hw);
             if (threadIdx.x == 0) {
                 group_stats[k] = s;
-                if (t.chunk == 0 && g * channels_per_group >= c_begin) {
+                if (t.chunk == 0 && g * channels_per_group >= w.c_begin) {
                     mean[t.n * G + g] = s.mean;
                     rstd[t.n * G + g] = s.rstd;
                 }
