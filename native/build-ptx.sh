@@ -7,7 +7,9 @@
 #
 # Outputs OUT_DIR/<name>.compute_75.ptx and OUT_DIR/<name>.compute_90.ptx. REPORT_FILE is
 # rewritten on every run (one header line, then one section per .cu), so repeated builds
-# give the same files; without it no ptxas report is made (the emulator's test kernels).
+# give the same files; with it, OUT_DIR/<name>.sm_90.resources lists each kernel's sm_90
+# registers (the PTX emulator's occupancy: KernelResources.java).
+# Without it no ptxas runs (the emulator's test kernels).
 # With GROUPNORM4J_PTX_STAMP set to a file path, a build whose inputs (nvcc's version, the flags,
 # this script, the .cu/.cuh of CUDA_SRC_DIR and of cuda/, which test sources include) hash to
 # what that file holds, and whose outputs are all there, is skipped: CI builds the jar and then
@@ -86,6 +88,7 @@ if [ -n "$stamp_file" ]; then
             for arch in compute_75 compute_90; do
                 [ -f "$out_dir/$name.$arch.ptx" ] || up_to_date=0
             done
+            [ -z "$report_file" ] || [ -f "$out_dir/$name.sm_90.resources" ] || up_to_date=0
         done
     fi
     if [ "$up_to_date" -eq 1 ]; then
@@ -120,6 +123,15 @@ for src in "${sources[@]}"; do
             | sed -e 's/^ptxas info *: *//' -e 's/^ *//' || true
         awk -f "$script_dir/occupancy.awk" "$out_dir/$name.compute_90.ptx" "$tmp_dir/$name.ptxas.log"
     } >> "$tmp_dir/report"
+    # Beside the PTX, for the emulator: a GPU reads each kernel's registers from the code it JIT-compiles, the
+    # emulator has only the PTX, so without this it could not bound blocks per SM by registers.
+    {
+        echo "# ptxas -v for sm_90, $("$nvcc_bin" --version | tail -n 1): kernel, registers per thread"
+        awk '/Compiling entry function/ { k = $0; sub(/^.*entry function \047/, "", k); sub(/\047.*$/, "", k) }
+             /Used [0-9]+ registers/ { r = $0; sub(/^.*Used /, "", r); sub(/ registers.*$/, "", r); print k, r + 0 }' \
+            "$tmp_dir/$name.ptxas.log"
+    } > "$tmp_dir/$name.sm_90.resources"
+    mv -f -- "$tmp_dir/$name.sm_90.resources" "$out_dir/$name.sm_90.resources"
 
     while IFS= read -r line; do
         echo "groupnorm4j: WARNING: register spills in $name.cu (sm_90): $line" >&2

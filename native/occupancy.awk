@@ -1,8 +1,9 @@
 # Theoretical occupancy of every kernel on sm_90 at its launch bound, for the ptxas report (native/build-ptx.sh).
 # Input, in this order: the module's compute_90 PTX (for .maxntid, .minnctapersm, clusters and whether the body
 # uses dynamic shared memory), then `ptxas -v` output of the same source for sm_90 (registers, static shared memory).
-# Limits per SM (sm_90, CUDA occupancy calculator): 65,536 registers allocated per warp in units of 256, 64 warps,
-# 32 blocks, 228 KiB shared memory with 1 KiB reserved per block. Static only: no timing, no measurement.
+# Limits per SM (sm_90, CUDA occupancy calculator): 65,536 registers (4 sub-partitions of 16,384) allocated per
+# warp in units of 256, 64 warps, 32 blocks, 228 KiB shared memory with 1 KiB reserved per block. Static only: no
+# timing, no measurement.
 # Usage: awk -f occupancy.awk module.compute_90.ptx ptxas.log
 FNR == 1 { file++ }
 
@@ -50,7 +51,10 @@ END {
         threads = bound[k] > 0 ? bound[k] : 1024
         warps = int((threads + 31) / 32)
         per_warp = int((regs[k] * 32 + 255) / 256) * 256
-        by_regs = per_warp > 0 ? floor_div(floor_div(65536, per_warp), warps) : 32
+        # Warps get registers from 4 sub-partitions of 16,384 each (cuda_occupancy.h); the same formula as the
+        # emulator's KernelResources.blocksPerSmByRegisters.
+        by_regs = per_warp > 0 ? floor_div(floor_div(16384, per_warp) * 4, warps) : 32
+        if (per_warp * int((warps + 3) / 4) * 4 > 65536) by_regs = 0
         by_warps = floor_div(64, warps)
         by_smem = floor_div(233472, smem[k] + 1024)
         blocks = 32

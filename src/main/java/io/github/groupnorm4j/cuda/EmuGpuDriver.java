@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import jcuda.driver.CUresult;
 
@@ -39,7 +40,10 @@ import jcuda.driver.CUresult;
  *
  * <p>Properties are those of a plausible device: {@value #NAME}, compute capability 90 (or 75: which PTX build is
  * loaded), 132 SMs (launch shapes as on an H100), 50 MiB L2, 227 KiB shared memory per block, and the JVM's maximum
- * heap as total memory. Methods are synchronized: one instance may be shared between threads.
+ * heap as total memory. Blocks per SM (the occupancy query, and the residency check of cooperative launches) are
+ * bounded by threads, shared memory and, for modules loaded with their sm_90 {@link KernelResources}, registers, as
+ * on an H100: so the planner sizes the same cooperative grids here as there. Methods are synchronized: one instance
+ * may be shared between threads.
  */
 public final class EmuGpuDriver implements GpuDriver {
     public static final String NAME = "groupnorm4j PTX emulator";
@@ -52,6 +56,7 @@ public final class EmuGpuDriver implements GpuDriver {
     private static final long MAX_BLOCKS_PER_SM = 32;
     private static final long SHARED_PER_SM = 228 << 10;
     private static final long RESERVED_SHARED_PER_BLOCK = 1 << 10;
+    private static final long SHARED_ALLOCATION_UNIT = 128;
 
     private final Emulator emulator;
     private final List<LaunchTraffic> traffic = new ArrayList<>();
@@ -65,10 +70,11 @@ public final class EmuGpuDriver implements GpuDriver {
     private String stickyDetail;
     private boolean closed;
 
-    private record EModule(String name, PtxModule module) implements Module {
+    private record EModule(String name, PtxModule module, KernelResources sm90) implements Module {
     }
 
-    private record EKernel(String name, PtxModule module) implements Kernel {
+    /** {@code sm90Registers}: the kernel's registers per thread on sm_90; when unknown, blocks are not bound by them. */
+    private record EKernel(String name, PtxModule module, OptionalInt sm90Registers) implements Kernel {
     }
 
     /** An emulated compute capability 9.0 device: the compute_90 PTX is loaded. */
@@ -274,12 +280,26 @@ public final class EmuGpuDriver implements GpuDriver {
     // ---------------------------------------------------------------- modules and launches
 
     @Override
-    public synchronized Module loadModule(String resourceName, byte[] ptx) {
+    public Module loadModule(String resourceName, byte[] ptx) {
+        return loadModule(resourceName, ptx, KernelResources.NONE);
+    }
+
+    /**
+     * Loads the PTX; with an emulated capability of 90 or more, {@code sm90} bounds each kernel's blocks per SM by
+     * its registers as on an sm_90 GPU (for 75 the compute_75 build's registers are unknown, and only threads and
+     * shared memory bound them).
+     */
+    @Override
+    public synchronized Module loadModule(String resourceName, byte[] ptx, KernelResources sm90) {
         String op = "cuModuleLoadData(" + resourceName + ")";
         checkSticky(op);
+        if (sm90 == null) {
+            throw new IllegalArgumentException("sm90 must not be null (KernelResources.NONE when unknown)");
+        }
         String simple = resourceName.substring(resourceName.lastIndexOf('/') + 1);
         try {
-            return new EModule(resourceName, emulator.load(simple, new String(ptx, StandardCharsets.UTF_8)));
+            return new EModule(resourceName, emulator.load(simple, new String(ptx, StandardCharsets.UTF_8)),
+                    computeCapability >= 90 ? sm90 : KernelResources.NONE);
         } catch (PtxException e) {
             throw new CudaException(op, CUresult.CUDA_ERROR_INVALID_PTX, e.getMessage());
         }
@@ -293,19 +313,27 @@ public final class EmuGpuDriver implements GpuDriver {
         }
     }
 
-    /** The emulated H100's bound from threads and shared memory per SM, as {@link #checkCoResident} applies it. */
+    /**
+     * The emulated H100's bound from threads, shared memory and (where the module was loaded with them) registers
+     * per SM, as {@link #checkCoResident} applies it.
+     */
     @Override
     public int maxActiveBlocksPerMultiprocessor(Kernel kernel, int blockThreads, int dynamicSharedBytes) {
         if (blockThreads < 1 || dynamicSharedBytes < 0) {
             throw new CudaException("cuOccupancyMaxActiveBlocksPerMultiprocessor(" + kernel.name() + ")",
                     CUresult.CUDA_ERROR_INVALID_VALUE, blockThreads + " threads, " + dynamicSharedBytes + " B");
         }
-        return (int) blocksPerSm(blockThreads, dynamicSharedBytes);
+        return (int) blocksPerSm((EKernel) kernel, blockThreads, dynamicSharedBytes);
     }
 
-    private static long blocksPerSm(long blockThreads, int sharedBytes) {
-        return Math.min(MAX_BLOCKS_PER_SM, Math.min(THREADS_PER_SM / blockThreads,
-                SHARED_PER_SM / (sharedBytes + RESERVED_SHARED_PER_BLOCK)));
+    private static long blocksPerSm(EKernel kernel, long blockThreads, int dynamicSharedBytes) {
+        long shared = (long) dynamicSharedBytes + kernel.module().staticSharedBytes(kernel.name());
+        shared = (shared + SHARED_ALLOCATION_UNIT - 1) / SHARED_ALLOCATION_UNIT * SHARED_ALLOCATION_UNIT;
+        long perSm = Math.min(MAX_BLOCKS_PER_SM, Math.min(THREADS_PER_SM / blockThreads,
+                SHARED_PER_SM / (shared + RESERVED_SHARED_PER_BLOCK)));
+        OptionalInt registers = kernel.sm90Registers();
+        return registers.isEmpty() ? perSm
+                : Math.min(perSm, KernelResources.blocksPerSmByRegisters(registers.getAsInt(), blockThreads));
     }
 
     @Override
@@ -315,7 +343,7 @@ public final class EmuGpuDriver implements GpuDriver {
             throw new CudaException("cuModuleGetFunction(" + name + ")", CUresult.CUDA_ERROR_NOT_FOUND,
                     module.name() + " has entries " + m.entries());
         }
-        return new EKernel(name, m);
+        return new EKernel(name, m, ((EModule) module).sm90().registers(name));
     }
 
     @Override
@@ -332,7 +360,7 @@ public final class EmuGpuDriver implements GpuDriver {
         Dim3 grid = new Dim3(gridX, gridY, gridZ);
         Dim3 block = new Dim3(blockX, blockY, blockZ);
         if (cooperative) {
-            checkCoResident(op, grid, block, sharedBytes);
+            checkCoResident(op, k, grid, block, sharedBytes);
         }
         LaunchResult r;
         emulator.beginAccessRecord();
@@ -375,12 +403,12 @@ public final class EmuGpuDriver implements GpuDriver {
     }
 
     /**
-     * A GPU refuses a cooperative grid that cannot be resident at once. The emulated H100's bound from threads and
-     * shared memory per SM (registers are not modelled: the kernels' launch bounds keep a 512-thread block within
-     * them), as {@code cuLaunchCooperativeKernel} reports it.
+     * A GPU refuses a cooperative grid that cannot be resident at once. The emulated H100's bound from threads, shared
+     * memory and registers per SM ({@link #maxActiveBlocksPerMultiprocessor}), as {@code cuLaunchCooperativeKernel}
+     * reports it.
      */
-    private static void checkCoResident(String op, Dim3 grid, Dim3 block, int sharedBytes) {
-        long perSm = blocksPerSm(block.volume(), sharedBytes);
+    private static void checkCoResident(String op, EKernel kernel, Dim3 grid, Dim3 block, int sharedBytes) {
+        long perSm = blocksPerSm(kernel, block.volume(), sharedBytes);
         if (grid.volume() > perSm * MULTIPROCESSORS) {
             throw new CudaException(op, CUresult.CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE, grid.volume()
                     + " blocks, but only " + perSm + " per SM fit (" + MULTIPROCESSORS + " SMs)");

@@ -79,6 +79,14 @@ public interface GpuDriver extends AutoCloseable {
     /** Loads PTX text ({@code ptx}, not NUL-terminated) that was read from {@code resourceName}. */
     Module loadModule(String resourceName, byte[] ptx);
 
+    /**
+     * {@link #loadModule(String, byte[])}, told what ptxas gave the module's kernels on sm_90. A GPU knows that from
+     * the code it compiles and ignores it (the default); the emulator bounds blocks per SM by it.
+     */
+    default Module loadModule(String resourceName, byte[] ptx, KernelResources sm90) {
+        return loadModule(resourceName, ptx);
+    }
+
     /** Looks up entry {@code name} in {@code module}. */
     Kernel function(Module module, String name);
 

@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -184,12 +185,21 @@ final class GroupNormKernels {
         return typed.get(dtype);
     }
 
+    /**
+     * Loads one module's PTX with its sm_90 resources ({@link KernelResources}, beside the PTX; none when a
+     * directory lacks them, e.g. a build-ptx.sh run without a report).
+     */
     private GpuDriver.Module load(GpuDriver driver, String name) {
         String file = name + "." + ptxTarget + ".ptx";
+        String resourcesFile = name + ".sm_90.resources";
         if (!ptxSource.equals("jar")) {
             Path path = Path.of(ptxSource, file);
+            Path resources = Path.of(ptxSource, resourcesFile);
             try {
-                return driver.loadModule(path.toString(), Files.readAllBytes(path));
+                KernelResources sm90 = Files.isRegularFile(resources)
+                        ? KernelResources.parse(Files.readString(resources), resources.toString())
+                        : KernelResources.NONE;
+                return driver.loadModule(path.toString(), Files.readAllBytes(path), sm90);
             } catch (IOException e) {
                 throw new IllegalStateException("-D" + PTX_DIR_PROPERTY + "=" + ptxSource + ": cannot read " + path
                         + " (" + e + "); the directory must hold groupnorm_forward and groupnorm_backward ."
@@ -197,7 +207,9 @@ final class GroupNormKernels {
             }
         }
         String resource = PTX_RESOURCE_DIR + file;
-        return driver.loadModule(resource, readResource(resource));
+        String resources = PTX_RESOURCE_DIR + resourcesFile;
+        return driver.loadModule(resource, readResource(resource), KernelResources.parse(
+                new String(readResource(resources), StandardCharsets.UTF_8), resources));
     }
 
     static byte[] readResource(String resource) {

@@ -32,6 +32,14 @@ public final class PtxModule {
         return List.copyOf(kernels.keySet());
     }
 
+    /**
+     * Bytes of shared memory {@code entry} declares (its own and the module's {@code .shared} variables), which every
+     * block holds beside its dynamic shared memory.
+     */
+    public int staticSharedBytes(String entry) {
+        return kernel(entry).staticSharedBytes;
+    }
+
     KernelCode kernel(String entry) {
         KernelCode k = kernels.get(entry);
         if (k == null) {
