@@ -246,6 +246,15 @@ if command -v ncu >/dev/null 2>&1; then
   step "ncu backward N=1,2" 90 "$out/profile.txt" ncu --section SpeedOfLight --section MemoryWorkloadAnalysis \
     --section WarpStateStats --kernel-name regex:'backward_(channel_sums|dx)_f32' --launch-count 4 \
     --target-processes all "$java" -jar "$jar" bench --device cuda --warmup 0 --repeat 1
+  # The one-launch two-pass kernels (off by default) at N = 1 and 2: does the re-read hit L2? DRAM bytes against the
+  # minimal 32 MiB forward and 48 MiB backward of these 16 MiB fp32 tensors, and the L2 hit rate.
+  for layout in nchw nhwc; do
+    step "ncu cooperativeRereads $layout" 60 "$out/profile.txt" ncu --metrics \
+      gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,lts__t_sector_hit_rate.pct \
+      --kernel-name regex:'stats_apply|sums_dx' --launch-count 4 --target-processes all "$java" \
+      -Dgroupnorm4j.cooperativeRereads=on -jar "$jar" bench --device cuda --cooperative off --layout $layout \
+      --shapes 1,2 --warmup 0 --repeat 1
+  done
   # The cooperative forward at N = 1 and 2 (the default since 2026-11-28): where its 1.5 TB/s goes.
   step "ncu cooperative" 90 "$out/profile.txt" ncu --section SpeedOfLight --section Occupancy \
     --section WarpStateStats --kernel-name regex:cooperative --launch-count 4 --target-processes all "$java" -jar \
