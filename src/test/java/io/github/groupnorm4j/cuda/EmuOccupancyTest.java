@@ -10,13 +10,18 @@ import io.github.groupnorm4j.DType;
 import io.github.groupnorm4j.GroupNormSpec;
 import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.emu.EmuOptions;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import jcuda.driver.CUresult;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -171,20 +176,47 @@ class EmuOccupancyTest {
         }
     }
 
+    private static final GroupNormSpec.Builder N1_NHWC = GroupNormSpec.builder().batch(1).channels(256).groups(32)
+            .spatial(128, 128).layout(Layout.NHWC).activation(Activation.NONE);
+
+    /** The plan of a [1,128x128,256] channels-last tensor with the one-launch kernels on, on the emulated sm_90. */
+    private static String plan(DType dtype) {
+        CudaDevice device = CudaDevice.emulated(EmuOptions.defaults(), 90);
+        try (CudaGroupNorm gn = CudaGroupNorm.withTuning(device,
+                LaunchPlanner.Tuning.forDevice(GroupNormKernels.maxDynamicShared(device)).withoutCooperative()
+                        .withCooperativeRereads(true))) {
+            return gn.plan(N1_NHWC.dtype(dtype).build());
+        }
+    }
+
     /**
      * End to end, through the jar's loading: the emulated H100 plans the row chunks docs/perf.md plans for an H200
      * ("The channels-last two-pass paths in one launch each"; the same 132 SMs, and both L2s hold these tensors).
      */
     @Test
     void theEmulatorPlansTheOneLaunchGridsOfAnSm90Gpu() {
-        CudaDevice device = CudaDevice.emulated(EmuOptions.defaults(), 90);
-        try (CudaGroupNorm gn = CudaGroupNorm.withTuning(device,
-                LaunchPlanner.Tuning.forDevice(GroupNormKernels.maxDynamicShared(device)).withoutCooperative()
-                        .withCooperativeRereads(true))) {
-            GroupNormSpec.Builder b = GroupNormSpec.builder().batch(1).channels(256).groups(32).spatial(128, 128)
-                    .layout(Layout.NHWC).activation(Activation.NONE);
-            assertEquals("fwd nhwc_stats_apply(24); bwd nhwc_sums_dx(24)", gn.plan(b.dtype(DType.FP32).build()));
-            assertEquals("fwd nhwc_stats_apply(33); bwd nhwc_sums_dx(33)", gn.plan(b.dtype(DType.BF16).build()));
+        assertEquals("fwd nhwc_stats_apply(24); bwd nhwc_sums_dx(24)", plan(DType.FP32));
+        assertEquals("fwd nhwc_stats_apply(33); bwd nhwc_sums_dx(33)", plan(DType.BF16));
+    }
+
+    /**
+     * {@code -Dgroupnorm4j.ptxDir} (the kit's baseline build): the registers are read from the directory too; a
+     * directory without them plans by threads and shared memory alone (6 blocks per SM: 64 row chunks).
+     */
+    @Test
+    void aPtxDirectoryBringsItsOwnRegisters(@TempDir Path dir) throws IOException {
+        for (String module : MODULES) {
+            Files.write(dir.resolve(module + ".compute_90.ptx"),
+                    GroupNormKernels.readResource(resource(module + ".compute_90.ptx")));
         }
+        Supplier<String> bf16 = () -> SystemProperties.restoring(GroupNormKernels.PTX_DIR_PROPERTY, () -> {
+            System.setProperty(GroupNormKernels.PTX_DIR_PROPERTY, dir.toString());
+            return plan(DType.BF16);
+        });
+        assertEquals("fwd nhwc_stats_apply(64); bwd nhwc_sums_dx(64)", bf16.get());
+        for (String module : MODULES) {
+            Files.writeString(dir.resolve(module + ".sm_90.resources"), text(module + ".sm_90.resources"));
+        }
+        assertEquals("fwd nhwc_stats_apply(33); bwd nhwc_sums_dx(33)", bf16.get());
     }
 }
