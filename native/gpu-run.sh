@@ -162,6 +162,13 @@ parallel "check --cluster on" 150 "$out/checks.txt" "$java" -jar "$jar" check --
   --fused-limit-kib 0 --cluster on --layout all --dtype fp32,bf16 --activation all
 parallel "check cooperativeRereads=on" 150 "$out/checks.txt" "$java" -Dgroupnorm4j.cooperativeRereads=on -jar "$jar" \
   check --device cuda --fused-limit-kib 0 --cooperative off --layout all --dtype all --activation all
+# Random shapes (check --random: N, C, G, spatial dims, variant, inputs drawn from a seed), the fuzzing counterpart
+# of the fixed suite, with the default kernels and with the one-launch two-pass kernels.
+parallel "check --random" 150 "$out/checks.txt" "$java" -jar "$jar" check --device cuda --random 1000 \
+  --layout all --dtype all --activation all
+parallel "check --random cooperativeRereads=on" 150 "$out/checks.txt" "$java" -Dgroupnorm4j.cooperativeRereads=on \
+  -jar "$jar" check --device cuda --random 500 --random-seed 2 --fused-limit-kib 0 --cooperative off --layout all \
+  --dtype all --activation all
 parallel junit 150 "$out/tests.txt" "$java" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --scan-class-path "$kit/test-classes" --include-tag gpu --disable-banner --details=tree
 mkdir -p "$tmp/acc" "$tmp/accv"

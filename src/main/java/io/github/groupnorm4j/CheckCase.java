@@ -237,6 +237,93 @@ public final class CheckCase {
         return List.copyOf(out);
     }
 
+    /**
+     * {@code count} cases of random shape, the fuzzing counterpart of {@link #suite}: the same seed gives the same
+     * cases in the same order. Each draws one variant from the given lists, N from 1–4 (mostly 1 and 2), G and C/G
+     * log-uniformly (a tenth LayerNorm, G = 1, and a tenth InstanceNorm, C/G = 1), 0 to 3 spatial dims, affine or
+     * not, eps of 1e-5, 1e-3 or 1e-6, and inputs that are Gaussian, around a mean of 1e3 or 1e4, with |γ| up to 150,
+     * or spanning the dtype's largest finite values. No case has more than {@code maxElements} elements.
+     *
+     * @throws IllegalArgumentException if count is negative, maxElements is below 1 or a list is null or empty
+     */
+    public static List<CheckCase> random(int count, long seed, long maxElements, List<Layout> layouts,
+                                         List<DType> dtypes, List<Activation> activations) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count must be >= 0, got " + count);
+        }
+        if (maxElements < 1) {
+            throw new IllegalArgumentException("maxElements must be >= 1, got " + maxElements);
+        }
+        requireChoices("layouts", layouts);
+        requireChoices("dtypes", dtypes);
+        requireChoices("activations", activations);
+        SplittableRandom r = new SplittableRandom(seed);
+        List<CheckCase> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            GroupNormSpec.Builder b = randomShape(r, maxElements);
+            double eps = r.nextDouble();
+            b.eps(eps < 0.8 ? 1e-5f : eps < 0.9 ? 1e-3f : 1e-6f)
+                    .affine(r.nextDouble() < 0.85)
+                    .layout(layouts.get(r.nextInt(layouts.size())))
+                    .dtype(dtypes.get(r.nextInt(dtypes.size())))
+                    .activation(activations.get(r.nextInt(activations.size())));
+            CheckCase c = new CheckCase("random #" + i + " of seed " + seed, b.build(), 0f, Inputs.GAUSSIAN, 1f,
+                    r.nextLong());
+            double inputs = r.nextDouble();
+            out.add(inputs < 0.7 ? c
+                    : inputs < 0.82 ? c.withInputMean(r.nextBoolean() ? 1e3f : 1e4f)
+                    : inputs < 0.92 ? c.withGammaScale(100f)
+                    : c.withLargestFiniteInputs());
+        }
+        return List.copyOf(out);
+    }
+
+    private static void requireChoices(String name, List<?> choices) {
+        if (choices == null || choices.isEmpty()) {
+            throw new IllegalArgumentException(name + " must name at least one choice, got " + choices);
+        }
+    }
+
+    /** N, C, G and spatial dims with N·C·HW ≤ maxElements; see {@link #random}. */
+    private static GroupNormSpec.Builder randomShape(SplittableRandom r, long maxElements) {
+        int[] batches = {1, 1, 1, 2, 2, 3, 4};
+        int n;
+        int g;
+        int cg;
+        do {
+            n = batches[r.nextInt(batches.length)];
+            double kind = r.nextDouble();
+            if (kind < 0.1) {
+                g = 1;
+                cg = logUniform(r, 1, 256);
+            } else if (kind < 0.2) {
+                g = logUniform(r, 1, 512);
+                cg = 1;
+            } else {
+                g = logUniform(r, 1, 64);
+                cg = logUniform(r, 1, 96);
+            }
+        } while ((long) n * g * cg > maxElements);
+        long hwMax = maxElements / ((long) n * g * cg);
+        double d = r.nextDouble();
+        int dims = d < 0.05 ? 0 : d < 0.3 ? 1 : d < 0.85 ? 2 : 3;
+        int[] spatial = new int[dims];
+        long left = hwMax;
+        for (int k = 0; k < dims; k++) {
+            // Each dim up to the dims still to come's share of what is left, so 2-D and 3-D shapes are not all 1×n.
+            long share = Math.max(1, (long) Math.pow(left, 1.0 / (dims - k)) * 2);
+            spatial[k] = logUniform(r, 1, (int) Math.min(Math.min(share, left), Integer.MAX_VALUE));
+            left /= spatial[k];
+        }
+        return GroupNormSpec.builder().batch(n).channels(g * cg).groups(g).spatial(spatial);
+    }
+
+    /** An integer in [lo, hi], its logarithm uniform: small sizes as often as large ones. */
+    private static int logUniform(SplittableRandom r, int lo, int hi) {
+        double v = Math.exp(Math.log(lo) + r.nextDouble() * (Math.log(hi + 1.0) - Math.log(lo)));
+        return (int) Math.max(lo, Math.min(hi, Math.floor(v)));
+    }
+
     private static GroupNormSpec spec(int n, int c, int g, int... spatial) {
         return GroupNormSpec.builder().batch(n).channels(c).groups(g).spatial(spatial).build();
     }

@@ -51,13 +51,16 @@ public final class Main {
             "",
             "commands:",
             "  check    [--device D] [--schedule S] [--seed N] [--layout L] [--dtype T] [--activation A]",
-            "           [--fused-limit-kib K] [--cluster on] [--cooperative C]",
+            "           [--fused-limit-kib K] [--cluster on] [--cooperative C] [--random COUNT ...]",
             "           every kernel over the shape suite vs the float64 CPU reference (default auto: cuda when",
             "           available, otherwise the PTX on the emulator)",
             "  sanitize [--device emu] [--schedule S] [--seed N] [--layout L] [--dtype T] [--activation A]",
-            "           [--fused-limit-kib K] [--cluster on] [--cooperative C]",
+            "           [--fused-limit-kib K] [--cluster on] [--cooperative C] [--random COUNT ...]",
             "           forward+backward of the shape suite on the emulator with its sanitizer; prints every",
             "           finding, exits 1 if there is any",
+            "  --random COUNT [--random-seed S] [--random-max-elements E]  (check, sanitize) COUNT random shapes",
+            "           instead of the suite, each in one of the chosen variants, drawn from seed S (default 1),",
+            "           none over E elements (default 16384 on the emulator, 1048576 otherwise)",
             "  bench    [--device cpu|cuda|emu|auto] [--warmup W] [--repeat R] [--fused-limit-kib K] [--cluster on]",
             "           [--cooperative C] [--layout L] [--dtype T] [--activation A] [--shapes I,J,...]",
             "           forward/backward timing on the performance suite; with --device emu no timing but the bytes",
@@ -124,10 +127,12 @@ public final class Main {
                             "device", "out", "norm", "fused-limit-kib", "cluster", "cooperative")));
                 case "check":
                     return check(Args.parse(command, argv, 1,
-                            options("device", "schedule", "seed", "fused-limit-kib", "cluster", "cooperative")));
+                            options("device", "schedule", "seed", "fused-limit-kib", "cluster", "cooperative",
+                                    "random", "random-seed", "random-max-elements")));
                 case "sanitize":
                     return sanitize(Args.parse(command, argv, 1,
-                            options("device", "schedule", "seed", "fused-limit-kib", "cluster", "cooperative")));
+                            options("device", "schedule", "seed", "fused-limit-kib", "cluster", "cooperative",
+                                    "random", "random-seed", "random-max-elements")));
                 case "bench":
                     return new BenchCommand(out).run(Args.parse(command, argv, 1,
                             options("device", "warmup", "repeat", "fused-limit-kib", "cluster", "cooperative",
@@ -322,7 +327,7 @@ public final class Main {
             throw new UsageException("check: --schedule and --seed apply to the emulator only (--device emu), not "
                     + resolved);
         }
-        List<CheckCase> cases = variantSuites(a);
+        List<CheckCase> cases = cases(a, resolved);
         if (requested == Backend.AUTO) {
             out.println(resolved == Backend.CUDA
                     ? "note: --device auto: CUDA is available; checking the kernels on the GPU"
@@ -340,7 +345,8 @@ public final class Main {
         int rows = 0;
         KernelOptions kernels = KernelOptions.of(a);
         try (GroupNorm gn = openBackend(resolved, a, kernels, false)) {
-            out.println("check: " + gn.name() + kernels.note() + " vs float64 CPU reference" + variantsNote(a));
+            out.println("check: " + gn.name() + kernels.note() + " vs float64 CPU reference" + randomNote(a, cases)
+                    + variantsNote(a));
             out.printf(Locale.ROOT, header, "shape", "case", "output", "max abs err", "rel err", "tolerance",
                     "err/tol", "result");
             for (CheckCase c : cases) {
@@ -372,6 +378,47 @@ public final class Main {
         }
         out.println((rows - failures) + " passed, " + failures + " failed");
         return failures == 0 ? OK : FAILED;
+    }
+
+    /** Random cases hold at most this many elements by default: the emulator is slow, a GPU is not. */
+    static final long RANDOM_MAX_ELEMENTS_EMU = 1 << 14;
+    static final long RANDOM_MAX_ELEMENTS = 1 << 20;
+
+    /**
+     * With {@code --random COUNT}: that many random cases ({@link CheckCase#random}), each in one of the chosen
+     * variants, from {@code --random-seed} (default 1), of at most {@code --random-max-elements}. Otherwise the check
+     * suite in every chosen variant.
+     */
+    private static List<CheckCase> cases(Args a, Backend backend) {
+        if (!a.has("random")) {
+            for (String o : List.of("random-seed", "random-max-elements")) {
+                if (a.has(o)) {
+                    throw new UsageException(a.command() + ": --" + o + " applies to random cases only (--random COUNT)");
+                }
+            }
+            return variantSuites(a);
+        }
+        int count = a.intValue("random", 0);
+        if (count < 1) {
+            throw new UsageException(a.command() + ": --random must be a count of at least 1, got " + count);
+        }
+        long max = a.longValue("random-max-elements",
+                backend == Backend.EMU ? RANDOM_MAX_ELEMENTS_EMU : RANDOM_MAX_ELEMENTS);
+        if (max < 1) {
+            throw new UsageException(a.command() + ": --random-max-elements must be at least 1, got " + max);
+        }
+        return CheckCase.random(count, a.longValue("random-seed", 1), max, a.layouts(), a.dtypes(),
+                a.activations());
+    }
+
+    /** ", 40 random shapes of seed 1, the largest 9,216 elements" with --random, else "". */
+    private static String randomNote(Args a, List<CheckCase> cases) {
+        if (!a.has("random")) {
+            return "";
+        }
+        long largest = cases.stream().mapToLong(c -> c.spec().elementCount()).max().orElse(0);
+        return String.format(Locale.ROOT, ", %d random shapes of seed %d, the largest %,d elements", cases.size(),
+                a.longValue("random-seed", 1), largest);
     }
 
     /** The check suite in every chosen (layout, dtype, activation), layouts outermost. */
@@ -437,14 +484,14 @@ public final class Main {
                     + "(--device emu)");
         }
         EmuOptions options = emuOptions(a, "sanitize").sanitize(true).build();
-        List<CheckCase> suite = variantSuites(a);
+        List<CheckCase> suite = cases(a, Backend.EMU);
         int findings = 0;
         int failedLaunches = 0;
         KernelOptions kernels = KernelOptions.of(a);
         try (CudaGroupNorm gn = kernels.openEmulated(options)) {
             EmuGpuDriver emu = gn.emulator();
             out.println("sanitize: " + gn.name() + kernels.note() + ", forward+backward of " + suite.size() + " cases"
-                    + variantsNote(a));
+                    + randomNote(a, suite) + variantsNote(a));
             for (CheckCase c : suite) {
                 emu.clearFindings();
                 String failure = null;

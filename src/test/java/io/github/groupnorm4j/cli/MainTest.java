@@ -155,6 +155,30 @@ class MainTest {
     }
 
     @Test
+    void checkAndSanitizeRunRandomShapesInTheChosenVariants() {
+        assertEquals(0, run("check", "--device", "emu", "--random", "6", "--random-seed", "9", "--layout", "all",
+                "--dtype", "fp16,bf16", "--activation", "silu"), stderr);
+        assertTrue(stdout.contains(", 6 random shapes of seed 9, the largest "), stdout);
+        assertTrue(stdout.contains("random #5 of seed 9") && !stdout.contains("random #6 of seed 9"), stdout);
+        assertTrue(stdout.lines().filter(l -> l.contains("random #")).allMatch(l -> l.contains(" silu ")
+                && (l.contains(" fp16 ") || l.contains(" bf16 "))), stdout);
+        assertTrue(stdout.strip().endsWith("36 passed, 0 failed"), stdout);
+        assertEquals(0, run("sanitize", "--random", "4", "--random-max-elements", "500"), stdout + stderr);
+        assertTrue(stdout.strip().endsWith("sanitize: 4 cases, 0 findings"), stdout);
+    }
+
+    @Test
+    void randomOptionErrorsAreUserErrors() {
+        assertUserError("check: --random must be a count of at least 1, got 0", "check", "--device", "emu",
+                "--random", "0");
+        assertUserError("check: --random-seed applies to random cases only (--random COUNT)", "check", "--device",
+                "emu", "--random-seed", "3");
+        assertUserError("sanitize: --random-max-elements must be at least 1, got -5", "sanitize", "--random", "2",
+                "--random-max-elements", "-5");
+        assertUserError("check: --random must be an integer", "check", "--device", "emu", "--random", "many");
+    }
+
+    @Test
     void checkAutoWithoutAGpuChecksTheEmulatorAndSaysWhy() {
         org.junit.jupiter.api.Assumptions.assumeFalse(
                 io.github.groupnorm4j.cuda.CudaAvailability.probe().isAvailable(), "a GPU is present");

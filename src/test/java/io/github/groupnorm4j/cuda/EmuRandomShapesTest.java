@@ -1,0 +1,77 @@
+package io.github.groupnorm4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.groupnorm4j.Activation;
+import io.github.groupnorm4j.CheckCase;
+import io.github.groupnorm4j.CheckResult;
+import io.github.groupnorm4j.Checker;
+import io.github.groupnorm4j.DType;
+import io.github.groupnorm4j.Layout;
+import io.github.groupnorm4j.emu.EmuOptions;
+import io.github.groupnorm4j.emu.Finding;
+import io.github.groupnorm4j.emu.Schedule;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Fuzzing: random shapes ({@link CheckCase#random}: N, C, G, 0–3 spatial dims, affine or not, every layout, dtype and
+ * activation, inputs Gaussian, offset, saturating SiLU or at the dtype's largest finite values) through each kernel
+ * path on the emulator, against the float64 reference, with the sanitizer on. The check suite's shapes were chosen
+ * by hand; these are not, so they reach combinations nobody listed (column blocks, vector widths, chunk counts).
+ * Each path draws its own cases (its own seed); {@code check --random} runs more of them, and the GPU kit runs them on
+ * the device.
+ */
+class EmuRandomShapesTest {
+    private static final int CASES_PER_PATH = 24;
+    private static final long MAX_ELEMENTS = 12_000;
+
+    static Stream<Arguments> paths() {
+        EmuOptions lockstep = EmuOptions.builder().schedule(Schedule.LOCKSTEP).sanitize(true).build();
+        EmuOptions adversarial = EmuOptions.builder().schedule(Schedule.ADVERSARIAL).seed(17).sanitize(true).build();
+        return Stream.of(
+                Arguments.of("default kernels, compute_90", 1, lockstep, 90, null),
+                Arguments.of("default kernels, compute_75, adversarial", 2, adversarial, 75, null),
+                Arguments.of("two-pass kernels (one-pass off)", 3, lockstep, 90, new LaunchPlanner.Tuning(0, 16)),
+                Arguments.of("statistics split finely", 4, lockstep, 75, new LaunchPlanner.Tuning(0, 1)),
+                Arguments.of("cooperative one-pass kernels, adversarial", 5, adversarial, 90,
+                        new LaunchPlanner.Tuning(0, 16, false, Long.MAX_VALUE)),
+                Arguments.of("one-launch two-pass kernels, adversarial", 6, adversarial, 90,
+                        new LaunchPlanner.Tuning(0, 16).withCooperativeRereads(true)),
+                Arguments.of("sm_90 cluster kernels, adversarial", 7, adversarial, 90,
+                        new LaunchPlanner.Tuning(0, 16, true)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("paths")
+    void randomShapesMatchTheReference(String path, long seed, EmuOptions options, int computeCapability,
+                                       LaunchPlanner.Tuning tuning) {
+        List<CheckCase> cases = CheckCase.random(CASES_PER_PATH, seed, MAX_ELEMENTS, List.of(Layout.values()),
+                List.of(DType.values()), List.of(Activation.values()));
+        Checker checker = new Checker();
+        List<String> failed = new ArrayList<>();
+        try (CudaGroupNorm gn = tuning == null ? CudaGroupNorm.emulated(options, computeCapability)
+                : CudaGroupNorm.withTuning(CudaDevice.emulated(options, computeCapability), tuning)) {
+            for (CheckCase c : cases) {
+                for (CheckResult r : checker.check(gn, c)) {
+                    if (!r.passed()) {
+                        failed.add(c + " (" + gn.plan(c.spec()) + "): " + r);
+                    }
+                }
+                List<Finding> findings = gn.emulator().findings();
+                if (!findings.isEmpty()) {
+                    failed.add(c + " (" + gn.plan(c.spec()) + "): " + findings.size() + " finding(s), first "
+                            + findings.get(0));
+                    gn.emulator().clearFindings();
+                }
+            }
+        }
+        assertTrue(failed.isEmpty(), () -> failed.size() + " failure(s) of seed " + seed + ":\n"
+                + failed.stream().limit(10).collect(Collectors.joining("\n")));
+    }
+}
