@@ -7,12 +7,14 @@ import io.github.groupnorm4j.CheckCase;
 import io.github.groupnorm4j.CheckResult;
 import io.github.groupnorm4j.Checker;
 import io.github.groupnorm4j.DType;
+import io.github.groupnorm4j.GroupNorm;
 import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.emu.EmuOptions;
 import io.github.groupnorm4j.emu.Finding;
 import io.github.groupnorm4j.emu.Schedule;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,8 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * activation, inputs Gaussian, offset, saturating SiLU or at the dtype's largest finite values) through each kernel
  * path on the emulator, against the float64 reference, with the sanitizer on. The check suite's shapes were chosen
  * by hand; these are not, so they reach combinations nobody listed (column blocks, vector widths, chunk counts).
- * Each path draws its own cases (its own seed); {@code check --random} runs more of them, and the GPU kit runs them on
- * the device.
+ * Each path draws its own cases (its own seed); two of them also place the tensors at random element offsets inside
+ * larger buffers. {@code check --random} runs more, and the GPU kit runs them on the device.
  */
 class EmuRandomShapesTest {
     private static final int CASES_PER_PATH = 24;
@@ -35,32 +37,41 @@ class EmuRandomShapesTest {
         EmuOptions lockstep = EmuOptions.builder().schedule(Schedule.LOCKSTEP).sanitize(true).build();
         EmuOptions adversarial = EmuOptions.builder().schedule(Schedule.ADVERSARIAL).seed(17).sanitize(true).build();
         return Stream.of(
-                Arguments.of("default kernels, compute_90", 1, lockstep, 90, null),
-                Arguments.of("default kernels, compute_75, adversarial", 2, adversarial, 75, null),
-                Arguments.of("two-pass kernels (one-pass off)", 3, lockstep, 90, new LaunchPlanner.Tuning(0, 16)),
-                Arguments.of("statistics split finely", 4, lockstep, 75, new LaunchPlanner.Tuning(0, 1)),
+                Arguments.of("default kernels, compute_90", 1, lockstep, 90, null, false),
+                Arguments.of("default kernels, compute_75, adversarial", 2, adversarial, 75, null, false),
+                Arguments.of("default kernels, tensors at random element offsets", 8, lockstep, 90, null, true),
+                Arguments.of("two-pass kernels (one-pass off)", 3, lockstep, 90, new LaunchPlanner.Tuning(0, 16),
+                        false),
+                Arguments.of("two-pass kernels, tensors at random element offsets", 9, lockstep, 90,
+                        new LaunchPlanner.Tuning(0, 16), true),
+                Arguments.of("statistics split finely", 4, lockstep, 75, new LaunchPlanner.Tuning(0, 1), false),
                 Arguments.of("cooperative one-pass kernels, adversarial", 5, adversarial, 90,
-                        new LaunchPlanner.Tuning(0, 16, false, Long.MAX_VALUE)),
+                        new LaunchPlanner.Tuning(0, 16, false, Long.MAX_VALUE), false),
                 Arguments.of("one-launch two-pass kernels, adversarial", 6, adversarial, 90,
-                        new LaunchPlanner.Tuning(0, 16).withCooperativeRereads(true)),
+                        new LaunchPlanner.Tuning(0, 16).withCooperativeRereads(true), false),
                 Arguments.of("sm_90 cluster kernels, adversarial", 7, adversarial, 90,
-                        new LaunchPlanner.Tuning(0, 16, true)));
+                        new LaunchPlanner.Tuning(0, 16, true), false));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("paths")
     void randomShapesMatchTheReference(String path, long seed, EmuOptions options, int computeCapability,
-                                       LaunchPlanner.Tuning tuning) {
+                                       LaunchPlanner.Tuning tuning, boolean shifted) {
         List<CheckCase> cases = CheckCase.random(CASES_PER_PATH, seed, MAX_ELEMENTS, List.of(Layout.values()),
                 List.of(DType.values()), List.of(Activation.values()));
         Checker checker = new Checker();
+        SplittableRandom offsets = new SplittableRandom(seed);
         List<String> failed = new ArrayList<>();
         try (CudaGroupNorm gn = tuning == null ? CudaGroupNorm.emulated(options, computeCapability)
                 : CudaGroupNorm.withTuning(CudaDevice.emulated(options, computeCapability), tuning)) {
             for (CheckCase c : cases) {
-                for (CheckResult r : checker.check(gn, c)) {
+                // x, y, dy and dx each 0-7 elements into a larger buffer, guarded by sentinels: off 16-byte
+                // boundaries, at phases that differ from each other.
+                GroupNorm impl = shifted ? new ShiftedTensorsGroupNorm(gn, offsets.nextInt(8), offsets.nextInt(8),
+                        offsets.nextInt(8), offsets.nextInt(8)) : gn;
+                for (CheckResult r : checker.check(impl, c)) {
                     if (!r.passed()) {
-                        failed.add(c + " (" + gn.plan(c.spec()) + "): " + r);
+                        failed.add(c + " (" + impl.name() + ", " + gn.plan(c.spec()) + "): " + r);
                     }
                 }
                 List<Finding> findings = gn.emulator().findings();
