@@ -3,10 +3,12 @@ package io.github.groupnorm4j.cuda;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.groupnorm4j.Activation;
+import io.github.groupnorm4j.BackwardResult;
 import io.github.groupnorm4j.CheckCase;
 import io.github.groupnorm4j.CheckResult;
 import io.github.groupnorm4j.Checker;
 import io.github.groupnorm4j.DType;
+import io.github.groupnorm4j.ForwardResult;
 import io.github.groupnorm4j.GroupNorm;
 import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.emu.EmuOptions;
@@ -24,8 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Fuzzing: random shapes ({@link CheckCase#random}: N, C, G, 0–3 spatial dims, affine or not, every layout, dtype and
  * activation, inputs Gaussian, offset, saturating SiLU or at the dtype's largest finite values) through each kernel
- * path on the emulator, against the float64 reference, with the sanitizer on. The check suite's shapes were chosen
- * by hand; these are not, so they reach combinations nobody listed (column blocks, vector widths, chunk counts).
+ * path on the emulator, against the float64 reference, with the sanitizer on; under the adversarial schedule the
+ * backward runs once more, which must give the same bits. The check suite's shapes were chosen by hand; these are not, so they reach combinations nobody listed (column blocks, vector widths, chunk counts).
  * Each path draws its own cases (its own seed); two of them also place the tensors at random element offsets inside
  * larger buffers. {@code check --random} runs more, and the GPU kit runs them on the device.
  */
@@ -74,6 +76,10 @@ class EmuRandomShapesTest {
                         failed.add(c + " (" + impl.name() + ", " + gn.plan(c.spec()) + "): " + r);
                     }
                 }
+                // Lockstep runs the same way every time, so only the adversarial schedule can show an order-dependent sum.
+                if (options.schedule() == Schedule.ADVERSARIAL && !backwardIsTheSameBitsTwice(impl, c)) {
+                    failed.add(c + " (" + impl.name() + ", " + gn.plan(c.spec()) + "): backward differs between runs");
+                }
                 List<Finding> findings = gn.emulator().findings();
                 if (!findings.isEmpty()) {
                     failed.add(c + " (" + gn.plan(c.spec()) + "): " + findings.size() + " finding(s), first "
@@ -84,5 +90,33 @@ class EmuRandomShapesTest {
         }
         assertTrue(failed.isEmpty(), () -> failed.size() + " failure(s) of seed " + seed + ":\n"
                 + failed.stream().limit(10).collect(Collectors.joining("\n")));
+    }
+
+    /**
+     * dx, dγ and dβ must be bit-identical from run to run (no float atomics). Under the adversarial schedule the
+     * second run interleaves threads and CTAs differently, so an order-dependent sum shows here.
+     */
+    private static boolean backwardIsTheSameBitsTwice(GroupNorm impl, CheckCase c) {
+        ForwardResult f = impl.forward(c.spec(), c.x(), c.gamma(), c.beta());
+        BackwardResult first = impl.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(), c.backwardBeta());
+        BackwardResult second = impl.backward(c.spec(), c.dy(), c.x(), f.mean(), f.rstd(), c.gamma(),
+                c.backwardBeta());
+        return sameBits(first.dx(), second.dx()) && sameBits(first.dgamma(), second.dgamma())
+                && sameBits(first.dbeta(), second.dbeta());
+    }
+
+    private static boolean sameBits(float[] a, float[] b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        if (a.length != b.length) {
+            return false;
+        }
+        for (int i = 0; i < a.length; i++) {
+            if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
+                return false;
+            }
+        }
+        return true;
     }
 }
