@@ -393,7 +393,8 @@ public final class Main {
         if (!a.has("random")) {
             for (String o : List.of("random-seed", "random-max-elements")) {
                 if (a.has(o)) {
-                    throw new UsageException(a.command() + ": --" + o + " applies to random cases only (--random COUNT)");
+                    throw new UsageException(a.command() + ": --" + o
+                            + " applies to random cases only (--random COUNT)");
                 }
             }
             return variantSuites(a);

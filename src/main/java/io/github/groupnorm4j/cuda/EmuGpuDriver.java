@@ -73,7 +73,7 @@ public final class EmuGpuDriver implements GpuDriver {
     private record EModule(String name, PtxModule module, KernelResources sm90) implements Module {
     }
 
-    /** {@code sm90Registers}: the kernel's registers per thread on sm_90; when unknown, blocks are not bound by them. */
+    /** {@code sm90Registers}: its registers per thread on sm_90; when unknown, blocks are not bound by them. */
     private record EKernel(String name, PtxModule module, OptionalInt sm90Registers) implements Kernel {
     }
 

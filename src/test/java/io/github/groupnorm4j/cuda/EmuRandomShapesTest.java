@@ -27,9 +27,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Fuzzing: random shapes ({@link CheckCase#random}: N, C, G, 0–3 spatial dims, affine or not, every layout, dtype and
  * activation, inputs Gaussian, offset, saturating SiLU or at the dtype's largest finite values) through each kernel
  * path on the emulator, against the float64 reference, with the sanitizer on; under the adversarial schedule the
- * backward runs once more, which must give the same bits. The check suite's shapes were chosen by hand; these are not, so they reach combinations nobody listed (column blocks, vector widths, chunk counts).
- * Each path draws its own cases (its own seed); two of them also place the tensors at random element offsets inside
- * larger buffers. {@code check --random} runs more, and the GPU kit runs them on the device.
+ * backward runs once more, which must give the same bits. The check suite's shapes were chosen by hand; these are
+ * not, so they reach combinations nobody listed (column blocks, vector widths, chunk counts). Each path draws its own
+ * cases (its own seed); two of them also place the tensors at random element offsets inside larger buffers.
+ * {@code check --random} runs more, and the GPU kit runs them on the device.
  */
 class EmuRandomShapesTest {
     private static final int CASES_PER_PATH = 24;
@@ -76,7 +77,8 @@ class EmuRandomShapesTest {
                         failed.add(c + " (" + impl.name() + ", " + gn.plan(c.spec()) + "): " + r);
                     }
                 }
-                // Lockstep runs the same way every time, so only the adversarial schedule can show an order-dependent sum.
+                // Lockstep runs the same way every time: only the adversarial schedule can show an order-dependent
+                // sum.
                 if (options.schedule() == Schedule.ADVERSARIAL && !backwardIsTheSameBitsTwice(impl, c)) {
                     failed.add(c + " (" + impl.name() + ", " + gn.plan(c.spec()) + "): backward differs between runs");
                 }
