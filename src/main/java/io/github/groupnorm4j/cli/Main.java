@@ -359,6 +359,16 @@ public final class Main {
                     out.printf(Locale.ROOT, "%-" + width + "s %-40s unsupported: %s  FAIL%n", c.spec().label(),
                             c.description(), e.getMessage());
                     continue;
+                } catch (CudaException e) {
+                    throw e;  // on a GPU the context is lost: no later case would run
+                } catch (RuntimeException e) {
+                    // A bug (in the backend or the emulator) fails this case; the others still run, so one run
+                    // lists every case that breaks.
+                    rows++;
+                    failures++;
+                    out.printf(Locale.ROOT, "%-" + width + "s %-40s internal error: %s  FAIL%n", c.spec().label(),
+                            c.description(), internalError(e));
+                    continue;
                 }
                 for (CheckResult r : results) {
                     rows++;
@@ -378,6 +388,12 @@ public final class Main {
         }
         out.println((rows - failures) + " passed, " + failures + " failed");
         return failures == 0 ? OK : FAILED;
+    }
+
+    /** An unexpected exception in one line: its class, message and where it was thrown. */
+    static String internalError(RuntimeException e) {
+        StackTraceElement[] at = e.getStackTrace();
+        return e + (at.length == 0 ? "" : " at " + at[0]);
     }
 
     /** Random cases hold at most this many elements by default: the emulator is slow, a GPU is not. */
@@ -504,6 +520,9 @@ public final class Main {
                     failedLaunches++;
                 } catch (IllegalArgumentException | UnsupportedOperationException e) {
                     failure = "unsupported: " + e.getMessage();
+                    failedLaunches++;
+                } catch (RuntimeException e) {
+                    failure = "internal error: " + internalError(e);
                     failedLaunches++;
                 }
                 List<Finding> found = emu.findings();

@@ -327,7 +327,9 @@ final class GlobalOrder {
             if (!create) {
                 return null;
             }
-            chunks = page.writers = new long[((page.data.length >>> 2) + CHUNK_WORDS - 1) >>> CHUNK_SHIFT][];
+            // Words, rounded up: an allocation of 2 bytes (one 16-bit element) still has a word to record.
+            int words = (page.data.length + 3) >>> 2;
+            chunks = page.writers = new long[(words + CHUNK_WORDS - 1) >>> CHUNK_SHIFT][];
         }
         long[] c = chunks[word >>> CHUNK_SHIFT];
         if (c == null && create) {
