@@ -344,6 +344,30 @@ __device__ __forceinline__ ColumnWelford<V> tile_welford(const ColumnTile& t, co
     return stats;
 }
 
+// Where nhwc_stats keeps the partials of (n, g, column block by): one slot per group and column block holding
+// channels of it, sample by sample, so a slice's slots are contiguous. The groups before g hold g slots plus one per
+// column boundary they cross; a boundary k*B (B channels per column block) falls on a group start, and is crossed by
+// nobody, exactly when q = B/gcd(Cg, B) divides k. So (g, by) has slot g + by - floor(g/q) of its sample, and a
+// sample has G + floor(C/B) - floor(G/q) slots: at most G + column_blocks - 1, which LaunchPlanner sizes. Only the
+// first group of a block can start on a boundary, so a block's groups have consecutive slots. (Slots
+// (n*G + g)*column_blocks + by took G*column_blocks per sample, more than that bound where groups are many and so
+// are column blocks: out of bounds, found by check --random.)
+struct NhwcPartialSlots {
+    long long per_sample;
+    int q;
+    __device__ NhwcPartialSlots(int C, int G, int block_channels) {
+        int a = C / G, b = block_channels;
+        while (b != 0) {  // gcd(Cg, B): once per block, outside every loop over data
+            const int r = a % b;
+            a = b;
+            b = r;
+        }
+        q = block_channels / a;
+        per_sample = static_cast<long long>(G) + C / block_channels - G / q;
+    }
+    __device__ long long of(long long n, int g, int by) const { return n * per_sample + g + by - g / q; }
+};
+
 // Welford partials of x - shift per (n, g, column block, row chunk); shift is the slice's first
 // element, so the partials of a slice share one origin and a block can merge a group's channels
 // before writing: the finalize then merges Cg times fewer states (at N = 1 and 2 it has only N*G
@@ -351,9 +375,9 @@ __device__ __forceinline__ ColumnWelford<V> tile_welford(const ColumnTile& t, co
 // order, then the block's channels of each group in channel order (a thread per group, or a warp
 // tree when Cg > 16), so the result is the same on every run.
 // Launch: grid (N*row_chunks, column_blocks = ceil(C/V/cols)), block >= cols (lanes = block/cols) up to 256,
-// dynamic shared memory 12*V*cols*lanes bytes. Partial (n, g, by, chunk) goes to
-// 3*(((n*G + g)*column_blocks + by)*row_chunks + chunk), for the column blocks by that hold channels of g.
-// Traffic: reads x once (S*N*HW*C bytes), writes at most 12*N*(G + column_blocks)*row_chunks bytes.
+// dynamic shared memory 12*V*cols*lanes bytes. Partial (n, g, by, chunk) goes to 3*(slot*row_chunks + chunk),
+// slot = NhwcPartialSlots::of(n, g, by), for the column blocks by that hold channels of g.
+// Traffic: reads x once (S*N*HW*C bytes), writes at most 12*N*(G + column_blocks - 1)*row_chunks bytes.
 template <typename T, int V>
 __device__ __forceinline__ void nhwc_stats(const T* __restrict__ x, float* __restrict__ partials, int C, int G,
                                            long long hw, int cols, int row_chunks) {
@@ -383,8 +407,11 @@ __device__ __forceinline__ void nhwc_stats(const T* __restrict__ x, float* __res
     const int block_c1 = min(C, block_c0 + cols * V);
     const int first_group = block_c0 / channels_per_group;
     const int groups = (block_c1 - 1) / channels_per_group - first_group + 1;
+    // The block's groups have consecutive slots (NhwcPartialSlots): one division per block, not per group, which
+    // also keeps ptxas at the registers it gave before the slots (60 and 74 with a division per group).
+    const long long first_slot = NhwcPartialSlots(C, G, cols * V).of(t.n, first_group, static_cast<int>(blockIdx.y));
     const auto write = [&](int g, const WelfordState& merged) {
-        float* out = partials + 3 * (((t.n * G + g) * gridDim.y + blockIdx.y) * row_chunks + t.chunk);
+        float* out = partials + 3 * ((first_slot + (g - first_group)) * row_chunks + t.chunk);
         out[0] = merged.count;
         out[1] = merged.mean;
         out[2] = merged.m2;
@@ -415,7 +442,8 @@ __device__ __forceinline__ void nhwc_stats(const T* __restrict__ x, float* __res
 }
 
 // Mean and rstd of slice (n, g) from nhwc_stats' partials of the column blocks holding its
-// channels (block_channels = cols*V channels each), merged in a fixed order.
+// channels (block_channels = cols*V channels each), merged in a fixed order. column_blocks is not needed (the slots
+// follow from C, G and block_channels); it stays in the signature the kit's baseline build shares.
 // Launch: grid (N*G), block any multiple of 32 up to 256 (128 typical).
 // Traffic: reads 12*row_chunks bytes per (slice, column block) it spans, writes 8*N*G bytes (re-reads
 // the slice only on overflow).
@@ -431,7 +459,8 @@ __device__ __forceinline__ void nhwc_finalize(const T* __restrict__ x, const flo
     const int first_block = first_channel / block_channels;
     const int last_block = (first_channel + channels_per_group - 1) / block_channels;
     // A slice's partials are contiguous: its column blocks, each with its row chunks.
-    const float* p = partials + 3 * (slice * column_blocks + first_block) * row_chunks;
+    const NhwcPartialSlots slots(C, G, block_channels);
+    const float* p = partials + 3 * slots.of(n, static_cast<int>(slice % G), first_block) * row_chunks;
     const int count = (last_block - first_block + 1) * row_chunks;
     WelfordState merged = WelfordCombine{}.identity();
     for_each_partial<kPartialsInFlight>(

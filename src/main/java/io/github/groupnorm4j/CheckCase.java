@@ -240,7 +240,8 @@ public final class CheckCase {
     /**
      * {@code count} cases of random shape, the fuzzing counterpart of {@link #suite}: the same seed gives the same
      * cases in the same order. Each draws one variant from the given lists, N from 1–4 (mostly 1 and 2), G and C/G
-     * log-uniformly (a tenth LayerNorm, G = 1, and a tenth InstanceNorm, C/G = 1), 0 to 3 spatial dims, affine or
+     * log-uniformly (a tenth LayerNorm, G = 1, and a tenth InstanceNorm, C/G = 1; one in twenty a tensor of at most 24
+     * elements), 0 to 3 spatial dims, affine or
      * not, eps of 1e-5, 1e-3 or 1e-6, and inputs that are Gaussian, around a mean of 1e3 or 1e4, with |γ| up to 150,
      * or spanning the dtype's largest finite values. No case has more than {@code maxElements} elements.
      *
@@ -290,6 +291,16 @@ public final class CheckCase {
         int n;
         int g;
         int cg;
+        if (r.nextDouble() < 0.05) {
+            // Degenerate tensors, where edge cases live: a single element, a 16-bit tensor shorter than a word.
+            int g1 = 1 + r.nextInt(2);
+            int n1 = 1 + r.nextInt(2);
+            int c1 = g1 * (1 + r.nextInt(2));
+            int[] spatial = r.nextBoolean() ? new int[0] : new int[] {1 + r.nextInt(3)};
+            if ((long) n1 * c1 * (spatial.length == 0 ? 1 : spatial[0]) <= maxElements) {
+                return GroupNormSpec.builder().batch(n1).channels(c1).groups(g1).spatial(spatial);
+            }
+        }
         do {
             n = batches[r.nextInt(batches.length)];
             double kind = r.nextDouble();

@@ -10,11 +10,13 @@ import io.github.groupnorm4j.Checker;
 import io.github.groupnorm4j.DType;
 import io.github.groupnorm4j.ForwardResult;
 import io.github.groupnorm4j.GroupNorm;
+import io.github.groupnorm4j.GroupNormSpec;
 import io.github.groupnorm4j.Layout;
 import io.github.groupnorm4j.emu.EmuOptions;
 import io.github.groupnorm4j.emu.Finding;
 import io.github.groupnorm4j.emu.Schedule;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
@@ -95,35 +97,49 @@ class EmuRandomShapesTest {
     }
 
     /**
-     * What the fuzzing found, kept: a 16-bit tensor with an odd element count whose last 32-bit word is half used and
-     * starts a new 4 KiB chunk of the sanitizer's memory-order records (1, 2049, 4097 elements) crashed the emulator
-     * ({@code random #129 of seed 31} with 100,000 elements at most: [1,1] G=1 nhwc bf16).
+     * What the fuzzing found, kept, each with the default kernels and with the one-block kernels off:
+     * <ul>
+     * <li>a 16-bit tensor with an odd element count whose last 32-bit word is half used and starts a new 4 KiB chunk
+     * of the sanitizer's memory-order records (1, 2049, 4097 elements) crashed the emulator ({@code random #129 of
+     * seed 31}, up to 100,000 elements: [1,1] G=1 nhwc bf16);
+     * <li>the channels-last statistics wrote their partials past the workspace where groups are many and so are
+     * column blocks ({@code random #2 of seed 5}: [2,6x2,445] G=445 nhwc; on a GPU, a write out of bounds): the
+     * partials took G x column blocks slots per sample, the workspace G + column blocks. Also 1280 channels of fp32
+     * (two column blocks of 16-byte vectors) and groups of 3 straddling column blocks.
+     * </ul>
      */
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0}, one-block kernels {1}")
     @MethodSource("foundByFuzzing")
-    void casesTheFuzzingFoundPass(CheckCase c) {
+    void casesTheFuzzingFoundPass(CheckCase c, boolean oneBlockKernels) {
         EmuOptions sanitizing = EmuOptions.builder().sanitize(true).build();
-        try (CudaGroupNorm gn = CudaGroupNorm.emulated(sanitizing, 90)) {
+        try (CudaGroupNorm gn = oneBlockKernels ? CudaGroupNorm.emulated(sanitizing, 90)
+                : CudaGroupNorm.withTuning(CudaDevice.emulated(sanitizing, 90), new LaunchPlanner.Tuning(0, 16))) {
             for (CheckResult r : new Checker().check(gn, c)) {
-                assertTrue(r.passed(), r::toString);
+                assertTrue(r.passed(), () -> gn.plan(c.spec()) + ": " + r);
             }
             assertTrue(gn.emulator().findings().isEmpty(), () -> gn.emulator().findings().toString());
         }
     }
 
-    static Stream<CheckCase> foundByFuzzing() {
-        List<CheckCase> out = new ArrayList<>();
+    static Stream<Arguments> foundByFuzzing() {
+        List<CheckCase> cases = new ArrayList<>();
         for (int[] shape : new int[][] {{1, 1}, {1, 1, 2049}, {1, 1, 4097}}) {
             for (DType t : List.of(DType.FP16, DType.BF16)) {
                 for (Layout l : Layout.values()) {
-                    out.add(CheckCase.of("odd 16-bit element count", io.github.groupnorm4j.GroupNormSpec.builder()
-                            .batch(shape[0]).channels(shape[1]).groups(1)
-                            .spatial(java.util.Arrays.copyOfRange(shape, 2, shape.length)).layout(l).dtype(t)
-                            .build()));
+                    cases.add(CheckCase.of("odd 16-bit element count", GroupNormSpec.builder().batch(shape[0])
+                            .channels(shape[1]).groups(1).spatial(Arrays.copyOfRange(shape, 2, shape.length))
+                            .layout(l).dtype(t).build()));
                 }
             }
         }
-        return out.stream();
+        GroupNormSpec.Builder nhwc = GroupNormSpec.builder().layout(Layout.NHWC);
+        cases.add(CheckCase.of("many groups, two column blocks", nhwc.batch(2).channels(445).groups(445)
+                .spatial(6, 2).build()));
+        cases.add(CheckCase.of("InstanceNorm, two column blocks of vectors", nhwc.batch(1).channels(1280)
+                .groups(1280).spatial(3, 3).build()));
+        cases.add(CheckCase.of("groups of 3 straddling column blocks", nhwc.batch(2).channels(771).groups(257)
+                .spatial(2, 3).dtype(DType.BF16).build()));
+        return cases.stream().flatMap(c -> Stream.of(Arguments.of(c, true), Arguments.of(c, false)));
     }
 
     /**
