@@ -64,6 +64,8 @@ mkdir -p -- "$out_dir"
 [ -z "$report_file" ] || mkdir -p -- "$(dirname -- "$report_file")"
 
 common_flags=(-O3 -std=c++17 -lineinfo -I "$src_dir")
+# GROUPNORM4J_PTX_ARCHS narrows the PTX builds (make-gpu-kit.sh's baseline needs compute_90 only).
+read -r -a archs <<< "${GROUPNORM4J_PTX_ARCHS:-compute_75 compute_90}"
 script_dir=$(cd "$(dirname -- "$0")" && pwd)
 
 stamp_file=${GROUPNORM4J_PTX_STAMP:-}
@@ -72,7 +74,7 @@ if [ -n "$stamp_file" ]; then
     project_cuda=$(cd "$(dirname -- "$0")/../cuda" && pwd)
     stamp=$({
         "$nvcc_bin" --version
-        echo "${common_flags[*]} $report_file"
+        echo "${common_flags[*]} $report_file ${archs[*]}"
         cat -- "$0" "$script_dir/occupancy.awk"
         for f in "$src_dir"/*.cu "$src_dir"/*.cuh "$project_cuda"/*.cu "$project_cuda"/*.cuh; do
             echo "== $f"
@@ -85,7 +87,7 @@ if [ -n "$stamp_file" ]; then
         [ -z "$report_file" ] || [ -f "$report_file" ] || up_to_date=0
         for src in "${sources[@]}"; do
             name=$(basename -- "$src" .cu)
-            for arch in compute_75 compute_90; do
+            for arch in "${archs[@]}"; do
                 [ -f "$out_dir/$name.$arch.ptx" ] || up_to_date=0
             done
             [ -z "$report_file" ] || [ -f "$out_dir/$name.sm_90.resources" ] || up_to_date=0
@@ -107,7 +109,7 @@ trap 'rm -rf -- "$tmp_dir"' EXIT
 spill_warnings=0
 for src in "${sources[@]}"; do
     name=$(basename -- "$src" .cu)
-    for arch in compute_75 compute_90; do
+    for arch in "${archs[@]}"; do
         # Write to a temporary file first so a failed compile never leaves a stale/partial PTX.
         "$nvcc_bin" -ptx "${common_flags[@]}" -arch="$arch" -o "$tmp_dir/$name.$arch.ptx" "$src"
         mv -f -- "$tmp_dir/$name.$arch.ptx" "$out_dir/$name.$arch.ptx"

@@ -33,10 +33,10 @@ for a in "$@"; do case "$a" in -Dnvcc=*) nvcc_bin=${a#-Dnvcc=} ;; esac; done  # 
 base_tmp=$(mktemp -d)
 if git -C "$root" rev-parse -q --verify "$baseline^{commit}" > /dev/null \
     && git -C "$root" archive "$baseline" cuda | tar -x -C "$base_tmp" \
-    && bash native/build-ptx.sh "$nvcc_bin" "$base_tmp/cuda" "$base_tmp/ptx" > /dev/null \
+    && GROUPNORM4J_PTX_ARCHS=compute_90 bash native/build-ptx.sh "$nvcc_bin" "$base_tmp/cuda" "$base_tmp/ptx" \
+        > /dev/null \
     && java -D"groupnorm4j.ptxDir=$base_tmp/ptx" -jar target/groupnorm4j.jar check --device emu --layout nchw,nhwc \
         --dtype fp32,bf16 --activation silu > "$base_tmp/check.txt" 2>&1; then
-  rm -f "$base_tmp"/ptx/*.compute_75.ptx
   git -C "$root" rev-parse --short "$baseline^{commit}" > "$base_tmp/ptx/REVISION"
   tar -czf "$kit/baseline-ptx.tar.gz" -C "$base_tmp/ptx" .
   echo "groupnorm4j: baseline kernels of $(cat "$base_tmp/ptx/REVISION") in the kit ($(tail -n 1 "$base_tmp/check.txt") on the emulator)"
