@@ -137,6 +137,22 @@ struct Elem<__nv_bfloat16> : PairedElem<__nv_bfloat162> {
     static __device__ __forceinline__ __nv_bfloat16 narrow(acc_t v) { return __float2bfloat16_rn(v); }
 };
 
+template <int V>
+struct VectorWidth {
+    static constexpr int value = V;
+};
+
+// f(VectorWidth<V>{}) with V the 16-byte vector width of T when `vectorized` (C a multiple of it, tensors aligned),
+// else 1: a channels-last kernel is instantiated for both and picks at run time.
+template <typename T, typename F>
+__device__ __forceinline__ void with_vector_width(int vectorized, F f) {
+    if (vectorized) {
+        f(VectorWidth<Elem<T>::kVec>{});
+    } else {
+        f(VectorWidth<1>{});
+    }
+}
+
 // Scalar access, by default through the read-only path (x, dy are never written by the kernel that reads them).
 template <typename Load = ReadOnlyLoad, typename T>
 __device__ __forceinline__ acc_t load_elem(const T* p) {

@@ -831,13 +831,11 @@ groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const floa
             const float* __restrict__ rstd, const float* __restrict__ gamma, const float* __restrict__ beta,       \
             float* __restrict__ sum_dy_xhat, float* __restrict__ sum_dy, int C, int G, long long hw, int cols,     \
             int row_chunks, int activation, int vectorized) {                                                      \
-        if (vectorized) {                                                                                          \
-            groupnorm4j::nhwc_channel_sums<T, groupnorm4j::Elem<T>::kVec>(                                         \
-                dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, C, G, hw, cols, row_chunks, activation);      \
-        } else {                                                                                                   \
-            groupnorm4j::nhwc_channel_sums<T, 1>(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, C, G, hw,    \
-                                                 cols, row_chunks, activation);                                    \
-        }                                                                                                          \
+        groupnorm4j::with_vector_width<T>(vectorized, [&](auto width) {                                            \
+            groupnorm4j::nhwc_channel_sums<T, decltype(width)::value>(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, \
+                                                                      sum_dy, C, G, hw, cols, row_chunks,          \
+                                                                      activation);                                 \
+        });                                                                                                        \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads) groupnorm_backward_nhwc_dx_##suffix( \
         const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ mean,                         \
@@ -846,14 +844,11 @@ groupnorm_backward_group_coefs(const float* __restrict__ sum_dy_xhat, const floa
         int row_chunks, int activation, int vectorized, int reread) {                                              \
         groupnorm4j::with_reread(reread, [&](auto load, bool reversed) {                                           \
             using Load = decltype(load);                                                                           \
-            if (vectorized) {                                                                                      \
-                groupnorm4j::nhwc_dx<T, groupnorm4j::Elem<T>::kVec, Load>(dy, x, mean, rstd, gamma, beta,          \
-                                                                          group_coefs, dx, C, G, hw, cols,         \
-                                                                          row_chunks, activation, reversed);       \
-            } else {                                                                                               \
-                groupnorm4j::nhwc_dx<T, 1, Load>(dy, x, mean, rstd, gamma, beta, group_coefs, dx, C, G, hw, cols,  \
-                                                 row_chunks, activation, reversed);                                \
-            }                                                                                                      \
+            groupnorm4j::with_vector_width<T>(vectorized, [&](auto width) {                                        \
+                groupnorm4j::nhwc_dx<T, decltype(width)::value, Load>(dy, x, mean, rstd, gamma, beta, group_coefs, \
+                                                                      dx, C, G, hw, cols, row_chunks, activation,  \
+                                                                      reversed);                                   \
+            });                                                                                                    \
         });                                                                                                        \
     }
 
@@ -1105,15 +1100,11 @@ __device__ __forceinline__ void nhwc_sums_dx(const T* __restrict__ dy, const T* 
             float* __restrict__ dgamma, float* __restrict__ dbeta, int N, int C, int G, long long hw, int cols,    \
             int row_chunks, int activation, int vectorized, unsigned* __restrict__ barrier,                        \
             int samples_per_wave) {                                                                                \
-        if (vectorized) {                                                                                          \
-            groupnorm4j::nhwc_sums_dx<T, groupnorm4j::Elem<T>::kVec>(                                              \
+        groupnorm4j::with_vector_width<T>(vectorized, [&](auto width) {                                            \
+            groupnorm4j::nhwc_sums_dx<T, decltype(width)::value>(                                                  \
                 dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, total_dy_xhat, total_dy, dx, N, C, G, hw,     \
                 cols, row_chunks, activation, barrier, samples_per_wave);                                          \
-        } else {                                                                                                   \
-            groupnorm4j::nhwc_sums_dx<T, 1>(dy, x, mean, rstd, gamma, beta, sum_dy_xhat, sum_dy, total_dy_xhat,    \
-                                            total_dy, dx, N, C, G, hw, cols, row_chunks, activation, barrier,      \
-                                            samples_per_wave);                                                     \
-        }                                                                                                          \
+        });                                                                                                        \
         groupnorm4j::param_grads_by_last_block(counter, total_dy_xhat, total_dy, dgamma, dbeta, N, C);             \
     }
 

@@ -561,11 +561,9 @@ __device__ __forceinline__ void nhwc_fused(const T* __restrict__ x, const float*
     extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads)                                   \
         groupnorm_forward_nhwc_stats_##suffix(const T* __restrict__ x, float* __restrict__ partials, int C, int G, \
                                               long long hw, int cols, int row_chunks, int vectorized) {            \
-        if (vectorized) {                                                                                          \
-            groupnorm4j::nhwc_stats<T, groupnorm4j::Elem<T>::kVec>(x, partials, C, G, hw, cols, row_chunks);      \
-        } else {                                                                                                   \
-            groupnorm4j::nhwc_stats<T, 1>(x, partials, C, G, hw, cols, row_chunks);                                \
-        }                                                                                                          \
+        groupnorm4j::with_vector_width<T>(vectorized, [&](auto width) {                                            \
+            groupnorm4j::nhwc_stats<T, decltype(width)::value>(x, partials, C, G, hw, cols, row_chunks);           \
+        });                                                                                                        \
     }                                                                                                              \
     extern "C" __global__ void __launch_bounds__(groupnorm4j::kMaxColumnThreads)                                   \
         groupnorm_forward_nhwc_finalize_##suffix(const T* __restrict__ x, const float* __restrict__ partials,      \
@@ -583,14 +581,10 @@ __device__ __forceinline__ void nhwc_fused(const T* __restrict__ x, const float*
                                               int vectorized, int reread) {                                        \
         groupnorm4j::with_reread(reread, [&](auto load, bool reversed) {                                           \
             using Load = decltype(load);                                                                           \
-            if (vectorized) {                                                                                      \
-                groupnorm4j::nhwc_apply<T, groupnorm4j::Elem<T>::kVec, Load>(x, mean, rstd, gamma, beta, y, C, G,  \
-                                                                             hw, cols, row_chunks, activation,     \
-                                                                             reversed);                            \
-            } else {                                                                                               \
-                groupnorm4j::nhwc_apply<T, 1, Load>(x, mean, rstd, gamma, beta, y, C, G, hw, cols, row_chunks,     \
-                                                    activation, reversed);                                         \
-            }                                                                                                      \
+            groupnorm4j::with_vector_width<T>(vectorized, [&](auto width) {                                        \
+                groupnorm4j::nhwc_apply<T, decltype(width)::value, Load>(x, mean, rstd, gamma, beta, y, C, G, hw,  \
+                                                                         cols, row_chunks, activation, reversed);  \
+            });                                                                                                    \
         });                                                                                                        \
     }
 
@@ -917,14 +911,11 @@ __device__ __forceinline__ void nhwc_stats_apply(const T* __restrict__ x, const 
             T* __restrict__ y, float* __restrict__ mean, float* __restrict__ rstd, float* __restrict__ partials,   \
             int N, int C, int G, long long hw, int cols, int row_chunks, float eps, int activation, int vectorized, \
             unsigned* __restrict__ barrier, int samples_per_wave) {                                                \
-        if (vectorized) {                                                                                          \
-            groupnorm4j::nhwc_stats_apply<T, groupnorm4j::Elem<T>::kVec>(x, gamma, beta, y, mean, rstd, partials,  \
-                                                                         N, C, G, hw, cols, row_chunks, eps,       \
-                                                                         activation, barrier, samples_per_wave);   \
-        } else {                                                                                                   \
-            groupnorm4j::nhwc_stats_apply<T, 1>(x, gamma, beta, y, mean, rstd, partials, N, C, G, hw, cols,        \
-                                                row_chunks, eps, activation, barrier, samples_per_wave);           \
-        }                                                                                                          \
+        groupnorm4j::with_vector_width<T>(vectorized, [&](auto width) {                                            \
+            groupnorm4j::nhwc_stats_apply<T, decltype(width)::value>(x, gamma, beta, y, mean, rstd, partials, N,   \
+                                                                     C, G, hw, cols, row_chunks, eps, activation,  \
+                                                                     barrier, samples_per_wave);                   \
+        });                                                                                                        \
     }
 
 GROUPNORM4J_FOR_EACH_STORAGE(GROUPNORM4J_FORWARD_NHWC_STATS_APPLY)
